@@ -1,0 +1,119 @@
+//! The world lock: who is starting or stopping what, who waits for whom, what is realized.
+//!
+//! Only slow paths (start, stop, bookkeeping) take this lock, and never while user code runs.
+//! Waiting for another thread's start or stop uses one condition variable, and before a thread
+//! waits it walks the wait-for chain: if that chain comes back to a state this thread is
+//! starting, the wait would never end, so it is a start cycle and an error instead.
+
+use crate::graph::Edges;
+use crate::info::StateInfo;
+use crate::registry::Registry;
+use crate::thread::Key;
+use std::collections::HashMap;
+use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Phase {
+    Starting(ThreadId),
+    Stopping(ThreadId),
+    /// The stop function failed; the value is gone and `force_close` must clear it.
+    Failed(String),
+}
+
+#[derive(Default)]
+pub(crate) struct World {
+    phases: HashMap<Key, (Phase, StateInfo)>,
+    waiting: HashMap<ThreadId, Key>,
+    pub(crate) registry: Registry,
+    pub(crate) edges: Edges,
+}
+
+static WORLD: LazyLock<Mutex<World>> = LazyLock::new(Mutex::default);
+static CHANGED: Condvar = Condvar::new();
+
+/// Locks the world. No user code runs under this lock, so it is never poisoned in practice,
+/// and if it were, the data is still consistent at every unlock.
+pub(crate) fn world() -> MutexGuard<'static, World> {
+    WORLD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Wakes every waiter after a phase change.
+pub(crate) fn notify() {
+    CHANGED.notify_all();
+}
+
+impl World {
+    pub(crate) fn phase(&self, key: Key) -> Option<&Phase> {
+        self.phases.get(&key).map(|(phase, _)| phase)
+    }
+
+    pub(crate) fn set_phase(&mut self, key: Key, phase: Phase, info: &StateInfo) {
+        self.phases.insert(key, (phase, info.clone()));
+    }
+
+    pub(crate) fn clear_phase(&mut self, key: Key) {
+        self.phases.remove(&key);
+    }
+
+    /// The info of a state that is starting right now.
+    pub(crate) fn starting_info(&self, key: Key) -> Option<StateInfo> {
+        self.phases.get(&key).map(|(_, info)| info.clone())
+    }
+
+    fn name(&self, key: Key) -> String {
+        self.phases
+            .get(&key)
+            .map_or_else(|| format!("#{key:x}"), |(_, info)| info.name().to_owned())
+    }
+
+    /// Waits for a phase change on behalf of `me`, who waits for `key`.
+    pub(crate) fn wait_for(
+        mut this: MutexGuard<'static, World>,
+        me: ThreadId,
+        key: Key,
+    ) -> MutexGuard<'static, World> {
+        this.waiting.insert(me, key);
+        let mut this = CHANGED.wait(this).unwrap_or_else(PoisonError::into_inner);
+        this.waiting.remove(&me);
+        this
+    }
+
+    /// If `me` waiting for `key` would close a cycle, the names of that cycle.
+    ///
+    /// `own_stack(k)` gives the states `me` is starting from `k` inwards.
+    pub(crate) fn wait_cycle(
+        &self,
+        me: ThreadId,
+        key: Key,
+        own_stack: impl Fn(Key) -> Option<Vec<Key>>,
+    ) -> Option<Vec<String>> {
+        let mut chain = vec![key];
+        let mut at = key;
+        loop {
+            let owner = match self.phase(at)? {
+                Phase::Starting(owner) => *owner,
+                Phase::Stopping(_) | Phase::Failed(_) => return None,
+            };
+            if owner == me {
+                // `at` is one of ours: our stack from `at` inwards, then what we wait for.
+                let mut keys = own_stack(at).unwrap_or_else(|| vec![at]);
+                keys.extend(chain);
+                return Some(keys.into_iter().map(|k| self.name(k)).collect());
+            }
+            at = *self.waiting.get(&owner)?;
+            if chain.contains(&at) {
+                return None; // a cycle among other threads; each of them will see it
+            }
+            chain.push(at);
+        }
+    }
+
+    /// Names for a cycle this thread closes by reading `key` while it is starting it.
+    pub(crate) fn own_cycle(&self, keys: Vec<Key>, key: Key) -> Vec<String> {
+        keys.into_iter()
+            .chain([key])
+            .map(|k| self.name(k))
+            .collect()
+    }
+}

@@ -1,0 +1,206 @@
+//! The one error type of the library: every variant names the state or resource involved.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Any error a start, stop or close function may return (`?` converts into it).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong, and with which state.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A state's start function returned an error.
+    #[error("state `{state}` failed to start: {source}")]
+    Start {
+        /// The state's name.
+        state: String,
+        /// What the start function returned.
+        #[source]
+        source: BoxError,
+    },
+    /// A state's start function panicked.
+    #[error("state `{state}` panicked while starting: {message}")]
+    StartPanicked {
+        /// The state's name.
+        state: String,
+        /// The panic message.
+        message: String,
+    },
+    /// A state's start needs itself, directly or through other states.
+    #[error("start cycle: {}", cycle.join(" -> "))]
+    Cycle {
+        /// The states of the cycle in the order they wait on each other; the first is repeated
+        /// at the end.
+        cycle: Vec<String>,
+    },
+    /// A state's stop function returned an error.
+    #[error("state `{state}` failed to stop: {source}")]
+    Stop {
+        /// The state's name.
+        state: String,
+        /// What the stop function returned.
+        #[source]
+        source: BoxError,
+    },
+    /// A state's stop function panicked.
+    #[error("state `{state}` panicked while stopping: {message}")]
+    StopPanicked {
+        /// The state's name.
+        state: String,
+        /// The panic message.
+        message: String,
+    },
+    /// A stop waited for guards or owned handles that were not released in time.
+    #[error(
+        "state `{state}` is still in use after {waited:?}: a `Ref` or `Owned` handle to it was \
+         not released; the state stays started"
+    )]
+    StillInUse {
+        /// The state's name.
+        state: String,
+        /// How long the stop waited.
+        waited: Duration,
+    },
+    /// A stop would wait for a guard held by the thread that asked for the stop.
+    #[error(
+        "state `{state}` cannot stop: this thread holds a `Ref` to it; drop the guard before \
+         stopping (waiting would never end)"
+    )]
+    HeldByCurrentThread {
+        /// The state's name.
+        state: String,
+    },
+    /// The state is used from its own stop function, or stopped from its own start function.
+    #[error("state `{state}` is {action} on this thread and cannot be used from inside it")]
+    Reentrant {
+        /// The state's name.
+        state: String,
+        /// `"starting"` or `"stopping"`.
+        action: &'static str,
+    },
+    /// An earlier stop of the state failed; its value is gone and it must be cleared first.
+    #[error(
+        "state `{state}` failed to stop earlier ({cause}); call `force_close()` to clear it \
+         before using it again"
+    )]
+    StopFailedEarlier {
+        /// The state's name.
+        state: String,
+        /// The earlier stop error.
+        cause: String,
+    },
+    /// Stopping several states: at least one failed. Every state was tried.
+    #[error(transparent)]
+    StopAll(#[from] StopReport),
+    /// Any other error, from user code that used `?`.
+    #[error(transparent)]
+    Other(BoxError),
+}
+
+impl Error {
+    /// Wraps any error.
+    pub fn other(error: impl Into<BoxError>) -> Self {
+        Error::Other(error.into())
+    }
+
+    /// The name of the state the error is about, if it is about one.
+    pub fn state(&self) -> Option<&str> {
+        match self {
+            Error::Start { state, .. }
+            | Error::StartPanicked { state, .. }
+            | Error::Stop { state, .. }
+            | Error::StopPanicked { state, .. }
+            | Error::StillInUse { state, .. }
+            | Error::HeldByCurrentThread { state }
+            | Error::Reentrant { state, .. }
+            | Error::StopFailedEarlier { state, .. } => Some(state),
+            Error::Cycle { .. } | Error::StopAll(_) | Error::Other(_) => None,
+        }
+    }
+}
+
+impl From<BoxError> for Error {
+    fn from(error: BoxError) -> Self {
+        match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => Error::Other(error),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::Other(Box::new(error))
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::Other(message.into())
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error::Other(message.into())
+    }
+}
+
+/// What a stop of several states did: what stopped, and every failure.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct StopReport {
+    /// The names of the states that stopped, in the order they stopped.
+    pub stopped: Vec<String>,
+    /// The states that did not stop, each with its error, in the order they were tried.
+    pub failed: Vec<(String, Error)>,
+}
+
+impl StopReport {
+    /// True if every state stopped.
+    pub fn is_ok(&self) -> bool {
+        self.failed.is_empty()
+    }
+
+    /// `Ok(self)` if every state stopped, else `Err(Error::StopAll(self))`.
+    pub fn into_result(self) -> Result<StopReport, Error> {
+        if self.is_ok() {
+            Ok(self)
+        } else {
+            Err(Error::StopAll(self))
+        }
+    }
+}
+
+impl fmt::Display for StopReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} states failed to stop",
+            self.failed.len(),
+            self.failed.len() + self.stopped.len()
+        )?;
+        for (_, error) in &self.failed {
+            write!(f, "; {error}")?;
+        }
+        if self.stopped.is_empty() {
+            write!(f, "; none stopped")
+        } else {
+            write!(f, "; stopped: {}", self.stopped.join(", "))
+        }
+    }
+}
+
+impl std::error::Error for StopReport {}
+
+/// The message of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "(non-string panic payload)".to_owned()
+    }
+}

@@ -1,0 +1,140 @@
+//! Dependencies between states, recorded when one state's start reads another.
+
+use crate::info::StateInfo;
+use crate::thread::Key;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+/// The recorded dependency graph: which state's start read which other state.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    /// Every state that is realized or appears in an edge.
+    pub nodes: Vec<StateInfo>,
+    /// `(dependent, dependency)` pairs of indices into `nodes`: the dependent's start read the
+    /// dependency.
+    pub edges: Vec<(usize, usize)>,
+}
+
+impl Graph {
+    /// The names of the states `name`'s start read.
+    pub fn dependencies_of(&self, name: &str) -> Vec<&str> {
+        self.edges
+            .iter()
+            .filter(|(from, _)| self.nodes[*from].name() == name)
+            .map(|(_, to)| self.nodes[*to].name())
+            .collect()
+    }
+
+    /// The names of the states whose start read `name`.
+    pub fn dependents_of(&self, name: &str) -> Vec<&str> {
+        self.edges
+            .iter()
+            .filter(|(_, to)| self.nodes[*to].name() == name)
+            .map(|(from, _)| self.nodes[*from].name())
+            .collect()
+    }
+
+    /// The graph in Graphviz DOT: an edge `"a" -> "b"` means a's start read b.
+    ///
+    /// ```
+    /// let dot = lifecycle::graph().to_dot();
+    /// assert!(dot.starts_with("digraph lifecycle {"));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut dot = String::from("digraph lifecycle {\n    rankdir=LR;\n");
+        for node in &self.nodes {
+            let _ = writeln!(dot, "    {};", quote(node.name()));
+        }
+        for (from, to) in &self.edges {
+            let _ = writeln!(
+                dot,
+                "    {} -> {};",
+                quote(self.nodes[*from].name()),
+                quote(self.nodes[*to].name())
+            );
+        }
+        dot.push_str("}\n");
+        dot
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The library's copy of the graph, keyed by state.
+#[derive(Default)]
+pub(crate) struct Edges {
+    /// dependent -> its dependencies, in the order first read.
+    dependencies: HashMap<Key, Vec<Key>>,
+    infos: HashMap<Key, StateInfo>,
+}
+
+impl Edges {
+    pub(crate) fn record(&mut self, from: (Key, &StateInfo), to: (Key, &StateInfo)) {
+        let deps = self.dependencies.entry(from.0).or_default();
+        if !deps.contains(&to.0) {
+            deps.push(to.0);
+        }
+        self.infos.entry(from.0).or_insert_with(|| from.1.clone());
+        self.infos.entry(to.0).or_insert_with(|| to.1.clone());
+    }
+
+    /// Forgets what `key`'s previous start read (it is starting again).
+    pub(crate) fn clear_dependencies(&mut self, key: Key) {
+        self.dependencies.remove(&key);
+    }
+
+    /// Forgets `key` entirely (a local state was dropped).
+    pub(crate) fn forget(&mut self, key: Key) {
+        self.dependencies.remove(&key);
+        self.infos.remove(&key);
+        for deps in self.dependencies.values_mut() {
+            deps.retain(|k| *k != key);
+        }
+    }
+
+    /// Every state whose start read `key`, directly or through others.
+    pub(crate) fn dependents(&self, key: Key) -> BTreeSet<Key> {
+        let mut found = BTreeSet::new();
+        let mut todo = vec![key];
+        while let Some(target) = todo.pop() {
+            for (dependent, deps) in &self.dependencies {
+                if deps.contains(&target) && *dependent != key && found.insert(*dependent) {
+                    todo.push(*dependent);
+                }
+            }
+        }
+        found
+    }
+
+    /// A public snapshot; `realized` lists the realized states in realization order.
+    pub(crate) fn snapshot(&self, realized: &[(Key, StateInfo)]) -> Graph {
+        let mut graph = Graph::default();
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        fn add(
+            key: Key,
+            info: &StateInfo,
+            graph: &mut Graph,
+            index: &mut HashMap<Key, usize>,
+        ) -> usize {
+            *index.entry(key).or_insert_with(|| {
+                graph.nodes.push(info.clone());
+                graph.nodes.len() - 1
+            })
+        }
+        for (key, info) in realized {
+            add(*key, info, &mut graph, &mut index);
+        }
+        let mut dependents: Vec<_> = self.dependencies.iter().collect();
+        dependents.sort_by_key(|(key, _)| index.get(*key).copied().unwrap_or(usize::MAX));
+        for (from, deps) in dependents {
+            let from = add(*from, &self.infos[from], &mut graph, &mut index);
+            for to in deps {
+                let to = add(*to, &self.infos[to], &mut graph, &mut index);
+                graph.edges.push((from, to));
+            }
+        }
+        graph
+    }
+}

@@ -1,0 +1,100 @@
+//! Identity of a state: name, where it was declared, and its meta data.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Who a state is: its name, where it was declared, and its `meta` pairs.
+#[derive(Clone)]
+pub struct StateInfo {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) module: &'static str,
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
+    pub(crate) meta: &'static [(&'static str, &'static str)],
+}
+
+impl StateInfo {
+    /// Describes a state declared at `module`/`file`/`line` (used by generated code and by
+    /// hand-made states).
+    pub const fn new(
+        name: &'static str,
+        module: &'static str,
+        file: &'static str,
+        line: u32,
+        meta: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            module,
+            file,
+            line,
+            meta,
+        }
+    }
+
+    /// Describes a state by name only; module, file and line are empty.
+    pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            module: "",
+            file: "",
+            line: 0,
+            meta: &[],
+        }
+    }
+
+    /// Returns `self` with `meta` as its meta data.
+    #[must_use]
+    pub fn with_meta(mut self, meta: &'static [(&'static str, &'static str)]) -> Self {
+        self.meta = meta;
+        self
+    }
+
+    /// The state's name: `"<module path>::<STATIC>"` unless `name = "..."` was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The module path where the state was declared.
+    pub fn module(&self) -> &'static str {
+        self.module
+    }
+
+    /// The file where the state was declared.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line where the state was declared.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The value of meta key `key`, from `meta(key = "value")`.
+    pub fn meta(&self, key: &str) -> Option<&'static str> {
+        self.meta.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// Every meta pair, in declaration order.
+    pub fn meta_pairs(&self) -> &'static [(&'static str, &'static str)] {
+        self.meta
+    }
+}
+
+impl fmt::Debug for StateInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StateInfo")
+            .field("name", &self.name)
+            .field("module", &self.module)
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("meta", &self.meta)
+            .finish()
+    }
+}
+
+impl fmt::Display for StateInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}

@@ -1,0 +1,68 @@
+//! **The runtime of [`lifecycle`](https://docs.rs/lifecycle): tracked, resettable states.**
+//!
+//! Users depend on the `lifecycle` crate, which re-exports everything public here together
+//! with the macros; this crate exists so the macros can be a separate proc-macro crate.
+//!
+//! # Where things are
+//!
+//! * [`State<T>`] — the state type and its guards ([`Ref`], [`Owned`]), in `state/`.
+//! * [`status`], [`stop()`], [`stop_where`], [`graph`] — over every tracked state (`global`).
+//! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
+//! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
+//! * [`Error`] — the one error type, naming the state involved (`error`).
+//!
+//! The concurrency kernel is `cell` (the value slot and reader protocol, the only place with
+//! `unsafe` about the value), `readers` (per-thread reader counts), `barrier` (the asymmetric
+//! fence pair) and `coord` (the world lock for starts and stops, with cycle detection).
+//!
+//! # Dependencies
+//!
+//! * `inventory` — collects every `#[defstate]` at link time for [`declared`].
+//! * `thiserror` — derives `Display`/`Error` for [`Error`].
+//! * `tracing` — warnings and debug events (redefine skipped, stop failures, duplicates).
+//! * `libc` (Linux) — the `membarrier` system call of the read path's fence (`barrier`).
+//! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod barrier;
+mod cell;
+mod sync;
+
+#[cfg(not(loom))]
+mod coord;
+#[cfg(not(loom))]
+mod declared;
+#[cfg(not(loom))]
+mod error;
+#[cfg(not(loom))]
+mod global;
+#[cfg(not(loom))]
+mod graph;
+#[cfg(not(loom))]
+mod info;
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub mod private;
+#[cfg(not(loom))]
+mod readers;
+#[cfg(not(loom))]
+mod registry;
+#[cfg(not(loom))]
+mod state;
+#[cfg(not(loom))]
+mod thread;
+#[cfg(not(loom))]
+mod watch;
+
+#[cfg(not(loom))]
+pub use crate::{
+    declared::{declared, Declaration},
+    error::{BoxError, Error, StopReport},
+    global::{graph, status, stop, stop_where},
+    graph::Graph,
+    info::StateInfo,
+    state::{set_stop_timeout, stop_timeout, BindGuard, Owned, Redefine, Ref, State},
+    watch::{unwatch, watch, Event},
+};

@@ -1,0 +1,57 @@
+//! Not public API: the items generated code names, through `::lifecycle::__private`.
+//!
+//! Every item here is used by the expansion of a `lifecycle` macro and may change in any
+//! release; nothing else should name it.
+
+/// Not public API, used by generated code: registration of static states for `declared()`.
+pub use crate::declared::Declaration;
+/// Not public API, used by generated code: the boxed error of start and stop functions.
+pub use crate::error::BoxError;
+/// Not public API, used by generated code.
+pub use crate::error::Error;
+/// Not public API, used by generated code: identity of a state.
+pub use crate::info::StateInfo;
+/// Not public API, used by generated code: the core of a static state.
+pub use crate::state::Core;
+/// Not public API, used by generated code: what a stop function may return.
+pub use crate::state::IntoStopResult;
+/// Not public API, used by generated code.
+pub use crate::state::State;
+/// Not public API, used by generated code.
+pub use ::core::{concat, file, line, module_path, stringify};
+/// Not public API, used by generated code: link-time registration.
+pub use inventory;
+
+/// Not public API, used by generated code: a static state over `core`.
+pub const fn static_state<T: Send + Sync + 'static>(core: &'static Core<T>) -> State<T> {
+    State::from_static(core)
+}
+
+/// Not public API, used by generated code: a local state without a stop function.
+pub fn local_state<T, F>(info: StateInfo, start: F) -> State<T>
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+{
+    State::from_parts(info, start, None::<fn(T)>)
+}
+
+/// Not public API, used by generated code: a local state with a stop function.
+pub fn local_state_with_stop<T, F, S, R>(info: StateInfo, start: F, stop: S) -> State<T>
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+    S: Fn(T) -> R + Send + Sync + 'static,
+    R: IntoStopResult,
+{
+    State::from_parts(info, start, Some(stop))
+}
+
+/// Not public API, used by generated code: calls a stop function and converts its result.
+#[inline]
+pub fn call_stop<T, R: IntoStopResult>(
+    stop: impl FnOnce(T) -> R,
+    value: T,
+) -> Result<(), BoxError> {
+    stop(value).into_stop_result()
+}

@@ -1,0 +1,437 @@
+//! [`State<T>`]: a lazily started, tracked, stoppable and restartable value.
+
+mod core;
+mod definition;
+mod fmt;
+mod guard;
+
+pub use self::core::{set_stop_timeout, stop_timeout, Core};
+pub(crate) use definition::dyn_stop;
+pub use definition::IntoStopResult;
+pub use guard::{Owned, Ref};
+
+use crate::coord;
+use crate::error::{BoxError, Error};
+use crate::info::StateInfo;
+use crate::readers;
+use crate::registry::Handle;
+use crate::thread::{self, Key};
+use crate::watch::{emit, Event};
+use definition::{Definition, StartFn, StopFn};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A resettable, tracked value: a "delay" that starts on first use and can be stopped and
+/// started again.
+///
+/// Statics are made with `#[defstate]`, local states with `state!`; both have this type, so
+/// states can be kept in collections and passed around.
+///
+/// * The first [`get`](Self::get) runs the start function and caches the value; racing threads
+///   wait and see the same value.
+/// * [`stop`](Self::stop) waits for outstanding guards, hands the value to the stop function
+///   by value, and clears the cache; the next `get` starts it again.
+/// * Every realized state is tracked: [`status`](crate::status) lists them and
+///   [`stop`](crate::stop()) stops them in reverse order.
+/// * Dropping a realized local state stops it.
+///
+/// ```
+/// use lifecycle::State;
+///
+/// let answer = State::new("answer", || Ok(41 + 1));
+/// assert!(!answer.is_realized());
+/// assert_eq!(*answer.get(), 42);
+/// answer.stop().unwrap();
+/// assert!(!answer.is_realized());
+/// ```
+pub struct State<T: Send + Sync + 'static> {
+    /// Points at a `static` core (statics) or at the inside of an `Arc<Core<T>>` (locals).
+    core: *const Core<T>,
+    local: bool,
+}
+
+// SAFETY: a `State` is a shared reference to its core (static or `Arc`-owned); all access to
+// the core goes through its atomics and locks, and values cross threads only when
+// `T: Send + Sync` (required by the struct).
+unsafe impl<T: Send + Sync + 'static> Send for State<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync + 'static> Sync for State<T> {}
+
+impl<T: Send + Sync + 'static> State<T> {
+    /// A state over a core in a `static` (used by `#[defstate]`).
+    #[doc(hidden)]
+    pub const fn from_static(core: &'static Core<T>) -> Self {
+        Self { core, local: false }
+    }
+
+    fn from_definition(info: StateInfo, definition: Definition<T>) -> Self {
+        let core = Arc::new(Core::with_definition(info, definition));
+        Self {
+            core: Arc::into_raw(core),
+            local: true,
+        }
+    }
+
+    /// A local state named `name` whose start function is `start`. See `state!` for the
+    /// usual way to write one.
+    pub fn new(
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Self::from_parts(StateInfo::named(name), start, None::<fn(T)>)
+    }
+
+    /// Returns this (unrealized) local state with `stop` as its stop function.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// let state = State::new("numbers", || Ok(vec![1, 2, 3]))
+    ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
+    /// assert_eq!(state.get().len(), 3);
+    /// ```
+    #[must_use]
+    pub fn with_stop<R: IntoStopResult>(
+        self,
+        stop: impl Fn(T) -> R + Send + Sync + 'static,
+    ) -> Self {
+        self.core().definition().stop = StopFn::Dyn(dyn_stop(stop));
+        self
+    }
+
+    /// A local state from its parts (used by `state!`).
+    #[doc(hidden)]
+    pub fn from_parts<E, R>(
+        info: StateInfo,
+        start: impl Fn() -> Result<T, E> + Send + Sync + 'static,
+        stop: Option<impl Fn(T) -> R + Send + Sync + 'static>,
+    ) -> Self
+    where
+        E: Into<BoxError>,
+        R: IntoStopResult,
+    {
+        let start = StartFn::Dyn(Arc::new(move || start().map_err(Into::into)));
+        let stop = stop.map_or(StopFn::None, |stop| StopFn::Dyn(dyn_stop(stop)));
+        Self::from_definition(info, Definition { start, stop })
+    }
+
+    #[inline(always)]
+    pub(crate) fn core(&self) -> &Core<T> {
+        // SAFETY: `core` points at a static, or at an `Arc` this state keeps alive until drop.
+        unsafe { &*self.core }
+    }
+
+    fn key(&self) -> Key {
+        self.core().key()
+    }
+
+    /// The registry's handle on this state.
+    fn handle(&self) -> Handle {
+        if self.local {
+            // SAFETY: a local state's pointer came from `Arc::into_raw` and the state holds
+            // one strong count, so making another is sound.
+            let core = unsafe {
+                Arc::increment_strong_count(self.core);
+                Arc::from_raw(self.core)
+            };
+            Handle::Shared(core)
+        } else {
+            // SAFETY: a non-local state's core is a `static`.
+            Handle::Static(unsafe { &*self.core })
+        }
+    }
+
+    /// The value, starting the state if needed.
+    ///
+    /// # Panics
+    /// If the start fails; the message names the state and the cause. Use
+    /// [`try_get`](Self::try_get) to handle that as an error.
+    #[inline]
+    pub fn get(&self) -> Ref<'_, T> {
+        match self.try_get() {
+            Ok(value) => value,
+            Err(error) => start_failed(&error),
+        }
+    }
+
+    /// The value, starting the state if needed; a failed start leaves it unrealized, and a
+    /// later call tries again.
+    #[inline]
+    pub fn try_get(&self) -> Result<Ref<'_, T>, Error> {
+        match self.enter_fast() {
+            Some(value) => Ok(value),
+            None => self.get_slow(),
+        }
+    }
+
+    /// The read path: this thread's counts, no locks, no shared writes.
+    #[inline(always)]
+    fn enter_fast(&self) -> Option<Ref<'_, T>> {
+        if !thread::is_plain() {
+            return None;
+        }
+        let core = self.core();
+        let counts = readers::current()?.counts(core.reader_id())?;
+        let value = core.cell.enter(counts)?;
+        Some(Ref::counted(value, counts))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_slow(&self) -> Result<Ref<'_, T>, Error> {
+        let core = self.core();
+        if !thread::is_plain() {
+            if let Some(value) = self.bound_ref() {
+                return Ok(value);
+            }
+            core.record_dependency();
+        }
+        loop {
+            if let Some(value) = self.enter_any() {
+                return Ok(value);
+            }
+            core.start_or_wait(|| self.handle())?;
+        }
+    }
+
+    /// Enters on this thread's counts (registering them if needed) or the shared counter.
+    fn enter_any(&self) -> Option<Ref<'_, T>> {
+        let core = self.core();
+        let id = core.ensure_reader_id();
+        match readers::current_or_register().and_then(|record| record.counts_or_alloc(id)) {
+            Some(counts) => core
+                .cell
+                .enter(counts)
+                .map(|value| Ref::counted(value, counts)),
+            None => core
+                .cell
+                .enter_shared()
+                .map(|value| Ref::shared(value, core.cell.shared_counter())),
+        }
+    }
+
+    fn bound_ref(&self) -> Option<Ref<'_, T>> {
+        let bound = thread::bound(self.key())?;
+        let value: *const T = bound.downcast_ref::<T>()?;
+        // SAFETY: `value` points into `bound`, which the guard keeps alive.
+        Some(Ref::bound(unsafe { &*value }, bound))
+    }
+
+    /// An owned handle to the value (`Send + 'static`), starting the state if needed.
+    ///
+    /// # Panics
+    /// If the start fails, like [`get`](Self::get).
+    pub fn get_owned(&self) -> Owned<T> {
+        match self.try_get_owned() {
+            Ok(value) => value,
+            Err(error) => start_failed(&error),
+        }
+    }
+
+    /// Like [`get_owned`](Self::get_owned), returning a failed start as an error.
+    pub fn try_get_owned(&self) -> Result<Owned<T>, Error> {
+        let core = self.core();
+        if !thread::is_plain() {
+            if let Some(bound) = thread::bound(self.key()) {
+                if let Some(value) = bound.downcast_ref::<T>() {
+                    let value: *const T = value;
+                    // SAFETY: `value` points into `bound`, which the handle keeps alive.
+                    return Ok(Owned::bound(unsafe { &*value }, bound));
+                }
+            }
+            core.record_dependency();
+        }
+        loop {
+            if let Some(value) = core.cell.enter_shared() {
+                return Ok(if self.local {
+                    // SAFETY: as in `handle`: one more strong count of our own `Arc`.
+                    let core = unsafe {
+                        Arc::increment_strong_count(self.core);
+                        Arc::from_raw(self.core)
+                    };
+                    Owned::from_local(value, core)
+                } else {
+                    // SAFETY: a non-local state's core is a `static`.
+                    Owned::from_static(value, unsafe { &*self.core })
+                });
+            }
+            core.start_or_wait(|| self.handle())?;
+        }
+    }
+
+    /// The value if the state is realized (or bound on this thread); never starts it.
+    pub fn peek(&self) -> Option<Ref<'_, T>> {
+        if let Some(value) = self.enter_fast() {
+            return Some(value);
+        }
+        if !thread::is_plain() {
+            if let Some(value) = self.bound_ref() {
+                return Some(value);
+            }
+        }
+        self.enter_any()
+    }
+
+    /// True if the state is started and not stopped.
+    pub fn is_realized(&self) -> bool {
+        self.core().cell.is_realized()
+    }
+
+    /// Stops the state: waits for outstanding guards and handles (up to
+    /// [`stop_timeout`](crate::stop_timeout)), runs the stop function with the value, and
+    /// clears it so it may start again. `Ok(())` if it was not realized.
+    ///
+    /// If the stop function fails, the value is gone but the state is not cleared: `get`
+    /// reports the failure until [`force_close`](Self::force_close) clears it.
+    pub fn stop(&self) -> Result<(), Error> {
+        self.core().stop(false, stop_timeout())
+    }
+
+    /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and handles.
+    pub fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
+        self.core().stop(false, timeout)
+    }
+
+    /// Stops and clears the state even if its stop function fails or panics (the failure is
+    /// reported to watchers and `tracing`). Fails only if guards or handles are still out
+    /// after the timeout: the value is never freed under a reader.
+    pub fn force_close(&self) -> Result<(), Error> {
+        self.core().stop(true, stop_timeout())
+    }
+
+    /// Stops the states whose start read this one (recursively, newest first), stops this
+    /// one, and starts it again. Dependents start again on their next use.
+    pub fn restart(&self) -> Result<(), Error> {
+        let key = self.key();
+        let dependents: Vec<Handle> = {
+            let world = coord::world();
+            let dependents = world.edges.dependents(key);
+            let mut realized: Vec<Handle> = world
+                .registry
+                .iter()
+                .filter(|(k, _)| dependents.contains(k))
+                .map(|(_, handle)| handle.clone())
+                .collect();
+            realized.reverse();
+            realized
+        };
+        for dependent in &dependents {
+            dependent.get().stop_tracked(false)?;
+        }
+        self.stop()?;
+        self.try_get().map(drop)
+    }
+
+    /// The state's name.
+    pub fn name(&self) -> &str {
+        self.core().info.name()
+    }
+
+    /// The state's name, place of declaration and meta data.
+    pub fn info(&self) -> &StateInfo {
+        &self.core().info
+    }
+
+    /// The value of meta key `key`, from `meta(key = "value")`.
+    pub fn meta(&self, key: &str) -> Option<&'static str> {
+        self.core().info.meta(key)
+    }
+
+    /// Makes `get` on this thread return `value` instead of the state's own value until the
+    /// returned guard drops (like Clojure's `binding`). Other threads are not affected, so
+    /// parallel tests can each bind their own value. Bindings nest.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// let port = State::new("port", || Ok(8080_u16));
+    /// {
+    ///     let _bound = port.bind(0);
+    ///     assert_eq!(*port.get(), 0);
+    /// }
+    /// assert_eq!(*port.get(), 8080);
+    /// ```
+    #[must_use = "the binding ends when the guard drops"]
+    pub fn bind(&self, value: T) -> BindGuard<'_> {
+        BindGuard {
+            _binding: thread::bind(self.key(), Arc::new(value)),
+            _state: std::marker::PhantomData,
+        }
+    }
+
+    /// Replaces the start and stop functions. Skipped (with a
+    /// [`RedefineSkipped`](crate::Event::RedefineSkipped) event and a `tracing` warning) while
+    /// the state is active: stop it first.
+    pub fn redefine<R: IntoStopResult>(
+        &self,
+        start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+        stop: impl Fn(T) -> R + Send + Sync + 'static,
+    ) -> Redefine {
+        let core = self.core();
+        let world = coord::world();
+        if core.cell.is_realized() || world.phase(core.key()).is_some() {
+            drop(world);
+            emit(&Event::RedefineSkipped, &core.info);
+            return Redefine::Skipped;
+        }
+        // Holding the world lock keeps a start from beginning between the check and the swap.
+        let mut definition = core.definition();
+        definition.start = StartFn::Dyn(Arc::new(start));
+        definition.stop = StopFn::Dyn(dyn_stop(stop));
+        Redefine::Applied
+    }
+}
+
+/// What [`State::redefine`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Redefine {
+    /// The new definition is in place; the next start uses it.
+    Applied,
+    /// The state is active, so nothing changed.
+    Skipped,
+}
+
+/// Ends a [`State::bind`] substitution when dropped.
+pub struct BindGuard<'a> {
+    _binding: thread::BindingGuard,
+    _state: std::marker::PhantomData<(&'a (), *const ())>,
+}
+
+#[cold]
+#[track_caller]
+fn start_failed(error: &Error) -> ! {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+        source = cause_source(source);
+    }
+    panic!("{message}")
+}
+
+fn cause_source<'a>(
+    error: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    error.and_then(std::error::Error::source)
+}
+
+impl<T: Send + Sync + 'static> Drop for State<T> {
+    fn drop(&mut self) {
+        if !self.local {
+            return;
+        }
+        // A realized local state is a resource: dropping it stops it and removes it from the
+        // registry. If that fails, the registry keeps the core alive and `lifecycle::stop()`
+        // will report it; the value is never freed under a reader.
+        if self.is_realized() {
+            if let Err(error) = self.stop() {
+                tracing::error!(state = %self.name(), "dropping a local state: {error}");
+            }
+        }
+        // SAFETY: `core` came from `Arc::into_raw` and this state owns one strong count.
+        drop(unsafe { Arc::from_raw(self.core) });
+    }
+}

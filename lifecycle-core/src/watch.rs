@@ -1,0 +1,87 @@
+//! Watchpoints: callbacks told about every state's lifecycle events.
+
+use crate::info::StateInfo;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// A lifecycle event of a state, as seen by [`watch`] callbacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The start function is about to run.
+    Starting,
+    /// The start function returned a value; the state is realized.
+    Started,
+    /// The start function failed or panicked (the message says which); the state is unrealized.
+    StartFailed(String),
+    /// A stop began: no new readers get in; it waits for the ones inside.
+    Stopping,
+    /// The stop function ran; the state is unrealized and may start again.
+    Stopped,
+    /// The stop function failed or panicked (the message says which).
+    StopFailed(String),
+    /// `redefine` was skipped because the state is active.
+    RedefineSkipped,
+}
+
+type Callback = Arc<dyn Fn(&Event, &StateInfo) + Send + Sync>;
+
+static WATCHERS: RwLock<Vec<(String, Callback)>> = RwLock::new(Vec::new());
+
+/// Calls `f(&event, &state)` for every lifecycle event of every state, until [`unwatch`]`(key)`.
+///
+/// Watching again under the same key replaces the callback. Callbacks run on the thread that
+/// caused the event, outside the library's locks, so they may use states; a panicking callback
+/// is caught and logged and does not affect the state.
+///
+/// ```
+/// use lifecycle::{watch, unwatch, Event, StateInfo};
+/// watch("log", |event: &Event, state: &StateInfo| println!("{} {event:?}", state.name()));
+/// unwatch("log");
+/// ```
+pub fn watch(key: impl Into<String>, f: impl Fn(&Event, &StateInfo) + Send + Sync + 'static) {
+    let key = key.into();
+    let callback: Callback = Arc::new(f);
+    let mut watchers = WATCHERS.write().unwrap_or_else(PoisonError::into_inner);
+    match watchers.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = callback,
+        None => watchers.push((key, callback)),
+    }
+}
+
+/// Removes the watch registered under `key`; returns whether there was one.
+pub fn unwatch(key: &str) -> bool {
+    let mut watchers = WATCHERS.write().unwrap_or_else(PoisonError::into_inner);
+    let before = watchers.len();
+    watchers.retain(|(k, _)| k != key);
+    watchers.len() != before
+}
+
+/// Tells every watcher (and `tracing`) about `event`.
+pub(crate) fn emit(event: &Event, state: &StateInfo) {
+    match event {
+        Event::StartFailed(message) | Event::StopFailed(message) => {
+            tracing::warn!(state = %state.name(), ?event, "{message}");
+        }
+        Event::RedefineSkipped => {
+            tracing::warn!(state = %state.name(), "redefine skipped: the state is active; stop it first");
+        }
+        _ => tracing::debug!(state = %state.name(), ?event, "lifecycle"),
+    }
+    // Snapshot, so callbacks may watch/unwatch without deadlocking.
+    let callbacks: Vec<Callback> = WATCHERS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .map(|(_, callback)| Arc::clone(callback))
+        .collect();
+    for callback in callbacks {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(event, state))) {
+            tracing::error!(
+                state = %state.name(),
+                "a watch callback panicked: {}",
+                crate::error::panic_message(&*payload)
+            );
+        }
+    }
+}
