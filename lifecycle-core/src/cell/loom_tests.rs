@@ -1,17 +1,61 @@
 //! Loom models of the kernel: every interleaving of start, read, stop, cancelled stop and
 //! forced close, with the exact code of `ValueCell` (its atomics are loom's under `cfg(loom)`).
 //!
-//! The exclusive start/stop right is the world lock in production; here one thread plays the
-//! owner of that right, and readers race against it. Readers read the value through loom's
-//! `UnsafeCell`, so a read that overlaps the stopper's move-out is reported as a data race,
-//! and a read of a moved-out value is caught by the value check.
+//! The exclusive start/stop right is the world lock in production; in the first models one
+//! thread plays the owner of that right, and readers race against it. The later models
+//! (`loom_world_*`) race several owners of the right through [`World`], a replica of the
+//! phase protocol of `coord` and `state::core` (the world lock itself is `std`'s and not
+//! compiled under loom): what the kernel sees when starts, stops and force-closes race.
+//! Readers read the value through loom's `UnsafeCell`, so a read that overlaps the stopper's
+//! move-out (or a second starter's write) is reported as a data race, and a read of a
+//! moved-out value is caught by the value check.
+//!
+//! Racing pairs and where they are checked:
+//!
+//! | pair | model |
+//! |---|---|
+//! | get/get on an unrealized state | `loom_read_races_publish`, `loom_two_readers_race_publish`, `loom_world_getters_race_the_first_start` |
+//! | get/stop | `loom_read_races_stop`, `loom_two_readers_and_a_stop_then_restart`, `loom_world_get_races_stop` |
+//! | stop/stop (serialized by the world lock) | `loom_world_two_stops_race` |
+//! | get/force_close (after a failed stop) | `loom_world_get_races_failed_stop_and_force_close` |
+//! | owned handle moved across threads vs stop | `loom_owned_handle_released_on_another_thread`, `loom_owned_handle_entered_racing_stop_and_moved` |
+//! | cancelled stop (timeout) vs readers | `loom_cancelled_stop_keeps_the_value_for_readers`, `loom_stop_times_out_on_a_reader_then_succeeds` |
+//! | restart/get | `loom_restart_reads_never_go_backwards`, `loom_world_get_races_stop` (the getter restarts) |
+//! | reader id chosen on the fast path vs first start | `loom_fast_path_reader_id_races_first_start` |
+//! | per-thread counts handed to a new thread | `loom_counts_handed_over_to_a_new_thread` |
+//!
+//! `bind`/`get` and `watch`/`unwatch` during events never reach the kernel (bindings are
+//! thread-local, watchers a lock-protected list read as a snapshot); they are tested with real
+//! threads in `tests/faults.rs` and `tests/model.rs`.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p lifecycle-core --release --lib loom`.
+//! Each model prints how many interleavings it explored.
 
 use super::{Counts, ValueCell};
-use loom::sync::atomic::{AtomicUsize, Ordering};
-use loom::sync::Arc;
+use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
+
+/// Checks `f` in every interleaving with at most `preemptions` preemptions (`None`: all of
+/// them), and reports how many interleavings that was.
+fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
+    // Tests of one binary run in parallel, so count per model through the closure.
+    let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&explored);
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = preemptions;
+    }
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    let bound = preemptions.map_or_else(|| "unbounded".to_owned(), |n| format!("{n}"));
+    eprintln!(
+        "loom model {name}: {} interleavings (preemption bound {bound})",
+        explored.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}
 
 /// A value that remembers whether its stop ran: reading a stopped one is the bug we hunt.
 const LIVE: u32 = 7;
@@ -32,7 +76,7 @@ fn read_once(cell: &ValueCell<u32>, counts: &Counts) -> Option<u32> {
 
 #[test]
 fn loom_read_races_publish() {
-    loom::model(|| {
+    check("read_races_publish", None, || {
         let cell = Arc::new(ValueCell::<u32>::new());
         let reader = {
             let cell = Arc::clone(&cell);
@@ -52,7 +96,7 @@ fn loom_read_races_publish() {
 
 #[test]
 fn loom_read_races_stop() {
-    loom::model(|| {
+    check("read_races_stop", None, || {
         let cell = Arc::new(ValueCell::<u32>::new());
         // SAFETY: no other thread exists yet.
         unsafe { cell.publish(LIVE) };
@@ -83,7 +127,7 @@ fn loom_read_races_stop() {
 
 #[test]
 fn loom_owned_handle_released_on_another_thread() {
-    loom::model(|| {
+    check("owned_handle_released_on_another_thread", None, || {
         let cell = Arc::new(ValueCell::<u32>::new());
         // SAFETY: no other thread exists yet.
         unsafe { cell.publish(LIVE) };
@@ -107,7 +151,7 @@ fn loom_owned_handle_released_on_another_thread() {
 
 #[test]
 fn loom_cancelled_stop_keeps_the_value_for_readers() {
-    loom::model(|| {
+    check("cancelled_stop_keeps_the_value_for_readers", None, || {
         let cell = Arc::new(ValueCell::<u32>::new());
         // SAFETY: no other thread exists yet.
         unsafe { cell.publish(LIVE) };
@@ -130,7 +174,7 @@ fn loom_cancelled_stop_keeps_the_value_for_readers() {
 
 #[test]
 fn loom_two_readers_and_a_stop_then_restart() {
-    loom::model(|| {
+    check("two_readers_and_a_stop_then_restart", None, || {
         let cell = Arc::new(ValueCell::<u32>::new());
         // SAFETY: no other thread exists yet.
         unsafe { cell.publish(LIVE) };
@@ -157,4 +201,521 @@ fn loom_two_readers_and_a_stop_then_restart() {
             reader.join().unwrap();
         }
     });
+}
+
+#[test]
+fn loom_two_readers_race_publish() {
+    check("two_readers_race_publish", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = Arc::clone(&cell);
+                thread::spawn(move || {
+                    let counts = Counts::new();
+                    // Twice: once the value is seen, it stays (nothing stops it here).
+                    let first = read_once(&cell, &counts);
+                    let second = read_once(&cell, &counts);
+                    if let Some(value) = first {
+                        assert_eq!(value, LIVE);
+                        assert_eq!(second, Some(LIVE), "a published value went away");
+                    }
+                    if let Some(value) = second {
+                        assert_eq!(value, LIVE);
+                    }
+                })
+            })
+            .collect();
+        // SAFETY: this thread is the only starter and the cell is UNREALIZED.
+        unsafe { cell.publish(LIVE) };
+        for reader in readers {
+            reader.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn loom_owned_handle_entered_racing_stop_and_moved() {
+    check("owned_handle_entered_racing_stop_and_moved", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        // SAFETY: no other thread exists yet.
+        unsafe { cell.publish(LIVE) };
+        let stopped = Arc::new(AtomicUsize::new(0));
+        // Enters on the shared counter while the stop begins (like `get_owned`), then moves
+        // the handle to a thread of its own, which reads and leaves there (like `Owned::drop`).
+        let owner = {
+            let (cell, stopped) = (Arc::clone(&cell), Arc::clone(&stopped));
+            thread::spawn(move || {
+                if cell.enter_shared().is_none() {
+                    return;
+                }
+                let mover = thread::spawn(move || {
+                    assert_eq!(
+                        stopped.load(Ordering::Acquire),
+                        0,
+                        "handle outlived its value"
+                    );
+                    assert_eq!(cell.read_tracked(), LIVE);
+                    cell.exit_shared();
+                });
+                mover.join().unwrap();
+            })
+        };
+        cell.begin_stop();
+        wait_for_readers(&cell, &[]);
+        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
+        assert_eq!(unsafe { cell.take() }, LIVE);
+        stopped.store(1, Ordering::Release);
+        owner.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_stop_times_out_on_a_reader_then_succeeds() {
+    check("stop_times_out_on_a_reader_then_succeeds", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        // SAFETY: no other thread exists yet.
+        unsafe { cell.publish(LIVE) };
+        let counts = Arc::new(Counts::new());
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let reader = {
+            let (cell, counts, stopped) =
+                (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&stopped));
+            thread::spawn(move || {
+                // Reads on both sides of the cancelled stop; each read is whole or refused.
+                for _ in 0..2 {
+                    if cell.enter(&counts).is_some() {
+                        assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
+                        assert_eq!(cell.read_tracked(), LIVE);
+                        counts.exit();
+                    }
+                }
+            })
+        };
+        // First stop: looks once (a timeout of zero), gives up if anyone is inside.
+        cell.begin_stop();
+        let gave_up = cell.shared_inside() + counts.inside() != 0;
+        if gave_up {
+            cell.cancel_stop();
+            assert!(cell.is_realized(), "a cancelled stop puts the value back");
+            // Second stop: waits as long as it takes.
+            cell.begin_stop();
+        }
+        wait_for_readers(&cell, &[&counts]);
+        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
+        assert_eq!(unsafe { cell.take() }, LIVE);
+        stopped.store(1, Ordering::Release);
+        reader.join().unwrap();
+        assert!(!cell.is_realized());
+    });
+}
+
+#[test]
+fn loom_restart_reads_never_go_backwards() {
+    check("restart_reads_never_go_backwards", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        // SAFETY: no other thread exists yet.
+        unsafe { cell.publish(LIVE) };
+        let counts = Arc::new(Counts::new());
+        let reader = {
+            let (cell, counts) = (Arc::clone(&cell), Arc::clone(&counts));
+            thread::spawn(move || {
+                let mut last = 0;
+                for _ in 0..3 {
+                    if let Some(value) = read_once(&cell, &counts) {
+                        assert!(value == LIVE || value == LIVE + 1, "garbage {value}");
+                        assert!(value >= last, "read {value} after {last}");
+                        last = value;
+                    }
+                }
+            })
+        };
+        // Restart: stop, then start again with the next value, while the reader reads.
+        cell.begin_stop();
+        wait_for_readers(&cell, &[&counts]);
+        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
+        assert_eq!(unsafe { cell.take() }, LIVE);
+        // SAFETY: still the exclusive owner; the cell is UNREALIZED after take.
+        unsafe { cell.publish(LIVE + 1) };
+        reader.join().unwrap();
+    });
+}
+
+/// A replica of `State::enter_fast` choosing its per-thread counts by the state's reader id,
+/// against the first start, which assigns the id (`Core::ensure_reader_id`) and publishes.
+///
+/// A reader that loaded the id before it was assigned must not enter on the counts of id 0:
+/// no stopper looks there, so the value could be moved out under it. The fast path leaves id
+/// 0 to the slow path, which assigns the id first (as `enter_any` does).
+#[test]
+fn loom_fast_path_reader_id_races_first_start() {
+    check("fast_path_reader_id_races_first_start", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        let reader_id = Arc::new(AtomicUsize::new(0));
+        // One thread's table: slot 0 belongs to no state, slot 1 is this state's.
+        let table = Arc::new([Counts::new(), Counts::new()]);
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let ensure_id = |reader_id: &AtomicUsize| match reader_id.compare_exchange(
+            0,
+            1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => 1,
+            Err(winner) => winner,
+        };
+        let reader = {
+            let (cell, reader_id, table, stopped) = (
+                Arc::clone(&cell),
+                Arc::clone(&reader_id),
+                Arc::clone(&table),
+                Arc::clone(&stopped),
+            );
+            thread::spawn(move || {
+                let id = match reader_id.load(Ordering::Relaxed) {
+                    0 => ensure_id(&reader_id), // the slow path
+                    id => id,
+                };
+                let counts = &table[id];
+                if cell.enter(counts).is_some() {
+                    assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
+                    assert_eq!(cell.read_tracked(), LIVE);
+                    counts.exit();
+                }
+            })
+        };
+        // The first start: assign the id, then publish; then a stop over the id's counts.
+        let id = ensure_id(&reader_id);
+        // SAFETY: this thread is the only starter and the cell is UNREALIZED.
+        unsafe { cell.publish(LIVE) };
+        cell.begin_stop();
+        wait_for_readers(&cell, &[&table[id]]);
+        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
+        assert_eq!(unsafe { cell.take() }, LIVE);
+        stopped.store(1, Ordering::Release);
+        reader.join().unwrap();
+    });
+}
+
+/// A replica of `readers`' record handover: a thread ends and releases its record (`claimed`
+/// stored `false` with Release), a new thread claims it (CAS with Acquire) and reads on the
+/// same counts with plain loads and stores, while a stopper sums them.
+#[test]
+fn loom_counts_handed_over_to_a_new_thread() {
+    check("counts_handed_over_to_a_new_thread", None, || {
+        let cell = Arc::new(ValueCell::<u32>::new());
+        // SAFETY: no other thread exists yet.
+        unsafe { cell.publish(LIVE) };
+        let counts = Arc::new(Counts::new());
+        let claimed = Arc::new(loom::sync::atomic::AtomicBool::new(true));
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let first = {
+            let (cell, counts, claimed) =
+                (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&claimed));
+            thread::spawn(move || {
+                if let Some(value) = read_once(&cell, &counts) {
+                    assert_eq!(value, LIVE);
+                }
+                claimed.store(false, Ordering::Release); // `ReleaseOnExit`
+            })
+        };
+        let second = {
+            let (cell, counts, claimed, stopped) = (
+                Arc::clone(&cell),
+                Arc::clone(&counts),
+                Arc::clone(&claimed),
+                Arc::clone(&stopped),
+            );
+            thread::spawn(move || {
+                // `claim_or_create`
+                while claimed
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_err()
+                {
+                    thread::yield_now();
+                }
+                if cell.enter(&counts).is_some() {
+                    assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
+                    assert_eq!(cell.read_tracked(), LIVE);
+                    counts.exit();
+                }
+            })
+        };
+        cell.begin_stop();
+        wait_for_readers(&cell, &[&counts]);
+        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
+        assert_eq!(unsafe { cell.take() }, LIVE);
+        stopped.store(1, Ordering::Release);
+        first.join().unwrap();
+        second.join().unwrap();
+    });
+}
+
+/// The phases of `coord::Phase`, as far as one state's kernel is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Starting,
+    Stopping,
+    /// A stop function failed: the value is gone until `force_close` clears the state.
+    Failed,
+}
+
+/// Why a replica call refused (`Error::StopFailedEarlier`).
+#[derive(Debug, PartialEq, Eq)]
+struct FailedEarlier;
+
+/// A replica of the start/stop rights of `coord` and `state::core` for one state: the phase
+/// under one lock (the world lock) and one condition variable for waiters. The kernel calls
+/// (`publish`, `begin_stop`, `take`) are the real ones; the start function makes the next
+/// value (`LIVE`, `LIVE + 1`, ...) and the stop function counts.
+struct World {
+    cell: ValueCell<u32>,
+    phase: Mutex<Phase>,
+    changed: Condvar,
+    starts: AtomicU32,
+    stops: AtomicU32,
+}
+
+impl World {
+    fn unrealized() -> Self {
+        Self {
+            cell: ValueCell::new(),
+            phase: Mutex::new(Phase::Idle),
+            changed: Condvar::new(),
+            starts: AtomicU32::new(0),
+            stops: AtomicU32::new(0),
+        }
+    }
+
+    fn realized() -> Self {
+        let world = Self::unrealized();
+        world.starts.store(1, Ordering::Relaxed);
+        // SAFETY: no other thread can see the world yet.
+        unsafe { world.cell.publish(LIVE) };
+        world
+    }
+
+    /// `Core::start_or_wait`: start here, or wait for whoever is starting or stopping.
+    fn start_or_wait(&self) -> Result<(), FailedEarlier> {
+        let mut phase = self.phase.lock().unwrap();
+        loop {
+            if self.cell.is_realized() {
+                return Ok(());
+            }
+            match *phase {
+                Phase::Idle => break,
+                Phase::Starting | Phase::Stopping => phase = self.changed.wait(phase).unwrap(),
+                Phase::Failed => return Err(FailedEarlier),
+            }
+        }
+        *phase = Phase::Starting;
+        drop(phase);
+        // The start function runs outside the lock.
+        let value = LIVE + self.starts.fetch_add(1, Ordering::Relaxed);
+        let mut phase = self.phase.lock().unwrap();
+        *phase = Phase::Idle;
+        // SAFETY: we held the Starting phase and saw UNREALIZED under the lock.
+        unsafe { self.cell.publish(value) };
+        drop(phase);
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// `State::get`: read, else start or wait, and read again.
+    fn get(&self, counts: &Counts) -> Result<u32, FailedEarlier> {
+        loop {
+            if let Some(value) = read_once(&self.cell, counts) {
+                return Ok(value);
+            }
+            self.start_or_wait()?;
+        }
+    }
+
+    /// `Core::stop` (`force`: `force_close`) over the readers' `counts`; `fails`: the stop
+    /// function fails. The value it took, if there was one.
+    fn stop(
+        &self,
+        counts: &[&Counts],
+        fails: bool,
+        force: bool,
+    ) -> Result<Option<u32>, FailedEarlier> {
+        let mut phase = self.phase.lock().unwrap();
+        loop {
+            match *phase {
+                Phase::Idle => break,
+                Phase::Starting | Phase::Stopping => phase = self.changed.wait(phase).unwrap(),
+                Phase::Failed if force => {
+                    *phase = Phase::Idle;
+                    drop(phase);
+                    self.changed.notify_all();
+                    return Ok(None);
+                }
+                Phase::Failed => return Err(FailedEarlier),
+            }
+        }
+        if !self.cell.is_realized() {
+            return Ok(None);
+        }
+        *phase = Phase::Stopping;
+        drop(phase);
+        self.cell.begin_stop();
+        wait_for_readers(&self.cell, counts);
+        // SAFETY: we hold the Stopping phase, begin_stop ran, no reader is inside.
+        let value = unsafe { self.cell.take() };
+        // The stop function runs outside the lock, with the value.
+        self.stops.fetch_add(1, Ordering::Relaxed);
+        let mut phase = self.phase.lock().unwrap();
+        *phase = if fails && !force {
+            Phase::Failed
+        } else {
+            Phase::Idle
+        };
+        drop(phase);
+        self.changed.notify_all();
+        Ok(Some(value))
+    }
+
+    /// Every start is matched by one stop, except the value that is there now.
+    fn assert_balanced(&self) {
+        let (starts, stops) = (
+            self.starts.load(Ordering::Relaxed),
+            self.stops.load(Ordering::Relaxed),
+        );
+        assert_eq!(
+            starts,
+            stops + u32::from(self.cell.is_realized()),
+            "{starts} starts, {stops} stops"
+        );
+    }
+}
+
+#[test]
+fn loom_world_getters_race_the_first_start() {
+    check("world_getters_race_the_first_start", None, || {
+        let world = Arc::new(World::unrealized());
+        let getters: Vec<_> = (0..2)
+            .map(|_| {
+                let world = Arc::clone(&world);
+                thread::spawn(move || world.get(&Counts::new()))
+            })
+            .collect();
+        for getter in getters {
+            assert_eq!(getter.join().unwrap(), Ok(LIVE), "both see the one start");
+        }
+        assert_eq!(world.starts.load(Ordering::Relaxed), 1, "start ran once");
+        world.assert_balanced();
+    });
+}
+
+#[test]
+fn loom_world_two_stops_race() {
+    check("world_two_stops_race", None, || {
+        let world = Arc::new(World::realized());
+        let counts = Arc::new(Counts::new());
+        let stoppers: Vec<_> = (0..2)
+            .map(|_| {
+                let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
+                thread::spawn(move || world.stop(&[&counts], false, false))
+            })
+            .collect();
+        // A reader on the side: the value or nothing, never a stopped one.
+        if let Some(value) = read_once(&world.cell, &counts) {
+            assert_eq!(value, LIVE);
+        }
+        let results: Vec<_> = stoppers.into_iter().map(|s| s.join().unwrap()).collect();
+        let took: Vec<_> = results.iter().filter(|r| **r == Ok(Some(LIVE))).collect();
+        assert_eq!(
+            took.len(),
+            1,
+            "exactly one stop takes the value: {results:?}"
+        );
+        assert!(
+            results.contains(&Ok(None)),
+            "the other finds it stopped: {results:?}"
+        );
+        assert!(!world.cell.is_realized());
+        world.assert_balanced();
+    });
+}
+
+#[test]
+fn loom_world_get_races_stop() {
+    // Restart (stop, then get) on one thread, get on another: the getter may be the one that
+    // starts the state again; either way it starts once more, and reads never go back.
+    check("world_get_races_stop", None, || {
+        let world = Arc::new(World::realized());
+        let counts = Arc::new(Counts::new());
+        let getter = {
+            let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
+            thread::spawn(move || {
+                let first = world.get(&counts).unwrap();
+                let second = world.get(&counts).unwrap();
+                assert!(first <= second, "read {second} after {first}");
+                second
+            })
+        };
+        let restarter = Counts::new();
+        assert_eq!(
+            world.stop(&[&counts, &restarter], false, false),
+            Ok(Some(LIVE))
+        );
+        assert_eq!(world.get(&restarter), Ok(LIVE + 1));
+        let last = getter.join().unwrap();
+        assert!(last == LIVE || last == LIVE + 1);
+        assert_eq!(
+            world.starts.load(Ordering::Relaxed),
+            2,
+            "started again once"
+        );
+        world.assert_balanced();
+    });
+}
+
+#[test]
+fn loom_world_get_races_failed_stop_and_force_close() {
+    // A stop whose function fails leaves the state failed (the value is gone): a getter is
+    // refused, never handed the gone value; `force_close` clears it, and a getter may start
+    // it again; `force_close` of a realized state whose stop fails clears it too.
+    check(
+        "world_get_races_failed_stop_and_force_close",
+        Some(10),
+        || {
+            let world = Arc::new(World::realized());
+            let counts = Arc::new(Counts::new());
+            let getter = {
+                let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
+                thread::spawn(move || world.get(&counts))
+            };
+            let closer: &[&Counts] = &[&counts];
+            assert_eq!(world.stop(closer, true, false), Ok(Some(LIVE)));
+            assert_eq!(world.stop(closer, false, false), Err(FailedEarlier));
+            assert_eq!(
+                world.stop(closer, true, true),
+                Ok(None),
+                "force_close clears it"
+            );
+            // The getter may have started it again meanwhile; force_close takes that value.
+            let again = world.stop(closer, true, true).unwrap();
+            let got = getter.join().unwrap();
+            let starts = world.starts.load(Ordering::Relaxed);
+            // The getter may start it again after each force_close it sees: up to twice.
+            if let Ok(value) = got {
+                assert!((LIVE..LIVE + starts).contains(&value), "{value}");
+            }
+            if let Some(value) = again {
+                assert_eq!(
+                    value,
+                    LIVE + 1,
+                    "the last force_close took the getter's first start"
+                );
+            }
+            if world.cell.is_realized() {
+                // What is there now is the newest start, and the getter read it.
+                let latest = LIVE + starts - 1;
+                assert_eq!(read_once(&world.cell, &Counts::new()), Some(latest));
+                assert_eq!(got, Ok(latest));
+            }
+            world.assert_balanced();
+        },
+    );
 }
