@@ -186,7 +186,14 @@ impl<T: Send + Sync + 'static> State<T> {
             return None;
         }
         let core = self.core();
-        let counts = readers::current()?.counts(core.reader_id())?;
+        let id = core.reader_id();
+        // Id 0 means "not assigned yet", but this load may be older than the first start,
+        // which assigns the id and then publishes: entering on the counts of id 0 (which no
+        // stopper sums) could then see the value realized and be missed by its stop.
+        if id == 0 {
+            return None;
+        }
+        let counts = readers::current()?.counts(id)?;
         let value = core.cell.enter(counts)?;
         Some(Ref::counted(value, counts))
     }
