@@ -252,20 +252,20 @@ impl<T: Send + Sync + 'static> Core<T> {
 
         let mut world = coord::world();
         if !world.is_stopping_by(key, me) {
-            // `stop()` gave up on this stop (it took too long) or `force_close` cleared it
-            // meanwhile. A late success still leaves the state cleanly stopped.
-            let cleared = world.phase(key).is_none();
+            // `stop()` gave up on this stop (it took too long): a late success still leaves
+            // the state cleanly stopped. But if `force_close` cleared it meanwhile, the state
+            // may be starting, started or stopping again: that is not this stop's to undo.
+            let abandoned = matches!(world.phase(key), Some(Phase::Failed(_)));
             let outcome = match failure {
-                None => {
+                None if abandoned => {
                     world.clear_phase(key);
                     let handle = world.registry.remove(key);
                     drop(world);
                     drop(handle);
-                    if !cleared {
-                        emit(&Event::Stopped, &self.info);
-                    }
+                    emit(&Event::Stopped, &self.info);
                     Ok(())
                 }
+                None => Ok(()),
                 Some(error) => Err(error),
             };
             coord::notify();
