@@ -107,9 +107,11 @@ impl World {
         let mut chain = vec![key];
         let mut at = key;
         loop {
+            // A stop holds its phase while its stop function runs, which may read states:
+            // a chain through a stopper is as much a wait as one through a starter.
             let owner = match self.phase(at)? {
-                Phase::Starting(owner) => *owner,
-                Phase::Stopping(_) | Phase::Failed(_) => return None,
+                Phase::Starting(owner) | Phase::Stopping(owner) => *owner,
+                Phase::Failed(_) => return None,
             };
             if owner == me {
                 // `at` is one of ours: our stack from `at` inwards, then what we wait for.

@@ -128,13 +128,12 @@ impl<T: Send + Sync + 'static> Core<T> {
                 Some(Phase::Stopping(owner)) if *owner == me => {
                     return Err(self.reentrant("stopping"));
                 }
-                Some(Phase::Starting(_)) => {
+                Some(Phase::Starting(_) | Phase::Stopping(_)) => {
                     if let Some(cycle) = world.wait_cycle(me, key, thread::starting_from) {
                         return Err(Error::Cycle { cycle });
                     }
                     world = World::wait_for(world, me, key);
                 }
-                Some(Phase::Stopping(_)) => world = World::wait_for(world, me, key),
                 Some(Phase::Failed(cause)) => return Err(self.failed_earlier(cause)),
             }
         }
@@ -203,6 +202,9 @@ impl<T: Send + Sync + 'static> Core<T> {
                     return Err(self.reentrant("stopping"));
                 }
                 Some(Phase::Starting(_) | Phase::Stopping(_)) => {
+                    if let Some(cycle) = world.wait_cycle(me, key, thread::starting_from) {
+                        return Err(Error::Cycle { cycle });
+                    }
                     world = World::wait_for(world, me, key);
                 }
                 Some(Phase::Failed(cause)) => {
