@@ -1,0 +1,31 @@
+//! The macros of resources, systems and shutdown: `with_resources!`, `mk_system!`,
+//! `defresource!` and `#[lifecycle::main]`.
+//!
+//! Each macro keeps its phases apart: `ast` parses the input into a typed model that keeps
+//! spans, `valid` cross-checks it (where there is anything to check), and `expand` generates
+//! code that names the runtime only through `::lifecycle::__private` (or the path given with
+//! `#[lifecycle(crate = path)]`).
+
+pub(crate) mod defresource;
+pub(crate) mod main_attr;
+pub(crate) mod system;
+pub(crate) mod with_resources;
+
+mod options;
+mod try_rewrite;
+
+use options::CratePath;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// A name for generated locals and labels that user code cannot see or clash with.
+fn hidden(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
+/// `resource(expr)`, spanned at the expression so "not a resource" is reported there.
+fn check_resource(krate: &CratePath, expr: &syn::Expr) -> TokenStream {
+    let check = quote_spanned!(expr.span()=> #krate::__private::resource);
+    quote!(#check(#expr))
+}
