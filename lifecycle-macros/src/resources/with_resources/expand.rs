@@ -28,7 +28,19 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
         bindings,
         body,
     } = input;
-    let innermost = quote!(#krate::__private::Outcome::ok(#body));
+    // The body's statements go in braces of ours: a single-expression body in the user's
+    // own braces would draw `unused_braces`. If the body diverges (a `panic!`), the code
+    // after it is unreachable by design; the first unreachable statement is ours and allows
+    // it, which keeps the lint quiet for the rest of the expansion.
+    let stmts = &body.stmts;
+    let value = hidden("__lifecycle_value");
+    let outcome = hidden("__lifecycle_outcome");
+    let innermost = quote! {{
+        let #value = { #(#stmts)* };
+        #[allow(unreachable_code)]
+        let #outcome = #krate::__private::Outcome::ok(#value);
+        #outcome
+    }};
     let nested = bindings
         .into_iter()
         .enumerate()
