@@ -148,6 +148,8 @@ pub use lifecycle_macros::with_resources;
 ///   with the close errors attached after it. A panic closes them too, then goes on.
 /// - `close()` and dropping close the parts in reverse declaration order, trying every one.
 /// - A system is a [`Resource`], so systems nest; it allocates nothing of its own.
+/// - `#[derive(...)]` on the system goes on `NameParts` (which holds the data); with
+///   `Debug` among them, `Name` is `Debug` too and shows its parts.
 /// - Every part's type must be a [`Resource`]; `#[lifecycle(crate = path)]` on the struct
 ///   names a renamed `lifecycle` crate.
 pub use lifecycle_macros::mk_system;

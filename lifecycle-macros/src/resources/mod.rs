@@ -24,8 +24,13 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
-/// `resource(expr)`, spanned at the expression so "not a resource" is reported there.
-fn check_resource(krate: &CratePath, expr: &syn::Expr) -> TokenStream {
-    let check = quote_spanned!(expr.span()=> #krate::__private::resource);
+/// `resource(expr)`, spanned at the expression so "not a resource" is reported there. With
+/// the declared type of a system's part, the expression is checked against that type (so a
+/// closure can coerce to the `fn` pointer of `Closeable<T>`, and a mismatch shows there).
+fn check_resource(krate: &CratePath, expr: &syn::Expr, ty: Option<&syn::Type>) -> TokenStream {
+    let check = match ty {
+        Some(ty) => quote_spanned!(expr.span()=> #krate::__private::resource::<#ty>),
+        None => quote_spanned!(expr.span()=> #krate::__private::resource),
+    };
     quote!(#check(#expr))
 }

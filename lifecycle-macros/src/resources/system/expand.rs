@@ -31,12 +31,24 @@ pub(crate) fn expand(system: &System) -> TokenStream {
     let System {
         krate,
         attrs,
+        derives,
+        debug,
         vis,
         name,
         params,
         parts,
     } = system;
     let parts_name = format_ident!("{}Parts", name);
+    let debug_impl = debug.then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::core::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::fmt::Debug::fmt(&**self, f)
+                }
+            }
+        }
+    });
     let field = hidden_field();
     let part_fields = parts.iter().map(|part| {
         let Part {
@@ -77,6 +89,7 @@ pub(crate) fn expand(system: &System) -> TokenStream {
         }
 
         #[doc = #parts_doc]
+        #(#derives)*
         #vis struct #parts_name {
             #(#part_fields,)*
         }
@@ -91,6 +104,8 @@ pub(crate) fn expand(system: &System) -> TokenStream {
                 #krate::__private::System::close(self.#field)
             }
         }
+
+        #debug_impl
 
         #[automatically_derived]
         impl ::core::ops::Deref for #name {
@@ -161,7 +176,7 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
         let mut init = part.init.clone();
         let open = Lifetime::new("'__lifecycle_open", Span::mixed_site());
         let fallible = try_rewrite::rewrite(&mut init, &open, krate);
-        let checked = check_resource(krate, &init);
+        let checked = check_resource(krate, &init, Some(&part.ty));
         let make = if fallible {
             let value = hidden("__lifecycle_value");
             let error = hidden("__lifecycle_error");
@@ -169,8 +184,9 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
             let failed = quote! {
                 #krate::__private::Outcome::failed(#krate::__private::open_failed(#label, #error))
             };
-            // Close what already started, newest first: the innermost call runs first.
-            let rollback = slots[..at].iter().fold(
+            // Close what already started, newest first: arguments run before the call, so
+            // the newest part goes innermost (the fold wraps the oldest around it last).
+            let rollback = slots[..at].iter().rev().fold(
                 failed,
                 |inner, earlier| quote!(#krate::__private::Part::close_after(#earlier, #inner)),
             );

@@ -10,7 +10,12 @@ use syn::{Attribute, Expr, Ident, Type, Visibility};
 /// A system whose parts are complete.
 pub(crate) struct System {
     pub(crate) krate: CratePath,
+    /// The system's attributes other than `derive`.
     pub(crate) attrs: Vec<Attribute>,
+    /// `derive` attributes: they go on the parts struct, which holds the data.
+    pub(crate) derives: Vec<Attribute>,
+    /// One of the derives is `Debug`: the system's `Debug` shows its parts.
+    pub(crate) debug: bool,
     pub(crate) vis: Visibility,
     pub(crate) name: Ident,
     pub(crate) params: Vec<Param>,
@@ -35,6 +40,23 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
         parts: defs,
     } = input;
     let mut errors = None;
+    let (derives, attrs): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|attr| attr.path().is_ident("derive"));
+    let mut debug = false;
+    for derive in &derives {
+        let parsed = derive.parse_nested_meta(|meta| {
+            debug |= meta
+                .path
+                .segments
+                .last()
+                .is_some_and(|last| last.ident == "Debug");
+            Ok(())
+        });
+        if let Err(error) = parsed {
+            combine(&mut errors, error);
+        }
+    }
     let mut param_names = HashSet::new();
     for param in &params {
         if !param_names.insert(param.name.to_string()) {
@@ -57,6 +79,8 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
     let system = System {
         krate,
         attrs,
+        derives,
+        debug,
         vis,
         name,
         params,

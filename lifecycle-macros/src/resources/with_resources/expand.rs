@@ -70,7 +70,7 @@ fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> 
     let mut expr = binding.expr;
     let label = Lifetime::new("'__lifecycle_open", Span::mixed_site());
     let fallible = try_rewrite::rewrite(&mut expr, &label, krate);
-    let checked = check_resource(krate, &expr);
+    let checked = check_resource(krate, &expr, None);
     if fallible {
         let value = hidden("__lifecycle_value");
         let error = hidden("__lifecycle_error");
