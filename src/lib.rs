@@ -53,7 +53,9 @@ pub use lifecycle_core::private as __private;
 ///
 /// `with_resources!([a = expr, b = expr, ...] { body })` evaluates to
 /// `Result<Body, lifecycle::Error>`. Each binding's value must be a [`Resource`]; the name is
-/// bound to `&mut` it, and later bindings and the body may borrow earlier ones.
+/// bound to an [`Opened`] guard that derefs to it, so later bindings and the body use and
+/// borrow it like the resource itself (`db.query()`, `Handler::new(&db)`; `&*db` where a
+/// generic function needs the resource's own type).
 ///
 /// ```
 /// use lifecycle::prelude::*;
@@ -142,7 +144,8 @@ pub use lifecycle_macros::with_resources;
 ///   `Name` and `NameParts` (the parts as plain fields, with their doc comments and
 ///   visibility); `Name` derefs to `NameParts`, so `app.db` is the `Db`.
 /// - `Name::start(params) -> Result<Name, lifecycle::Error>` starts the parts in order; each
-///   initializer sees the parameters and the earlier parts by name (as `&mut`).
+///   initializer sees the parameters and the earlier parts by name (as [`Opened`] guards
+///   that deref to them).
 /// - A failing initializer (`?`, as in `with_resources!`) closes the parts already started in
 ///   reverse order and returns [`Error::Open`] naming `Name.part` — or [`Error::Rollback`]
 ///   with the close errors attached after it. A panic closes them too, then goes on.

@@ -580,7 +580,8 @@ mod in_async_code {
                 unreachable!()
             })
         });
-        let _: Result<(), Error> = result.map(|()| ());
+        let error: Error = result.unwrap_err();
+        assert_eq!(error.resource(), Some("_b"));
         assert_eq!(log.take(), strings(&["open a", "close a"]));
     }
 }

@@ -82,6 +82,7 @@ mod slot;
 pub use crate::{
     atom::Atom,
     resource::{closeable, CloseFn, Closeable, Closer, Resource},
+    scope::Opened,
     shutdown::{close_on_shutdown, install_shutdown},
     slot::Slot,
 };

@@ -59,7 +59,7 @@ pub fn call_stop<T, R: IntoStopResult>(
 /// Not public API, used by generated code: the closer of a system's parts.
 pub use crate::resource::{Closer, Resource};
 /// Not public API, used by generated code: the runtime of `with_resources!` and `mk_system!`.
-pub use crate::scope::{open_failed, resource, Branch, Outcome, Part, Parts, System};
+pub use crate::scope::{open_failed, resource, Branch, Opened, Outcome, Parts, System};
 /// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
 pub use crate::shutdown::{MainGuard, MainResult};
 /// Not public API, used by generated code: the runtime of `defresource!`.

@@ -1,10 +1,10 @@
 //! The runtime of `with_resources!` and `mk_system!`: a resource opened in a scope
-//! ([`Part`]), the outcome of opening, using and closing several of them ([`Outcome`]), and a
-//! system's closed-on-drop parts ([`System`]).
+//! ([`Opened`]), the outcome of opening, using and closing several of them ([`Outcome`]), and
+//! a system's closed-on-drop parts ([`System`]).
 //!
-//! The macros open resources one by one, each into a [`Part`] that closes it if the scope is
-//! left early (a panic, a `return`). On the normal path each part is closed explicitly in
-//! reverse order with [`Part::close_after`], which collects errors so they can be returned:
+//! The macros open resources one by one, each into an [`Opened`] guard that closes it if the
+//! scope is left early (a panic, a `return`). On the normal path each is closed explicitly in
+//! reverse order with [`Opened::close_after`], which collects errors so they can be returned:
 //! an error of opening comes first, the close errors of the rollback are attached after it.
 
 use crate::error::{BoxError, Error};
@@ -55,15 +55,23 @@ pub fn open_failed(name: &str, error: Error) -> Error {
     }
 }
 
-/// A resource opened in a scope under a name; closed on drop if the scope is left early.
-pub struct Part<R: Resource> {
+/// A resource opened by `with_resources!`, or by a `mk_system!` system while it starts: the
+/// name of a binding (or of an earlier part, inside later initializers) is an `Opened`.
+///
+/// It derefs to the resource, so `db.query()` and `Handler::new(&db)` work as with the
+/// resource itself; where a generic function needs the resource's own type, write `&*db`.
+/// If the scope is left early (a panic, or `return`/`break`/`?` in the body), it closes the
+/// resource when it drops; on the normal path the macro closes it explicitly and returns any
+/// error.
+pub struct Opened<R: Resource> {
     name: &'static str,
     /// `None` once closed or moved out.
     value: Option<R>,
 }
 
-impl<R: Resource> Part<R> {
-    /// Holds `value`, opened under `name`.
+impl<R: Resource> Opened<R> {
+    /// Not public API, used by generated code: holds `value`, opened under `name`.
+    #[doc(hidden)]
     #[inline]
     pub fn new(name: &'static str, value: R) -> Self {
         Self {
@@ -72,25 +80,25 @@ impl<R: Resource> Part<R> {
         }
     }
 
-    /// The value, for the scope's binding.
-    #[inline]
-    pub fn get_mut(&mut self) -> &mut R {
-        match &mut self.value {
-            Some(value) => value,
-            None => unreachable!("a part is only emptied by consuming it"),
-        }
+    /// The name it was opened under: the binding, or `System.part`.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
-    /// The value, no longer closed by this part (a system keeps it).
+    /// Not public API, used by generated code: the value, no longer closed by this guard (a
+    /// system keeps it).
+    #[doc(hidden)]
     #[inline]
     pub fn into_inner(mut self) -> R {
         match self.value.take() {
             Some(value) => value,
-            None => unreachable!("a part is only emptied by consuming it"),
+            None => unreachable!("an `Opened` is only emptied by consuming it"),
         }
     }
 
-    /// Closes the value after what came later in the scope (`inner`), adding any failure.
+    /// Not public API, used by generated code: closes the value after what came later in the
+    /// scope (`inner`), adding any failure to it.
+    #[doc(hidden)]
     pub fn close_after<T>(mut self, mut inner: Outcome<T>) -> Outcome<T> {
         if let Some(value) = self.value.take() {
             if let Err(error) = close_named(self.name, value) {
@@ -101,11 +109,11 @@ impl<R: Resource> Part<R> {
     }
 }
 
-impl<R: Resource> Drop for Part<R> {
+impl<R: Resource> Drop for Opened<R> {
     fn drop(&mut self) {
         // Only reached when the scope is left early (a panic, `return`, `break`): the normal
-        // path consumes the part. `close_named` catches a panic of `close`, so a panicking
-        // body's unwinding is never turned into an abort.
+        // path consumes it. `close_named` catches a panic of `close`, so a panicking body's
+        // unwinding is never turned into an abort.
         if let Some(value) = self.value.take() {
             if let Err(error) = close_named(self.name, value) {
                 tracing::error!(
@@ -114,6 +122,40 @@ impl<R: Resource> Drop for Part<R> {
                 );
             }
         }
+    }
+}
+
+impl<R: Resource> Deref for Opened<R> {
+    type Target = R;
+
+    #[inline]
+    fn deref(&self) -> &R {
+        match &self.value {
+            Some(value) => value,
+            None => unreachable!("an `Opened` is only emptied by consuming it"),
+        }
+    }
+}
+
+impl<R: Resource> DerefMut for Opened<R> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut R {
+        match &mut self.value {
+            Some(value) => value,
+            None => unreachable!("an `Opened` is only emptied by consuming it"),
+        }
+    }
+}
+
+impl<R: Resource + fmt::Debug> fmt::Debug for Opened<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<R: Resource + fmt::Display> fmt::Display for Opened<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
     }
 }
 

@@ -6,17 +6,18 @@
 //! pub struct AppParts { pub db: Db, server: Server }        // `app.db` through Deref
 //! impl App {
 //!     pub fn start(port: u16) -> Result<App, Error> {
-//!         let mut part_db = Part::new("App.db", resource(Db::open()));   // `?` → rollback
-//!         let db = Part::get_mut(&mut part_db);
-//!         let mut part_server = match /* Server::start(port, &db) */ {
-//!             Ok(v) => Part::new("App.server", v),
-//!             Err(e) => return Outcome::finish(Part::close_after(part_db, Outcome::failed(..))),
+//!         let mut db = Opened::new("App.db", resource::<Db>(Db::open()));  // `?` → rollback
+//!         let mut server = match /* Server::start(port, &db) */ {
+//!             Ok(v) => Opened::new("App.server", v),
+//!             Err(e) => return Outcome::finish(Opened::close_after(db, Outcome::failed(..))),
 //!         };
-//!         ...
-//!         Ok(App { __lifecycle_parts: System::new(AppParts { db: Part::into_inner(part_db), .. }) })
+//!         Ok(App { __lifecycle_parts: System::new(AppParts { db: Opened::into_inner(db), .. }) })
 //!     }
 //! }
 //! ```
+//!
+//! While the system starts, each part's name is its `Opened` guard (which derefs to it), so
+//! later initializers see the earlier parts, and a panic closes them as the guards drop.
 
 use super::ast::Param;
 use super::valid::{Part, System};
@@ -164,15 +165,12 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
              ty,
          }| { quote!(#mutability #name: #ty) },
     );
-    let slots: Vec<_> = parts
-        .iter()
-        .map(|part| hidden(&format!("__lifecycle_part_{}", part.name.unraw())))
-        .collect();
+    // Each part's guard is bound to the part's own name, for the later initializers.
+    let guards: Vec<_> = parts.iter().map(|part| &part.name).collect();
     let mut steps = Vec::with_capacity(parts.len());
     for (at, part) in parts.iter().enumerate() {
-        let slot = &slots[at];
+        let guard = guards[at];
         let label = &labels[at];
-        let name = &part.name;
         let mut init = part.init.clone();
         let open = Lifetime::new("'__lifecycle_open", Span::mixed_site());
         let fallible = try_rewrite::rewrite(&mut init, &open, krate);
@@ -186,16 +184,17 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
             };
             // Close what already started, newest first: arguments run before the call, so
             // the newest part goes innermost (the fold wraps the oldest around it last).
-            let rollback = slots[..at].iter().rev().fold(
+            let rollback = guards[..at].iter().rev().fold(
                 failed,
-                |inner, earlier| quote!(#krate::__private::Part::close_after(#earlier, #inner)),
+                |inner, earlier| quote!(#krate::__private::Opened::close_after(#earlier, #inner)),
             );
             quote! {
                 let #opened = #open: {
                     ::core::result::Result::Ok::<_, #krate::Error>(#checked)
                 };
-                let mut #slot = match #opened {
-                    ::core::result::Result::Ok(#value) => #krate::__private::Part::new(#label, #value),
+                #[allow(unused_mut)]
+                let mut #guard = match #opened {
+                    ::core::result::Result::Ok(#value) => #krate::__private::Opened::new(#label, #value),
                     ::core::result::Result::Err(#error) => {
                         return #krate::__private::Outcome::finish(#rollback);
                     }
@@ -203,14 +202,11 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
             }
         } else {
             quote! {
-                let mut #slot = #krate::__private::Part::new(#label, #checked);
+                #[allow(unused_mut)]
+                let mut #guard = #krate::__private::Opened::new(#label, #checked);
             }
         };
-        steps.push(quote! {
-            #make
-            #[allow(unused_variables)]
-            let #name = #krate::__private::Part::get_mut(&mut #slot);
-        });
+        steps.push(make);
     }
     let names = parts.iter().map(|part| &part.name);
     let field = hidden_field();
@@ -219,7 +215,7 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
             #(#steps)*
             ::core::result::Result::Ok(Self {
                 #field: #krate::__private::System::new(#parts_name {
-                    #(#names: #krate::__private::Part::into_inner(#slots),)*
+                    #(#names: #krate::__private::Opened::into_inner(#guards),)*
                 }),
             })
         }

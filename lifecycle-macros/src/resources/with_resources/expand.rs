@@ -2,16 +2,18 @@
 //! after the scopes inside it.
 //!
 //! ```text
-//! ::lifecycle::__private::Outcome::finish({                  // Result<Body, Error>
-//!     let mut part_0 = Part::new("db", resource(open_db()));   // `?` → opening fails
-//!     let db = Part::get_mut(&mut part_0);
+//! ::lifecycle::__private::Outcome::finish({                     // Result<Body, Error>
+//!     let mut db = Opened::new("db", resource(open_db()));        // `?` → opening fails
 //!     let inner = { /* the next binding, then */ Outcome::ok({ body }) };
-//!     Part::close_after(part_0, inner)                         // close db, keep errors
+//!     Opened::close_after(db, inner)                              // close db, keep errors
 //! })
 //! ```
 //!
-//! A part left by a panic (or a `return`/`break` out of the body) closes when it drops, in
-//! reverse order; the panic then goes on.
+//! Each name is bound to its [`Opened`] guard, which derefs to the resource. A guard left by
+//! a panic (or a `return`/`break` out of the body) closes when it drops, in reverse order;
+//! the panic then goes on.
+//!
+//! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/struct.Opened.html
 
 use super::ast::{Binding, Input};
 use crate::resources::options::CratePath;
@@ -29,13 +31,15 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
         body,
     } = input;
     // The body's statements go in braces of ours: a single-expression body in the user's
-    // own braces would draw `unused_braces`. If the body diverges (a `panic!`), the code
-    // after it is unreachable by design; the first unreachable statement is ours and allows
-    // it, which keeps the lint quiet for the rest of the expansion.
+    // own braces would draw `unused_braces`. A body that diverges (`panic!`, `unreachable!`)
+    // is fine, so the `let` holding it allows clippy's `diverging_sub_expression`, and the
+    // code after it is unreachable by design: the first unreachable statement is ours and
+    // allows it, which keeps the lint quiet for the rest of the expansion.
     let stmts = &body.stmts;
     let value = hidden("__lifecycle_value");
     let outcome = hidden("__lifecycle_outcome");
     let innermost = quote! {{
+        #[allow(clippy::diverging_sub_expression)]
         let #value = { #(#stmts)* };
         #[allow(unreachable_code)]
         let #outcome = #krate::__private::Outcome::ok(#value);
@@ -55,17 +59,16 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
 
 /// The scope of one binding around `inner` (the later bindings and the body).
 fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> TokenStream {
-    let name = LitStr::new(&binding.display_name(), binding.expr.span());
-    let part = hidden(&format!("__lifecycle_part_{at}"));
-    let inner_outcome = hidden("__lifecycle_inner");
-    let bind = binding
+    let label_name = LitStr::new(&binding.display_name(), binding.expr.span());
+    // The guard is the binding itself; `_` gets a name the user cannot see.
+    let guard = binding
         .name
-        .as_ref()
-        .map(|ident| quote!(let #ident = #krate::__private::Part::get_mut(&mut #part);));
-    let use_part = quote! {
-        #bind
+        .clone()
+        .unwrap_or_else(|| hidden(&format!("__lifecycle_unnamed_{at}")));
+    let inner_outcome = hidden("__lifecycle_inner");
+    let use_guard = quote! {
         let #inner_outcome = #inner;
-        #krate::__private::Part::close_after(#part, #inner_outcome)
+        #krate::__private::Opened::close_after(#guard, #inner_outcome)
     };
     let mut expr = binding.expr;
     let label = Lifetime::new("'__lifecycle_open", Span::mixed_site());
@@ -81,18 +84,20 @@ fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> 
             };
             match #opened {
                 ::core::result::Result::Ok(#value) => {
-                    let mut #part = #krate::__private::Part::new(#name, #value);
-                    #use_part
+                    #[allow(unused_mut)]
+                    let mut #guard = #krate::__private::Opened::new(#label_name, #value);
+                    #use_guard
                 }
                 ::core::result::Result::Err(#error) => #krate::__private::Outcome::failed(
-                    #krate::__private::open_failed(#name, #error),
+                    #krate::__private::open_failed(#label_name, #error),
                 ),
             }
         }}
     } else {
         quote! {{
-            let mut #part = #krate::__private::Part::new(#name, #checked);
-            #use_part
+            #[allow(unused_mut)]
+            let mut #guard = #krate::__private::Opened::new(#label_name, #checked);
+            #use_guard
         }}
     }
 }
