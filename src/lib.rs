@@ -86,7 +86,7 @@ pub use lifecycle_core::private as __private;
 ///   in the enclosing function; close failures on these paths are logged with `tracing`.
 /// - `_ = expr` opens and closes a resource without naming it.
 /// - A value that is not a resource is a compile error on its expression.
-/// - `#[lifecycle(crate = path)]` before the brackets names a renamed `lifecycle` crate.
+/// - `crate = path;` before the brackets names a renamed `lifecycle` crate.
 ///
 /// ```
 /// use lifecycle::prelude::*;
@@ -153,8 +153,8 @@ pub use lifecycle_macros::with_resources;
 /// - A system is a [`Resource`], so systems nest; it allocates nothing of its own.
 /// - `#[derive(...)]` on the system goes on `NameParts` (which holds the data); with
 ///   `Debug` among them, `Name` is `Debug` too and shows its parts.
-/// - Every part's type must be a [`Resource`]; `#[lifecycle(crate = path)]` on the struct
-///   names a renamed `lifecycle` crate.
+/// - Every part's type must be a [`Resource`]; a leading `crate = path;` names a renamed
+///   `lifecycle` crate.
 pub use lifecycle_macros::mk_system;
 
 /// A global place for a resource: `defresource!(pub NAME: Type)`, then `NAME.define(|| ...)`.
@@ -162,7 +162,8 @@ pub use lifecycle_macros::mk_system;
 /// Declares `static NAME: lifecycle::Slot<Type>` named `"<module path>::NAME"`. See
 /// [`Slot`] for `define` (which closes the previous value first), `get` and `close`. A
 /// defined place is listed by [`status()`] and closed by [`stop()`], in the same reverse
-/// order as states. Several places may be declared at once, separated by `;`.
+/// order as states. Several places may be declared at once, separated by `;`; a leading
+/// `crate = path;` names a renamed `lifecycle` crate.
 ///
 /// ```
 /// use lifecycle::prelude::*;

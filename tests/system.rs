@@ -374,7 +374,7 @@ mod renamed {
     extern crate lifecycle as lc;
 
     lc::mk_system! {
-        #[lifecycle(crate = lc)]
+        crate = lc;
         pub struct Renamed(start: u32) {
             pub counter: lc::State<u32> = lc::State::new("system::renamed::counter", move || Ok(start)),
             pub scratch: lc::Closeable<Vec<u8>> = lc::closeable(Vec::new(), |_| ()),

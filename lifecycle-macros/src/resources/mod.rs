@@ -4,7 +4,7 @@
 //! Each macro keeps its phases apart: `ast` parses the input into a typed model that keeps
 //! spans, `valid` cross-checks it (where there is anything to check), and `expand` generates
 //! code that names the runtime only through `::lifecycle::__private` (or the path given with
-//! `#[lifecycle(crate = path)]`).
+//! a leading `crate = path;`, or `#[lifecycle::main(crate = path)]`).
 
 pub(crate) mod defresource;
 pub(crate) mod main_attr;

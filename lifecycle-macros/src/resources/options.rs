@@ -1,7 +1,9 @@
-//! The `#[lifecycle(crate = path)]` option, for a renamed `lifecycle` dependency.
+//! The `crate = path` option, for a renamed `lifecycle` dependency: a leading `crate = path;`
+//! clause in the function-like macros (as in `defstate! { ... }`), an argument of
+//! `#[lifecycle::main(crate = path)]`. The path may also be written as a string.
 
 use syn::parse::ParseStream;
-use syn::{Attribute, Path, Token};
+use syn::{LitStr, Path, Token};
 
 /// The path generated code names the runtime by: `::lifecycle` unless `crate = path` says.
 pub(crate) struct CratePath(pub(crate) Path);
@@ -18,47 +20,52 @@ impl quote::ToTokens for CratePath {
     }
 }
 
-/// Removes every `#[lifecycle(...)]` attribute from `attrs` and reads its options.
-pub(crate) fn take_options(attrs: &mut Vec<Attribute>) -> syn::Result<CratePath> {
-    let mut krate = None;
-    let mut errors: Option<syn::Error> = None;
-    attrs.retain(|attr| {
-        if !attr.path().is_ident("lifecycle") {
-            return true;
-        }
-        if let Err(error) = attr.parse_nested_meta(|meta| parse_option(&meta, &mut krate)) {
-            combine(&mut errors, error);
-        }
-        false
-    });
-    match errors {
-        Some(error) => Err(error),
-        None => Ok(krate.map(CratePath).unwrap_or_default()),
+/// Parses an optional leading `crate = path;`.
+pub(crate) fn parse_crate_clause(input: ParseStream<'_>) -> syn::Result<CratePath> {
+    if !(input.peek(Token![crate]) && input.peek2(Token![=])) {
+        return Ok(CratePath::default());
     }
+    input.parse::<Token![crate]>()?;
+    input.parse::<Token![=]>()?;
+    let path = parse_path(input)?;
+    if !input.peek(Token![;]) {
+        return Err(input.error("expected `;` after `crate = path`"));
+    }
+    input.parse::<Token![;]>()?;
+    Ok(CratePath(path))
 }
 
 /// Reads the arguments of `#[lifecycle::main(crate = path)]`.
 pub(crate) fn parse_args(input: ParseStream<'_>) -> syn::Result<CratePath> {
     let mut krate = None;
-    let parser = syn::meta::parser(|meta| parse_option(&meta, &mut krate));
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            if krate.is_some() {
+                return Err(meta.error("`crate` is given twice"));
+            }
+            meta.input.parse::<Token![=]>()?;
+            krate = Some(parse_path(meta.input)?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown option: the only option is `crate = path::to::lifecycle`"))
+        }
+    });
     syn::parse::Parser::parse2(parser, input.parse()?)?;
     Ok(krate.map(CratePath).unwrap_or_default())
 }
 
-fn parse_option(
-    meta: &syn::meta::ParseNestedMeta<'_>,
-    krate: &mut Option<Path>,
-) -> syn::Result<()> {
-    if meta.path.is_ident("crate") {
-        if krate.is_some() {
-            return Err(meta.error("`crate` is given twice"));
-        }
-        meta.input.parse::<Token![=]>()?;
-        *krate = Some(meta.input.call(Path::parse_mod_style)?);
-        Ok(())
-    } else {
-        Err(meta.error("unknown option: the only option is `crate = path::to::lifecycle`"))
+/// A path, or a string holding one.
+fn parse_path(input: ParseStream<'_>) -> syn::Result<Path> {
+    if input.peek(LitStr) {
+        let text: LitStr = input.parse()?;
+        return text.parse_with(Path::parse_mod_style);
     }
+    input.call(Path::parse_mod_style).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "expected the path of the `lifecycle` crate, e.g. `crate = ::lifecycle`",
+        )
+    })
 }
 
 /// Adds `error` to the collected errors.

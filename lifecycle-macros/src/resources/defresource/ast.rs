@@ -1,16 +1,18 @@
-//! The input of `defresource!`: one or more `#[attrs] vis NAME: Type`, separated by `;`.
+//! The input of `defresource!`: an optional `crate = path;`, then one or more
+//! `#[attrs] vis NAME: Type`, separated by `;`.
 
-use crate::resources::options::{take_options, CratePath};
+use crate::resources::options::{parse_crate_clause, CratePath};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token, Type, Visibility};
 
+/// `(crate = path;)? place (; place)* ;?`
 pub(crate) struct Input {
+    pub(crate) krate: CratePath,
     pub(crate) places: Vec<Place>,
 }
 
 /// `#[attrs] vis NAME: Type`
 pub(crate) struct Place {
-    pub(crate) krate: CratePath,
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     pub(crate) name: Ident,
@@ -19,6 +21,7 @@ pub(crate) struct Place {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate = parse_crate_clause(input)?;
         let mut places = Vec::new();
         while !input.is_empty() {
             places.push(input.parse()?);
@@ -33,14 +36,13 @@ impl Parse for Input {
         if places.is_empty() {
             return Err(input.error("expected a resource: `defresource!(pub NAME: Type)`"));
         }
-        Ok(Self { places })
+        Ok(Self { krate, places })
     }
 }
 
 impl Parse for Place {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut attrs = input.call(Attribute::parse_outer)?;
-        let krate = take_options(&mut attrs)?;
+        let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         if input.peek(Token![static]) {
             return Err(input.error(
@@ -62,7 +64,6 @@ impl Parse for Place {
             )));
         }
         Ok(Self {
-            krate,
             attrs,
             vis,
             name,

@@ -8,17 +8,22 @@
 //! ```
 
 use super::ast::{Input, Place};
+use crate::resources::options::CratePath;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
-    Ok(input.places.iter().map(place).collect())
+    let krate = &input.krate;
+    Ok(input
+        .places
+        .iter()
+        .map(|place| expand_place(krate, place))
+        .collect())
 }
 
-fn place(place: &Place) -> TokenStream {
+fn expand_place(krate: &CratePath, place: &Place) -> TokenStream {
     let Place {
-        krate,
         attrs,
         vis,
         name,

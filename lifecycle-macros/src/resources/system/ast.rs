@@ -1,13 +1,13 @@
 //! The input of `mk_system!`, parsed leniently: a part without a type or an initializer is
 //! kept (with `None`) so `valid` can say exactly what is missing.
 
-use crate::resources::options::{take_options, CratePath};
+use crate::resources::options::{parse_crate_clause, CratePath};
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
 
-/// `#[attrs] vis struct Name(params) { parts }`
+/// `(crate = path;)? #[attrs] vis struct Name(params) { parts }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
     pub(crate) attrs: Vec<Attribute>,
@@ -37,8 +37,8 @@ pub(crate) struct PartDef {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut attrs = input.call(Attribute::parse_outer)?;
-        let krate = take_options(&mut attrs)?;
+        let krate = parse_crate_clause(input)?;
+        let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         if !input.peek(Token![struct]) {
             return Err(input.error(

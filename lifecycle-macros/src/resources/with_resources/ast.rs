@@ -1,12 +1,12 @@
 //! The input of `with_resources!`: options, the bindings and the body.
 
-use crate::resources::options::{take_options, CratePath};
+use crate::resources::options::{parse_crate_clause, CratePath};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, Attribute, Block, Expr, Ident, Token};
+use syn::{bracketed, Block, Expr, Ident, Token};
 
-/// `#[lifecycle(crate = path)]? [name = expr, ...] { body }`
+/// `(crate = path;)? [name = expr, ...] { body }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
     pub(crate) bindings: Vec<Binding>,
@@ -33,14 +33,7 @@ const USAGE: &str = "expected `[name = expression, ...] { body }`";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut attrs = input.call(Attribute::parse_outer)?;
-        let krate = take_options(&mut attrs)?;
-        if let Some(attr) = attrs.first() {
-            return Err(syn::Error::new_spanned(
-                attr,
-                "the only attribute allowed here is `#[lifecycle(crate = path)]`",
-            ));
-        }
+        let krate = parse_crate_clause(input)?;
         if !input.peek(syn::token::Bracket) {
             return Err(input.error(USAGE));
         }
