@@ -106,7 +106,10 @@ fn a_failed_start_leaves_the_place_empty_and_names_it() {
     assert!(FAILING_START.get().is_none());
     define(&FAILING_START, &log, 3).unwrap();
     FAILING_START.close().unwrap();
-    assert_eq!(log.take(), strings(&["start 1", "close 1", "start 3", "close 3"]));
+    assert_eq!(
+        log.take(),
+        strings(&["start 1", "close 1", "start 3", "close 3"])
+    );
 }
 
 defresource!(FAILING_CLOSE: Server);
@@ -234,7 +237,10 @@ fn a_close_failing_under_stop_is_reported_and_the_place_can_be_defined_again() {
     define(&STOPPED_WITH_FAILURE, &log, 2).unwrap();
     assert_eq!(STOPPED_WITH_FAILURE.get().unwrap().port, 2);
     STOPPED_WITH_FAILURE.close().unwrap();
-    assert_eq!(log.take(), strings(&["start 1", "close 1", "start 2", "close 2"]));
+    assert_eq!(
+        log.take(),
+        strings(&["start 1", "close 1", "start 2", "close 2"])
+    );
 }
 
 defresource!(DEPENDENT: Server);
