@@ -8,14 +8,33 @@
 //! an error of opening comes first, the close errors of the rollback are attached after it.
 
 use crate::error::{BoxError, Error};
-use crate::resource::{close_error, close_named, Resource};
+use crate::resource::{close_error, close_named_with, CloseFnPtr, Resource};
 use std::fmt;
 use std::ops::{ControlFlow, Deref, DerefMut};
 
-/// Checks, where the expression is, that its value is a [`Resource`].
+/// Checks, where the expression is, that its value is a [`Resource`], and keeps its `close`.
+///
+/// This is the only place generated code requires `R: Resource`: the guards and closers
+/// after it take a [`Checked`] value and need no bound, so a value that is not a resource
+/// gives one error, on the user's expression or type.
 #[inline(always)]
-pub fn resource<R: Resource>(value: R) -> R {
-    value
+pub fn resource<R: Resource>(value: R) -> Checked<R> {
+    Checked {
+        value,
+        close: R::close,
+    }
+}
+
+/// A value checked to be a resource, with its `close`.
+pub struct Checked<R> {
+    value: R,
+    close: CloseFnPtr<R>,
+}
+
+impl<R> Checked<R> {
+    pub(crate) fn into_parts(self) -> (R, CloseFnPtr<R>) {
+        (self.value, self.close)
+    }
 }
 
 /// What `?` in a binding of `with_resources!` or in an initializer of `mk_system!` accepts: a
@@ -27,16 +46,15 @@ pub fn resource<R: Resource>(value: R) -> R {
     label = "`?` here needs a `Result` whose error converts into `lifecycle::Error`",
     note = "the error type must convert into `Box<dyn std::error::Error + Send + Sync>`"
 )]
-pub trait Branch {
-    /// The value on success.
-    type Output;
+pub trait Branch<T> {
     /// `Continue(value)` or `Break(error)`.
-    fn branch(self) -> ControlFlow<Error, Self::Output>;
+    ///
+    /// (The value type is a parameter, not an associated type: for a type that is not a
+    /// `Result`, there is then no projection left to fail a second time.)
+    fn branch(self) -> ControlFlow<Error, T>;
 }
 
-impl<T, E: Into<BoxError>> Branch for Result<T, E> {
-    type Output = T;
-
+impl<T, E: Into<BoxError>> Branch<T> for Result<T, E> {
     #[inline]
     fn branch(self) -> ControlFlow<Error, T> {
         match self {
@@ -63,20 +81,24 @@ pub fn open_failed(name: &str, error: Error) -> Error {
 /// If the scope is left early (a panic, or `return`/`break`/`?` in the body), it closes the
 /// resource when it drops; on the normal path the macro closes it explicitly and returns any
 /// error.
-pub struct Opened<R: Resource> {
+pub struct Opened<R> {
     name: &'static str,
     /// `None` once closed or moved out.
     value: Option<R>,
+    /// `R`'s `Resource::close`, kept when the value was checked.
+    close: CloseFnPtr<R>,
 }
 
-impl<R: Resource> Opened<R> {
+impl<R> Opened<R> {
     /// Not public API, used by generated code: holds `value`, opened under `name`.
     #[doc(hidden)]
     #[inline]
-    pub fn new(name: &'static str, value: R) -> Self {
+    pub fn new(name: &'static str, value: Checked<R>) -> Self {
+        let (value, close) = value.into_parts();
         Self {
             name,
             value: Some(value),
+            close,
         }
     }
 
@@ -101,7 +123,7 @@ impl<R: Resource> Opened<R> {
     #[doc(hidden)]
     pub fn close_after<T>(mut self, mut inner: Outcome<T>) -> Outcome<T> {
         if let Some(value) = self.value.take() {
-            if let Err(error) = close_named(self.name, value) {
+            if let Err(error) = close_named_with(self.name, value, self.close) {
                 inner.close_errors.push(error);
             }
         }
@@ -109,13 +131,13 @@ impl<R: Resource> Opened<R> {
     }
 }
 
-impl<R: Resource> Drop for Opened<R> {
+impl<R> Drop for Opened<R> {
     fn drop(&mut self) {
         // Only reached when the scope is left early (a panic, `return`, `break`): the normal
-        // path consumes it. `close_named` catches a panic of `close`, so a panicking body's
-        // unwinding is never turned into an abort.
+        // path consumes it. `close_named_with` catches a panic of `close`, so a panicking
+        // body's unwinding is never turned into an abort.
         if let Some(value) = self.value.take() {
-            if let Err(error) = close_named(self.name, value) {
+            if let Err(error) = close_named_with(self.name, value, self.close) {
                 tracing::error!(
                     resource = self.name,
                     "closing on scope exit failed: {error}"
@@ -125,7 +147,7 @@ impl<R: Resource> Drop for Opened<R> {
     }
 }
 
-impl<R: Resource> Deref for Opened<R> {
+impl<R> Deref for Opened<R> {
     type Target = R;
 
     #[inline]
@@ -137,7 +159,7 @@ impl<R: Resource> Deref for Opened<R> {
     }
 }
 
-impl<R: Resource> DerefMut for Opened<R> {
+impl<R> DerefMut for Opened<R> {
     #[inline]
     fn deref_mut(&mut self) -> &mut R {
         match &mut self.value {
@@ -147,13 +169,13 @@ impl<R: Resource> DerefMut for Opened<R> {
     }
 }
 
-impl<R: Resource + fmt::Debug> fmt::Debug for Opened<R> {
+impl<R: fmt::Debug> fmt::Debug for Opened<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<R: Resource + fmt::Display> fmt::Display for Opened<R> {
+impl<R: fmt::Display> fmt::Display for Opened<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }

@@ -238,6 +238,22 @@ impl<T: std::process::Termination, E: std::fmt::Debug> MainResult for Result<T, 
     }
 }
 
+/// Not public API, used by generated code: what `main` returned, reported.
+pub struct MainOutcome {
+    success: bool,
+    code: std::process::ExitCode,
+}
+
+/// Not public API, used by generated code: reports what `main` returned (an `Err` prints
+/// `Error: ...`), before the teardown. The only place `T: MainResult` is required, so an
+/// unsupported return type gives one error, on the type.
+pub fn main_result<T: MainResult>(result: T) -> MainOutcome {
+    MainOutcome {
+        success: result.is_success(),
+        code: result.report(),
+    }
+}
+
 /// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
 ///
 /// Exit status: what `main` returned (`Err` prints `Error: ...` and gives 1, as usual), but 1
@@ -257,11 +273,10 @@ impl MainGuard {
         Self { finished: false }
     }
 
-    /// Reports `result` as `main`'s, runs the teardown, and gives the exit status.
-    pub fn finish<T: MainResult>(mut self, result: T) -> std::process::ExitCode {
+    /// Runs the teardown after `main` returned `outcome`, and gives the exit status.
+    pub fn finish(mut self, outcome: MainOutcome) -> std::process::ExitCode {
         self.finished = true;
-        let success = result.is_success();
-        let code = result.report();
+        let MainOutcome { success, code } = outcome;
         let stopped = teardown_and_report();
         if let Some(signal) = signalled() {
             // A signal's teardown ran (or waited for ours): end the way the signal would.

@@ -34,7 +34,7 @@ use std::sync::{Mutex, PoisonError};
 /// PORT.close().unwrap();
 /// assert!(PORT.get().is_none());
 /// ```
-pub struct Slot<R: Resource + Send + Sync + 'static> {
+pub struct Slot<R: Send + Sync + 'static> {
     state: State<R>,
     /// Serializes `define` and `close`, so a define never interleaves with another.
     define: Mutex<()>,
@@ -54,7 +54,9 @@ fn close_value<R: Resource>(value: R) -> Result<(), BoxError> {
     value.close().map_err(Into::into)
 }
 
-impl<R: Resource + Send + Sync + 'static> Slot<R> {
+// No `Resource` bound here: `slot_core` checks it, so a type that is not a resource gives
+// one error, on the type in `defresource!`.
+impl<R: Send + Sync + 'static> Slot<R> {
     /// Not public API, used by generated code: a slot over the `static` core `core` (made
     /// with `slot_core`).
     #[doc(hidden)]
@@ -64,7 +66,9 @@ impl<R: Resource + Send + Sync + 'static> Slot<R> {
             define: Mutex::new(()),
         }
     }
+}
 
+impl<R: Resource + Send + Sync + 'static> Slot<R> {
     /// Closes the current value (if any), then starts a new one with `start`.
     ///
     /// If closing the current value fails, the slot is left empty and `start` is not run: the

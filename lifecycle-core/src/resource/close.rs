@@ -41,6 +41,16 @@ impl Closer {
         }
     }
 
+    /// Not public API, used by generated code: closes a value checked to be a resource
+    /// (see `__private::resource`), like [`close`](Self::close).
+    #[doc(hidden)]
+    pub fn close_checked<R>(&mut self, name: &str, resource: crate::scope::Checked<R>) {
+        let (value, close) = resource.into_parts();
+        if let Err(error) = close_named_with(name, value, close) {
+            self.errors.push(error);
+        }
+    }
+
     /// Closes `resource`; a failure is recorded as it is (a panic names the type).
     pub(crate) fn close_unnamed<R: Resource>(&mut self, resource: R) {
         match catch_unwind(AssertUnwindSafe(|| resource.close())) {
@@ -93,9 +103,22 @@ pub(crate) fn close_error(mut errors: Vec<Error>) -> Error {
     }
 }
 
+/// A type's `Resource::close`, as a function pointer.
+pub(crate) type CloseFnPtr<R> = fn(R) -> Result<(), Error>;
+
 /// Closes `resource`, naming it in any failure; a panic is caught.
 pub(crate) fn close_named<R: Resource>(name: &str, resource: R) -> Result<(), Error> {
-    match catch_unwind(AssertUnwindSafe(|| resource.close())) {
+    close_named_with(name, resource, R::close)
+}
+
+/// Closes `resource` with `close` (its `Resource::close`, taken where the bound was checked),
+/// naming it in any failure; a panic is caught.
+pub(crate) fn close_named_with<R>(
+    name: &str,
+    resource: R,
+    close: CloseFnPtr<R>,
+) -> Result<(), Error> {
+    match catch_unwind(AssertUnwindSafe(|| close(resource))) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(Error::Close {
             resource: name.to_owned(),

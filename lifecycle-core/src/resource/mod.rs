@@ -9,7 +9,7 @@ mod close;
 mod closeable;
 
 pub use close::Closer;
-pub(crate) use close::{close_error, close_named, close_quietly};
+pub(crate) use close::{close_error, close_named, close_named_with, close_quietly, CloseFnPtr};
 pub use closeable::{closeable, CloseFn, Closeable};
 
 use crate::error::Error;

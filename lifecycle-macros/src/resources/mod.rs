@@ -28,9 +28,21 @@ fn hidden(name: &str) -> syn::Ident {
 /// the declared type of a system's part, the expression is checked against that type (so a
 /// closure can coerce to the `fn` pointer of `Closeable<T>`, and a mismatch shows there).
 fn check_resource(krate: &CratePath, expr: &syn::Expr, ty: Option<&syn::Type>) -> TokenStream {
+    check_resource_at(krate, expr.span(), quote!(#expr), ty)
+}
+
+/// `resource(value)` with the call spanned at `span`. Every check of one part uses the same
+/// span and type tokens, so a type that is not a resource gives identical errors, which the
+/// compiler reports once.
+fn check_resource_at(
+    krate: &CratePath,
+    span: Span,
+    value: TokenStream,
+    ty: Option<&syn::Type>,
+) -> TokenStream {
     let check = match ty {
-        Some(ty) => quote_spanned!(expr.span()=> #krate::__private::resource::<#ty>),
-        None => quote_spanned!(expr.span()=> #krate::__private::resource),
+        Some(ty) => quote_spanned!(span=> #krate::__private::resource::<#ty>),
+        None => quote_spanned!(span=> #krate::__private::resource),
     };
-    quote!(#check(#expr))
+    quote!(#check(#value))
 }

@@ -9,7 +9,7 @@
 
 use super::options::CratePath;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Lifetime};
@@ -39,14 +39,15 @@ impl VisitMut for Rewriter<'_> {
                 self.visit_expr_mut(&mut try_expr.expr);
                 let inner = &try_expr.expr;
                 let attrs = &try_expr.attrs;
+                // Everything is spanned at the `?`, so a value it cannot be used on is
+                // reported there (and only there).
                 let question = try_expr.question_token.span();
-                let branch = self.branch(question);
                 let (label, krate) = (self.label, self.krate);
                 let value = super::hidden("__lifecycle_value");
                 let error = super::hidden("__lifecycle_error");
-                let rewritten: TokenStream = quote! {
+                let rewritten: TokenStream = quote_spanned! {question=>
                     #(#attrs)*
-                    match #branch(#inner) {
+                    match #krate::__private::Branch::branch(#inner) {
                         #krate::__private::ControlFlow::Continue(#value) => #value,
                         #krate::__private::ControlFlow::Break(#error) => {
                             break #label ::core::result::Result::Err(#error)
@@ -63,17 +64,10 @@ impl VisitMut for Rewriter<'_> {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
-impl Rewriter<'_> {
-    /// The conversion, spanned at the `?` so a value that is not a `Result` is reported there.
-    fn branch(&self, question: proc_macro2::Span) -> TokenStream {
-        let krate = self.krate;
-        quote_spanned!(question=> #krate::__private::Branch::branch)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
 
     fn rewritten(expr: &str) -> (bool, String) {
         let mut expr: Expr = syn::parse_str(expr).unwrap();

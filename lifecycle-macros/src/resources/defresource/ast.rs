@@ -51,9 +51,13 @@ impl Parse for Place {
         }
         let name: Ident = input.parse()?;
         if !input.peek(Token![:]) {
-            return Err(input.error(format!(
-                "expected `: Type` after `{name}`: write `defresource!({name}: Type)`"
-            )));
+            let message =
+                format!("expected `: Type` after `{name}`: write `defresource!({name}: Type)`");
+            return Err(if input.is_empty() {
+                syn::Error::new(name.span(), message)
+            } else {
+                input.error(message)
+            });
         }
         input.parse::<Token![:]>()?;
         let ty = input.parse()?;

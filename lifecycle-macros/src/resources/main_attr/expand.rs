@@ -4,8 +4,10 @@
 //! ```text
 //! fn main() -> ::std::process::ExitCode {
 //!     fn __lifecycle_main() -> Result<(), Error> { /* the body */ }
-//!     let guard = MainGuard::start();          // signals, atexit
-//!     guard.finish(__lifecycle_main())         // teardown; panics tear down on unwind
+//!     let guard = MainGuard::start();                         // signals, atexit
+//!     guard.finish(main_result::<Result<(), Error>>(__lifecycle_main()))
+//!     // ^ reports Err first, then the teardown; a panic tears down as it unwinds
+
 //! }
 //! ```
 
@@ -27,13 +29,16 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
     let name = sig.ident.clone();
     let body_fn = syn::Ident::new("__lifecycle_main", sig.ident.span());
     sig.ident = body_fn.clone();
-    let result_span = match &sig.output {
-        syn::ReturnType::Default => sig.fn_token.span(),
-        syn::ReturnType::Type(_, ty) => ty.span(),
+    // Spanned at the return type: a type `main` cannot return is reported there.
+    let report = match &sig.output {
+        syn::ReturnType::Default => {
+            quote_spanned!(sig.ident.span()=> #krate::__private::main_result::<()>)
+        }
+        syn::ReturnType::Type(_, ty) => {
+            quote_spanned!(ty.span()=> #krate::__private::main_result::<#ty>)
+        }
     };
     let guard = hidden("__lifecycle_guard");
-    // Spanned at the return type: a type `main` cannot return is reported there.
-    let finish = quote_spanned!(result_span=> #krate::__private::MainGuard::finish);
     quote! {
         #(#outer)*
         #vis fn #name() -> ::std::process::ExitCode {
@@ -41,7 +46,7 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
             #sig #block
 
             let #guard = #krate::__private::MainGuard::start();
-            #finish(#guard, #body_fn())
+            #krate::__private::MainGuard::finish(#guard, #report(#body_fn()))
         }
     }
 }

@@ -22,13 +22,15 @@
 use super::ast::Param;
 use super::valid::{Part, System};
 use crate::resources::try_rewrite;
-use crate::resources::{check_resource, hidden};
+use crate::resources::{check_resource, check_resource_at, hidden};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::{Lifetime, LitStr};
 
-pub(crate) fn expand(system: &System) -> TokenStream {
+/// The system; with `fallback`, `start` only fails (the input had errors).
+pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
     let System {
         krate,
         attrs,
@@ -66,9 +68,21 @@ pub(crate) fn expand(system: &System) -> TokenStream {
         .iter()
         .map(|part| LitStr::new(&format!("{name}.{}", part.name.unraw()), part.name.span()))
         .collect();
-    let reversed_names = names.iter().rev();
-    let reversed_labels = labels.iter().rev();
-    let start = start_fn(system, &parts_name, &labels);
+    let closes: Vec<TokenStream> = parts
+        .iter()
+        .zip(&labels)
+        .rev()
+        .map(|(part, label)| {
+            let name = &part.name;
+            let checked = check_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
+            quote!(closer.close_checked(#label, #checked);)
+        })
+        .collect();
+    let start = if fallback {
+        fallback_start_fn(system)
+    } else {
+        start_fn(system, &parts_name, &labels)
+    };
     let params_doc = if params.is_empty() {
         String::new()
     } else {
@@ -138,7 +152,7 @@ pub(crate) fn expand(system: &System) -> TokenStream {
             fn close_parts(self) -> ::core::result::Result<(), #krate::Error> {
                 let #parts_name { #(#names),* } = self;
                 let mut closer = #krate::__private::Closer::new();
-                #(closer.close(#reversed_labels, #reversed_names);)*
+                #(#closes)*
                 closer.finish()
             }
         }
@@ -148,6 +162,28 @@ pub(crate) fn expand(system: &System) -> TokenStream {
 /// The struct field that holds the parts. Fields are not hygienic, so a prefixed name.
 fn hidden_field() -> syn::Ident {
     syn::Ident::new("__lifecycle_parts", Span::call_site())
+}
+
+/// A `start` that runs no initializer: next to the input's errors, the initializers would
+/// only add more (or, for a missing one, an unreachable-code warning).
+fn fallback_start_fn(system: &System) -> TokenStream {
+    let System {
+        krate, vis, params, ..
+    } = system;
+    let names = params.iter().map(|param| &param.name);
+    let params = params.iter().map(
+        |Param {
+             mutability,
+             name,
+             ty,
+         }| quote!(#mutability #name: #ty),
+    );
+    quote! {
+        #vis fn start(#(#params),*) -> ::core::result::Result<Self, #krate::Error> {
+            #(let _ = &#names;)*
+            ::core::result::Result::Err(#krate::Error::other("the input of `mk_system!` has errors"))
+        }
+    }
 }
 
 fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> TokenStream {

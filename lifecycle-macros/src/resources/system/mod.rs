@@ -10,10 +10,11 @@ pub(crate) use ast::Input;
 use proc_macro2::TokenStream;
 
 /// Validates `input` and generates the system. With invalid input, the errors come with a
-/// fallback expansion of the parts that are fine, so one mistake gives one error.
+/// fallback expansion: the structs with the parts that are fine, and a `start` that runs no
+/// initializer, so one mistake gives one error.
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
     let (system, errors) = valid::validate(input);
-    let mut tokens = expand::expand(&system);
+    let mut tokens = expand::expand(&system, errors.is_some());
     if let Some(errors) = errors {
         tokens.extend(errors.into_compile_error());
     }

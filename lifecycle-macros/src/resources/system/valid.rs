@@ -153,19 +153,19 @@ fn check_part(
     let init = match init {
         Some(init) => init,
         None => {
-            let shown = quote::ToTokens::to_token_stream(&ty).to_string();
             combine(
                 errors,
                 syn::Error::new(
                     end,
                     format!(
-                        "the part `{name}` needs an initializer: write `{name}: {shown} = \
-                         expression`"
+                        "the part `{name}` needs an initializer: add `= expression` after its \
+                         type"
                     ),
                 ),
             );
-            // The fallback still declares the part, so its uses do not report more errors.
-            syn::parse_quote!(::core::unimplemented!())
+            // The fallback still declares the part (so its uses report nothing more) and
+            // runs no initializer; this one only gives the checks a span.
+            syn::parse_quote_spanned!(end=> ())
         }
     };
     Some(Part {
