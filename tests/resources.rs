@@ -585,3 +585,56 @@ mod in_async_code {
         assert_eq!(log.take(), strings(&["open a", "close a"]));
     }
 }
+
+mod hygiene {
+    //! The expansions name only absolute paths: shadowing the prelude and `core` in the
+    //! caller's module changes nothing.
+    #![allow(dead_code, non_camel_case_types)]
+
+    struct Result;
+    struct Option;
+    struct Some;
+    struct None;
+    struct Ok;
+    struct Err;
+    struct Box;
+    struct Vec;
+    struct String;
+    mod core {}
+    mod std {}
+
+    type Res<T> = ::core::result::Result<T, lifecycle::Error>;
+
+    fn open(fail: bool) -> Res<lifecycle::Closeable<u8>> {
+        if fail {
+            ::core::result::Result::Err(lifecycle::Error::other("down"))
+        } else {
+            ::core::result::Result::Ok(lifecycle::closeable(1, |_| ()))
+        }
+    }
+
+    lifecycle::mk_system! {
+        pub struct Shadowed(fail: bool) {
+            pub first: lifecycle::Closeable<u8> = open(false)?,
+            pub second: lifecycle::Closeable<u8> = open(fail)?,
+        }
+    }
+
+    lifecycle::defresource!(SHADOWED_PLACE: lifecycle::Closeable<u8>);
+
+    #[lifecycle::main]
+    fn not_really_main() -> Res<()> {
+        ::core::result::Result::Ok(())
+    }
+
+    #[test]
+    fn the_macros_expand_in_a_module_that_shadows_the_prelude() {
+        let value = lifecycle::with_resources!([a = open(false)?, b = open(false)?] { **a + **b });
+        assert_eq!(value.unwrap(), 2);
+        assert!(Shadowed::start(true).is_err());
+        Shadowed::start(false).unwrap().close().unwrap();
+        SHADOWED_PLACE.define(|| open(false)).unwrap();
+        SHADOWED_PLACE.close().unwrap();
+        let _: fn() -> ::std::process::ExitCode = not_really_main;
+    }
+}

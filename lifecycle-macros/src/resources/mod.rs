@@ -5,6 +5,9 @@
 //! spans, `valid` cross-checks it (where there is anything to check), and `expand` generates
 //! code that names the runtime only through `::lifecycle::__private` (or the path given with
 //! a leading `crate = path;`, or `#[lifecycle::main(crate = path)]`).
+//!
+//! These macros need syn's `visit-mut` feature: `try_rewrite` walks the opening expressions
+//! to turn their `?` into an early end of the opening (so what was opened can be closed).
 
 pub(crate) mod defresource;
 pub(crate) mod main_attr;
