@@ -140,9 +140,24 @@ mod identity {
     #[defstate(name = "web/server", meta(bucket = "web", owner = "ops"))]
     static NAMED: u8 = 0;
 
-    const DECLARED_AT: u32 = line!() + 4;
-    #[defstate(name = "spread over lines")]
+    #[defstate(
+        name = "spread over lines",
+        meta(
+            purpose = "an attribute over several lines: the line is still the static's",
+            layout = "kept on several lines by rustfmt because of its length"
+        )
+    )]
     static SPREAD: u8 = 0;
+
+    /// The line of `static SPREAD` in this file, found in the source so formatting can't
+    /// move it under the test's feet.
+    fn declared_at() -> u32 {
+        let line = include_str!("defstate.rs")
+            .lines()
+            .position(|line| line.trim_start().starts_with("static SPREAD:"))
+            .expect("the declaration is in this file");
+        u32::try_from(line + 1).unwrap()
+    }
 
     #[test]
     fn the_default_name_is_module_path_and_static() {
@@ -171,7 +186,7 @@ mod identity {
         assert_eq!(info.file(), file!());
         assert_eq!(
             info.line(),
-            DECLARED_AT,
+            declared_at(),
             "the line of `static SPREAD`, not of the attribute"
         );
         assert_eq!(info.module(), module_path!());
@@ -182,7 +197,7 @@ mod identity {
         let declared = lifecycle::declared();
         let find = |name: &str| declared.iter().find(|d| d.name() == name).copied();
         let spread = find("spread over lines").expect("SPREAD is declared");
-        assert_eq!(spread.info().line(), DECLARED_AT);
+        assert_eq!(spread.info().line(), declared_at());
         assert!(!spread.is_realized());
         let _ = *NAMED.get();
         assert!(find("web/server").unwrap().is_realized());

@@ -57,6 +57,8 @@ pub(crate) enum Init {
     Expr(Expr),
     /// `async { ... }`: parsed, but no expansion exists yet (see `expand::async_start`).
     Async(ExprAsync),
+    /// Only in a fallback, for an initializer that had an error: a start that fails.
+    Unusable,
 }
 
 impl Init {
@@ -214,7 +216,7 @@ impl Parse for StateBlock {
             Ok(krate) => krate,
             Err(error) => {
                 errors.push(error);
-                skip_past_semicolon(input);
+                attr::skip_past_semicolon(input);
                 None
             }
         };
@@ -229,7 +231,7 @@ impl Parse for StateBlock {
                 .map_or(&mut ignored, |state| &mut state.options);
             while let Err(error) = attr::parse_clauses(input, options, &mut errors) {
                 errors.push(error);
-                skip_past_semicolon(input);
+                attr::skip_past_semicolon(input);
             }
             states.extend(current.take());
             if input.is_empty() {
@@ -239,7 +241,7 @@ impl Parse for StateBlock {
                 Ok(attrs) => attrs,
                 Err(error) => {
                     errors.push(error);
-                    skip_past_semicolon(input);
+                    attr::skip_past_semicolon(input);
                     continue;
                 }
             };
@@ -255,13 +257,13 @@ impl Parse for StateBlock {
                     }
                     Err(error) => {
                         errors.push(error);
-                        skip_past_semicolon(input);
+                        attr::skip_past_semicolon(input);
                         broken.push(state);
                     }
                 },
                 Err(error) => {
                     errors.push(error);
-                    skip_past_semicolon(input);
+                    attr::skip_past_semicolon(input);
                 }
             }
         }
@@ -271,18 +273,4 @@ impl Parse for StateBlock {
             errors,
         })
     }
-}
-
-/// After a syntax error, resumes after the next top-level `;` so later states still parse.
-fn skip_past_semicolon(input: ParseStream) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            rest = next;
-            if matches!(&tree, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';') {
-                break;
-            }
-        }
-        Ok(((), rest))
-    });
 }

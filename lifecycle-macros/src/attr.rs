@@ -53,6 +53,14 @@ impl Syntax {
         }
     }
 
+    /// What goes between a key and its value in examples: `name = "x"` or `name: "x"`.
+    fn joiner(self) -> &'static str {
+        match self {
+            Syntax::Attribute | Syntax::Clause => " =",
+            Syntax::Local => ":",
+        }
+    }
+
     fn place(self) -> &'static str {
         match self {
             Syntax::Attribute => "in `#[defstate(...)]`",
@@ -156,7 +164,10 @@ pub(crate) fn parse_clauses(
             separator(input, syntax, "crate", errors)?;
             parse_crate(input, syntax, errors)?;
         } else if input.peek(Ident::peek_any) {
+            // Its syntax is unknown too: skip the whole clause.
             unknown_key(input, syntax, CLAUSES, errors)?;
+            skip_past_semicolon(input);
+            continue;
         } else {
             return Err(lookahead.error());
         }
@@ -176,11 +187,15 @@ fn parse_stop_clause(input: ParseStream) -> syn::Result<Stop> {
                 "a stop gets the state's value: name it, as in `stop(db) => db.close();`",
             ));
         }
-        let pat = Pat::parse_single(&content)?;
-        if !content.is_empty() {
-            return Err(content
-                .error("a stop gets one value, the state's: write `stop(db) => db.close();`"));
-        }
+        let pat = within(&content, |content| {
+            let pat = Pat::parse_single(content)?;
+            if content.is_empty() {
+                Ok(pat)
+            } else {
+                Err(content
+                    .error("a stop gets one value, the state's: write `stop(db) => db.close();`"))
+            }
+        })?;
         input.parse::<Token![=>]>()?;
         let body: Expr = input.parse()?;
         let block_body = matches!(body, Expr::Block(_));
@@ -319,8 +334,8 @@ fn separator(
         errors.at(
             punct.span(),
             format!(
-                "write `{key} {sep} ...` {place}",
-                sep = syntax.separator(),
+                "write `{key}{sep} ...` {place}",
+                sep = syntax.joiner(),
                 place = syntax.place(),
             ),
         );
@@ -386,18 +401,18 @@ fn parse_name(
         return input.parse().map(Some);
     }
     let value: Expr = input.parse()?;
-    let sep = syntax.separator();
+    let sep = syntax.joiner();
     let message = match &value {
         Expr::Path(path) if path.qself.is_none() => format!(
-            "a state's name is a string literal: write `name {sep} \"{}\"`",
+            "a state's name is a string literal: write `name{sep} \"{}\"`",
             path.path.to_token_stream().to_string().replace(' ', "")
         ),
         Expr::Lit(lit) if !matches!(lit.lit, Lit::Str(_)) => format!(
-            "a state's name is a string literal: write `name {sep} \"{}\"`",
+            "a state's name is a string literal: write `name{sep} \"{}\"`",
             lit.lit.to_token_stream()
         ),
         _ => format!(
-            "a state's name is a string literal, like `name {sep} \"web/server\"`; for a name \
+            "a state's name is a string literal, like `name{sep} \"web/server\"`; for a name \
              computed at run time, make the state with `State::new(name, start)`"
         ),
     };
@@ -430,6 +445,18 @@ fn parse_meta(
     }
     let content;
     syn::parenthesized!(content in input);
+    within(&content, |content| {
+        parse_meta_pairs(content, options, errors)
+    })
+}
+
+/// `key = "value", ...` inside `meta(...)`.
+fn parse_meta_pairs(
+    content: ParseStream,
+    options: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    const EXAMPLE: &str = "meta(bucket = \"web\")";
     while !content.is_empty() {
         let meta_key = if content.peek(LitStr) {
             let lit: LitStr = content.parse()?;
@@ -455,11 +482,13 @@ fn parse_meta(
         } else if content.peek(Token![=]) {
             content.parse::<Token![=]>()?;
         } else {
-            return Err(content.error(format!(
-                "expected `= \"value\"` after the meta key, as in `{EXAMPLE}`"
-            )));
+            let message = format!("expected `= \"value\"` after the meta key, as in `{EXAMPLE}`");
+            return Err(match (&meta_key, content.is_empty()) {
+                (Some(meta_key), true) => syn::Error::new(meta_key.span(), message),
+                _ => content.error(message),
+            });
         }
-        let value = parse_meta_value(&content, errors)?;
+        let value = parse_meta_value(content, errors)?;
         if let (Some(meta_key), Some(value)) = (meta_key, value) {
             let word = meta_key.unraw().to_string();
             if options.meta.iter().any(|pair| pair.key.unraw() == word) {
@@ -505,7 +534,7 @@ fn parse_crate(
     syntax: Syntax,
     errors: &mut Errors,
 ) -> syn::Result<Option<Path>> {
-    let sep = syntax.separator();
+    let sep = syntax.joiner();
     if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
         let path = lit.parse::<Path>().ok();
@@ -515,7 +544,7 @@ fn parse_crate(
         );
         errors.spanned(
             &lit,
-            format!("`crate` takes a path, not a string: write `crate {sep} {written}`"),
+            format!("`crate` takes a path, not a string: write `crate{sep} {written}`"),
         );
         return Ok(path);
     }
@@ -535,9 +564,34 @@ fn parse_crate(
     errors.spanned(
         &value,
         format!(
-            "`crate` takes the path of the `lifecycle` crate, like `crate {sep} ::lifecycle` or \
-             `crate {sep} my_reexports::lifecycle`"
+            "`crate` takes the path of the `lifecycle` crate, like `crate{sep} ::lifecycle` or \
+             `crate{sep} my_reexports::lifecycle`"
         ),
     );
     Ok(None)
+}
+
+/// After a syntax error, resumes after the next top-level `;` so later states still parse.
+pub(crate) fn skip_past_semicolon(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+}
+
+/// Parses the inside of a group; on error, drains the group, because tokens left in it would
+/// turn every later parse of the enclosing stream into an "unexpected token" error.
+fn within<T>(
+    content: ParseStream,
+    parse: impl FnOnce(ParseStream) -> syn::Result<T>,
+) -> syn::Result<T> {
+    parse(content).inspect_err(|_| {
+        let _ = content.parse::<proc_macro2::TokenStream>();
+    })
 }

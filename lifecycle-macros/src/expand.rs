@@ -34,6 +34,18 @@ pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result
         }
     };
     state.options = options;
+    if !state.generics.params.is_empty() || state.ty.is_none() {
+        // The compiler's parser has already reported this item's generics ("static items may
+        // not have generic parameters") or missing type, and still passes the item on: saying
+        // it again would make one mistake two errors. (A missing initializer is reported after
+        // expansion, on the item as the macro leaves it, so that one is ours to report.)
+        let mut expanded = errors
+            .into_error()
+            .map(syn::Error::into_compile_error)
+            .unwrap_or_default();
+        expanded.extend(fallback::static_state(&state));
+        return Ok(expanded);
+    }
     Ok(checked_static_state(&state, errors))
 }
 
@@ -114,9 +126,22 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     let Some(ty) = ty else {
         return Err(syn::Error::new(ident.span(), "a state needs its type"));
     };
-    let init = match init {
-        Some(Init::Expr(expr)) => expr,
+    let private = private(options);
+    let value = format_ident!("value", span = Span::mixed_site());
+    // Start and stop are closures coerced to the `fn` pointers `Core::new_static` takes, not
+    // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
+    // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
+    let start = match init {
+        Some(Init::Expr(expr)) => quote! {
+            || {
+                let #value: #ty = #expr;
+                ::core::result::Result::Ok(#value)
+            }
+        },
         Some(Init::Async(block)) => return Err(async_start(block)),
+        Some(Init::Unusable) => quote! {
+            || ::core::result::Result::Err(::core::convert::From::from("this state did not compile"))
+        },
         None => {
             return Err(syn::Error::new(
                 ident.span(),
@@ -124,8 +149,29 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
             ))
         }
     };
-    let private = private(options, Span::call_site());
-    let value = format_ident!("value", span = Span::mixed_site());
+    let stop = match &options.stop {
+        None => quote!(::core::option::Option::None),
+        Some(Stop::Function(function)) => {
+            // All of the call is placed on the function, so that a function of the wrong type
+            // is reported there; the turbofish makes "the wrong type" mean "not `fn(T)`".
+            let at = function.span();
+            let value = format_ident!("value", span = Span::mixed_site().located_at(at));
+            let call_stop = respan(&quote!(#private::call_stop::<), at);
+            let rest = respan(&quote!(, _>), at);
+            let args = parenthesized(quote!(#function, #value), at);
+            quote! {
+                ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
+            }
+        }
+        Some(Stop::Binding { pat, body }) => {
+            let at = body.span();
+            let convert = respan(&quote!(#private::IntoStopResult::into_stop_result), at);
+            let args = parenthesized(body.to_token_stream(), at);
+            quote! {
+                ::core::option::Option::Some(|#pat| #convert #args)
+            }
+        }
+    };
     let name = match &options.name {
         Some(name) => name.to_token_stream(),
         None => {
@@ -134,42 +180,28 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
         }
     };
     let info = state_info(&private, &name, ident.span(), options);
-    // Start and stop are closures coerced to the `fn` pointers `Core::new_static` takes, not
-    // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
-    // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
-    let stop = match &options.stop {
-        None => quote!(::core::option::Option::None),
-        Some(Stop::Function(function)) => {
-            let call_stop = respan(&private, function.span());
-            let call_stop = quote_spanned!(function.span()=> #call_stop::call_stop);
-            quote! {
-                ::core::option::Option::Some(|#value| #call_stop(#function, #value))
-            }
-        }
-        Some(Stop::Binding { pat, body }) => {
-            let convert = respan(&private, body.span());
-            let convert = quote_spanned!(body.span()=> #convert::IntoStopResult::into_stop_result);
-            quote! {
-                ::core::option::Option::Some(|#pat| #convert(#body))
-            }
-        }
-    };
+    // A value type that is not `Send + Sync` is reported on the user's type.
+    let at = ty.span();
+    let state_ty = generic(quote!(#private::State), ty, at);
+    let core_ty = generic(quote!(#private::Core), ty, at);
+    let core_ref = respan(&quote!(&__LIFECYCLE_CORE), at);
+    let declaration = respan(&quote!(#private::Declaration::new), at);
+    let declaration_args = parenthesized(core_ref.clone(), at);
+    let static_state = respan(&quote!(#private::static_state), at);
+    let static_state_args = parenthesized(core_ref, at);
     let static_token = keyword.static_token();
     Ok(quote! {
         #(#attrs)*
-        #vis #static_token #ident: #private::State<#ty> = {
-            static __LIFECYCLE_CORE: #private::Core<#ty> = #private::Core::new_static(
+        #vis #static_token #ident: #state_ty = {
+            static __LIFECYCLE_CORE: #core_ty = #private::Core::new_static(
                 #info,
-                || {
-                    let #value: #ty = #init;
-                    ::core::result::Result::Ok(#value)
-                },
+                #start,
                 #stop,
             );
             #private::inventory::submit! {
-                #private::Declaration::new(&__LIFECYCLE_CORE)
+                #declaration #declaration_args
             }
-            #private::static_state(&__LIFECYCLE_CORE)
+            #static_state #static_state_args
         };
     })
 }
@@ -184,8 +216,14 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
     let start = match start {
         Init::Expr(expr) => expr,
         Init::Async(block) => return Err(async_start(block)),
+        Init::Unusable => {
+            return Err(syn::Error::new(
+                *call_site,
+                "a state needs a start expression",
+            ))
+        }
     };
-    let private = private(options, *call_site);
+    let private = private(options);
     let name = match &options.name {
         Some(name) => name.to_token_stream(),
         None => quote_spanned! {*call_site=>
@@ -193,17 +231,23 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
         },
     };
     let info = state_info(&private, &name, *call_site, options);
-    let start = quote!(move || ::core::result::Result::Ok(#start));
+    // Placed on the start expression: a value or capture that is not `Send + Sync + 'static`
+    // is reported there.
+    let start = {
+        let at = start.span();
+        let closure = respan(&quote!(move || ::core::result::Result::Ok), at);
+        let args = parenthesized(start.to_token_stream(), at);
+        quote!(#closure #args)
+    };
     Ok(match &options.stop {
         None => quote! {
             #private::local_state(#info, #start)
         },
         Some(Stop::Function(stop)) => {
-            let with_stop = respan(&private, stop.span());
-            let with_stop = quote_spanned!(stop.span()=> #with_stop::local_state_with_stop);
-            quote! {
-                #with_stop(#info, #start, #stop)
-            }
+            let at = stop.span();
+            let with_stop = respan(&quote!(#private::local_state_with_stop), at);
+            let args = parenthesized(quote!(#info, #start, #stop), at);
+            quote!(#with_stop #args)
         }
         Some(Stop::Binding { pat, body }) => {
             // Not produced by `state!`'s grammar; kept total rather than unreachable.
@@ -249,11 +293,27 @@ fn state_info(
 }
 
 /// `::lifecycle::__private`, or `<crate = path>::__private`.
-fn private(options: &Options, span: Span) -> TokenStream {
+fn private(options: &Options) -> TokenStream {
     match &options.krate {
         Some(path) => quote!(#path::__private),
-        None => quote_spanned!(span=> ::lifecycle::__private),
+        None => quote!(::lifecycle::__private),
     }
+}
+
+/// `path<ty>` with the generated tokens placed at `at`; `ty` keeps its own spans, so that the
+/// compiler reports a mistake in it once, however often it is repeated.
+fn generic(path: TokenStream, ty: &syn::Type, at: Span) -> TokenStream {
+    let path = respan(&path, at);
+    let open = respan(&quote!(<), at);
+    let close = respan(&quote!(>), at);
+    quote!(#path #open #ty #close)
+}
+
+/// `(tokens)` with the parentheses placed at `at`.
+fn parenthesized(tokens: TokenStream, at: Span) -> TokenStream {
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
+    group.set_span(Span::call_site().located_at(at));
+    TokenTree::Group(group).into()
 }
 
 /// `tokens` moved to `span`'s place (keeping their hygiene), so that an error about them is

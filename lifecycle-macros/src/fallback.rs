@@ -29,26 +29,25 @@ pub(crate) fn not_a_static(item: &Item) -> syn::Error {
     const WRITE: &str = "write `static NAME: Type = start_expression;`";
     match item {
         Item::Fn(function) => {
-            let hint = match &function.sig.output {
+            let message = match &function.sig.output {
                 syn::ReturnType::Type(_, ty) => {
                     let (ty, question) = match ok_type(ty) {
                         Some(ok) => (ok, "?"),
                         None => (&**ty, ""),
                     };
                     format!(
-                        "; to make a state of what this function returns, write `static {}: {} \
-                         = {}(){question};`",
-                        function.sig.ident.to_string().to_uppercase(),
-                        tidy(ty.to_token_stream()),
-                        function.sig.ident,
+                        "`#[defstate]` goes on a `static`, not on a function; for a state of \
+                         what `{name}` returns, write `static {upper}: {ty} = {name}(){question};`",
+                        name = function.sig.ident,
+                        upper = function.sig.ident.to_string().to_uppercase(),
+                        ty = tidy(ty.to_token_stream()),
                     )
                 }
-                syn::ReturnType::Default => String::new(),
+                syn::ReturnType::Default => {
+                    format!("`#[defstate]` goes on a `static`, not on a function: {WRITE}")
+                }
             };
-            syn::Error::new_spanned(
-                function.sig.fn_token,
-                format!("`#[defstate]` goes on a `static`, not on a function: {WRITE}{hint}"),
-            )
+            syn::Error::new_spanned(function.sig.fn_token, message)
         }
         Item::Struct(item) => on_a_type(item.struct_token, "struct", &item.ident),
         Item::Enum(item) => on_a_type(item.enum_token, "enum", &item.ident),
@@ -84,8 +83,8 @@ pub(crate) fn static_state(state: &StaticState) -> TokenStream {
         return TokenStream::new();
     }
     let init = match &state.init {
-        Some(Init::Expr(expr)) if state.generics.params.is_empty() => expr.clone(),
-        _ => syn::parse_quote!(::core::unreachable!()),
+        Some(Init::Expr(expr)) if state.generics.params.is_empty() => Init::Expr(expr.clone()),
+        _ => Init::Unusable,
     };
     let plain = StaticState {
         attrs: state
@@ -100,7 +99,7 @@ pub(crate) fn static_state(state: &StaticState) -> TokenStream {
         ident: state.ident.clone(),
         generics: Generics::default(),
         ty: Some(ty.clone()),
-        init: Some(Init::Expr(init)),
+        init: Some(init),
         options: Options {
             krate: state.options.krate.clone(),
             ..Options::default()
@@ -130,7 +129,7 @@ pub(crate) fn local_state(state: Option<&LocalState>, errors: Errors) -> TokenSt
             };
             expand::local_state(&plain).ok()
         }
-        Init::Async(_) => None,
+        Init::Async(_) | Init::Unusable => None,
     });
     match (plain, errors.split_last()) {
         (Some(plain), _) => quote!({ #(#errors;)* #plain }),

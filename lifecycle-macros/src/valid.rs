@@ -54,10 +54,14 @@ pub(crate) fn static_state(state: &StaticState, errors: &mut Errors) {
         Some(_) => {}
     }
     if state.init.is_none() {
+        let ty = state.ty.as_ref().map_or_else(
+            || "Type".to_owned(),
+            |ty| ty.to_token_stream().to_string().replace(' ', ""),
+        );
         errors.spanned(
             &state.ident,
             format!(
-                "a state needs a start expression: write `static {}: Type = expression;`",
+                "a state needs a start expression: write `static {}: {ty} = expression;`",
                 state.ident
             ),
         );
