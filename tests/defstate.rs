@@ -96,7 +96,7 @@ mod stop_option {
         assert_eq!(FLUSHED.load(SeqCst), 3);
     }
 
-    #[defstate(stop = |_: u8| Err(format!("disk full")))]
+    #[defstate(stop = |_: u8| Err("disk full".to_owned()))]
     static FAILS_TO_STOP: u8 = 1;
 
     #[test]

@@ -99,9 +99,9 @@ pub(crate) struct MetaPair {
 /// What `#[defstate]` was put on.
 pub(crate) enum Annotated {
     /// A `static` (or something close enough to name the mistake precisely).
-    State(StaticState),
+    State(Box<StaticState>),
     /// Anything else, re-emitted unchanged next to the error so its uses still resolve.
-    Other(syn::Item),
+    Other(Box<syn::Item>),
 }
 
 impl Parse for Annotated {
@@ -115,9 +115,9 @@ impl Parse for Annotated {
             if !input.is_empty() {
                 return Err(input.error("unexpected tokens after the static"));
             }
-            Ok(Annotated::State(state))
+            Ok(Annotated::State(Box::new(state)))
         } else {
-            input.parse().map(Annotated::Other)
+            input.parse().map(|item| Annotated::Other(Box::new(item)))
         }
     }
 }

@@ -199,7 +199,7 @@ fn parse_stop_clause(input: ParseStream) -> syn::Result<Stop> {
         input.parse::<Token![=>]>()?;
         let body: Expr = input.parse()?;
         let block_body = matches!(body, Expr::Block(_));
-        if !(block_body && !input.peek(Token![;])) {
+        if !block_body || input.peek(Token![;]) {
             input.parse::<Token![;]>()?;
         }
         Ok(Stop::Binding { pat, body })

@@ -23,7 +23,7 @@ pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result
     let options = (|input: ParseStream| attr::parse_attr_options(input, &mut errors)).parse2(args);
     let options = errors.ok(options).unwrap_or_default();
     let mut state = match syn::parse2::<Annotated>(item.clone()) {
-        Ok(Annotated::State(state)) => state,
+        Ok(Annotated::State(state)) => *state,
         Ok(Annotated::Other(other)) => {
             errors.push(fallback::not_a_static(&other));
             return Ok(fallback::keep_item(errors, &item));
@@ -127,7 +127,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
         return Err(syn::Error::new(ident.span(), "a state needs its type"));
     };
     let private = private(options);
-    let value = format_ident!("value", span = Span::mixed_site());
+    let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
     // Start and stop are closures coerced to the `fn` pointers `Core::new_static` takes, not
     // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
     // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
@@ -155,7 +155,10 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
             // All of the call is placed on the function, so that a function of the wrong type
             // is reported there; the turbofish makes "the wrong type" mean "not `fn(T)`".
             let at = function.span();
-            let value = format_ident!("value", span = Span::mixed_site().located_at(at));
+            let value = format_ident!(
+                "__lifecycle_value",
+                span = Span::mixed_site().located_at(at)
+            );
             let call_stop = respan(&quote!(#private::call_stop::<), at);
             let rest = respan(&quote!(, _>), at);
             let args = parenthesized(quote!(#function, #value), at);
