@@ -97,6 +97,7 @@ mod membarrier {
 
 /// Registers the fast barrier before the first state is published, so the first readers
 /// already take the cheap path.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn prepare() {
     #[cfg(all(target_os = "linux", not(loom)))]
     {

@@ -150,6 +150,7 @@ impl<T> ValueCell<T> {
     }
 
     /// The shared counter, for guards that leave through [`exit_shared_counter`].
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn shared_counter(&self) -> &AtomicUsize {
         &self.shared
     }

@@ -57,6 +57,11 @@ unsafe impl<T: Send + Sync + 'static> Send for State<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync + 'static> Sync for State<T> {}
 
+// A panic in a start or stop function never leaves a state half-changed: it stays usable
+// (see the tests of failed and panicking starts and stops), like `OnceLock`.
+impl<T: Send + Sync + std::panic::RefUnwindSafe + 'static> std::panic::RefUnwindSafe for State<T> {}
+impl<T: Send + Sync + std::panic::RefUnwindSafe + 'static> std::panic::UnwindSafe for State<T> {}
+
 impl<T: Send + Sync + 'static> State<T> {
     /// A state over a core in a `static` (used by `#[defstate]`).
     #[doc(hidden)]
