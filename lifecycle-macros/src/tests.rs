@@ -135,3 +135,29 @@ fn fallback_of_state_is_an_error_expression() {
         strat: 1,
     })));
 }
+
+/// The expansion shown in `docs/how-it-works.md` (the README's "How it works").
+fn how_it_works_expansion() -> String {
+    attr(
+        quote!(stop = |db| db.close()),
+        quote! {
+            /// The database, opened on first use.
+            pub static DB: Db = Db::open(&CONFIG.get().url)?;
+        },
+    )
+}
+
+#[test]
+fn how_it_works() {
+    insta::assert_snapshot!(how_it_works_expansion());
+}
+
+#[test]
+fn how_it_works_shows_the_real_expansion() {
+    let doc = include_str!("../../docs/how-it-works.md");
+    assert!(
+        doc.contains(how_it_works_expansion().trim_end()),
+        "docs/how-it-works.md must show the expansion of its example as generated now; \
+         paste it from src/snapshots/lifecycle_macros__tests__how_it_works.snap"
+    );
+}
