@@ -210,6 +210,22 @@ mod identity {
     }
 }
 
+mod inside_a_function {
+    use super::*;
+
+    #[test]
+    fn a_static_state_declared_in_a_function_body() {
+        #[defstate(name = "inside a function")]
+        static INNER: Vec<u8> = vec![1, 2, 3];
+
+        assert_eq!(INNER.get().len(), 3);
+        assert!(lifecycle::declared()
+            .iter()
+            .any(|d| d.name() == "inside a function"));
+        INNER.stop().unwrap();
+    }
+}
+
 mod carried_over {
     #![deny(non_upper_case_globals)]
     use super::*;

@@ -219,6 +219,13 @@ pub(crate) fn parse_local(
     call_site: Span,
     errors: &mut Errors,
 ) -> syn::Result<Option<LocalState>> {
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            call_site,
+            "`state!` needs a start expression: `state!(expression)` or \
+             `state! { start: expression, ... }`",
+        ));
+    }
     if !is_keyed(input) {
         let expr: Expr = input.parse()?;
         if !input.is_empty() {

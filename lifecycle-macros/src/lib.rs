@@ -21,8 +21,8 @@
 //! * `syn` — parses the input. Only the features used: `full` (statics, expressions,
 //!   closures, patterns), `parsing`, `printing` (re-emit the user's tokens), `proc-macro`,
 //!   `clone-impls` (the fallback copies parts of the model). No `extra-traits` or `visit`,
-//!   which cost compile time. syn 2 is also what `thiserror` (a dependency of the runtime)
-//!   builds, so a user's build compiles syn once.
+//!   which cost compile time. It is syn 3 because `thiserror` (a dependency of the runtime)
+//!   builds syn 3: a user's build compiles one syn, not two.
 //! * `quote` — writes the expansion as Rust with interpolation; `quote_spanned!` puts type
 //!   errors on the user's tokens.
 //! * `proc-macro2` — token types usable outside a compiler session, so `expand` is a plain
