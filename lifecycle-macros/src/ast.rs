@@ -129,7 +129,7 @@ pub(crate) fn parse_static(
     options: Options,
 ) -> syn::Result<StaticState> {
     let mut state = parse_static_header(input, attrs, options)?;
-    state.init = parse_static_init(input, state.ty.is_some())?;
+    state.init = parse_static_init(input, &state)?;
     Ok(state)
 }
 
@@ -171,7 +171,8 @@ fn parse_static_header(
 }
 
 /// `= init;` or `;`.
-fn parse_static_init(input: ParseStream, has_type: bool) -> syn::Result<Option<Init>> {
+fn parse_static_init(input: ParseStream, state: &StaticState) -> syn::Result<Option<Init>> {
+    let has_type = state.ty.is_some();
     let init = if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
         Some(Init::new(input.parse()?))
@@ -186,6 +187,12 @@ fn parse_static_init(input: ParseStream, has_type: bool) -> syn::Result<Option<I
         lookahead.peek(Token![;]);
         return Err(lookahead.error());
     };
+    if !input.peek(Token![;]) {
+        return Err(input.error(format!(
+            "expected `;` to end the static `{}`",
+            state.ident
+        )));
+    }
     input.parse::<Token![;]>()?;
     Ok(init)
 }
@@ -250,7 +257,7 @@ impl Parse for StateBlock {
                 ..Options::default()
             };
             match parse_static_header(input, attrs, options) {
-                Ok(mut state) => match parse_static_init(input, state.ty.is_some()) {
+                Ok(mut state) => match parse_static_init(input, &state) {
                     Ok(init) => {
                         state.init = init;
                         current = Some(state);

@@ -196,6 +196,9 @@ fn parse_stop_clause(input: ParseStream) -> syn::Result<Stop> {
                     .error("a stop gets one value, the state's: write `stop(db) => db.close();`"))
             }
         })?;
+        if !input.peek(Token![=>]) {
+            return Err(input.error("expected `=>`, as in `stop(db) => db.close();`"));
+        }
         input.parse::<Token![=>]>()?;
         let body: Expr = input.parse()?;
         let block_body = matches!(body, Expr::Block(_));
