@@ -8,6 +8,7 @@
 use crate::attr;
 use crate::ctxt::Errors;
 use proc_macro2::Span;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::{
     Attribute, Expr, ExprAsync, Generics, Ident, LitStr, Pat, Path, Token, Type, Visibility,
@@ -188,10 +189,7 @@ fn parse_static_init(input: ParseStream, state: &StaticState) -> syn::Result<Opt
         return Err(lookahead.error());
     };
     if !input.peek(Token![;]) {
-        return Err(input.error(format!(
-            "expected `;` to end the static `{}`",
-            state.ident
-        )));
+        return Err(input.error(format!("expected `;` to end the static `{}`", state.ident)));
     }
     input.parse::<Token![;]>()?;
     Ok(init)
@@ -219,8 +217,12 @@ pub(crate) struct StateBlock {
 impl Parse for StateBlock {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut errors = Errors::new();
-        let krate = match attr::parse_block_crate(input) {
-            Ok(krate) => krate,
+        let fork = input.fork();
+        let krate = match attr::parse_block_crate(&fork) {
+            Ok(krate) => {
+                input.advance_to(&fork);
+                krate
+            }
             Err(error) => {
                 errors.push(error);
                 attr::skip_past_semicolon(input);
@@ -236,38 +238,32 @@ impl Parse for StateBlock {
             let options = current
                 .as_mut()
                 .map_or(&mut ignored, |state| &mut state.options);
-            while let Err(error) = attr::parse_clauses(input, options, &mut errors) {
-                errors.push(error);
-                attr::skip_past_semicolon(input);
-            }
+            attr::parse_clauses(input, options, &mut errors);
             states.extend(current.take());
             if input.is_empty() {
                 break;
             }
-            let attrs = match input.call(Attribute::parse_outer) {
-                Ok(attrs) => attrs,
-                Err(error) => {
+            // On a fork, like the clauses: a failed state leaves no mark on `input`, which
+            // then skips past the state's `;`.
+            let fork = input.fork();
+            let header = fork.call(Attribute::parse_outer).and_then(|attrs| {
+                let options = Options {
+                    krate: krate.clone(),
+                    ..Options::default()
+                };
+                parse_static_header(&fork, attrs, options)
+            });
+            match header.map(|state| (parse_static_init(&fork, &state), state)) {
+                Ok((Ok(init), mut state)) => {
+                    input.advance_to(&fork);
+                    state.init = init;
+                    current = Some(state);
+                }
+                Ok((Err(error), state)) => {
                     errors.push(error);
                     attr::skip_past_semicolon(input);
-                    continue;
+                    broken.push(state);
                 }
-            };
-            let options = Options {
-                krate: krate.clone(),
-                ..Options::default()
-            };
-            match parse_static_header(input, attrs, options) {
-                Ok(mut state) => match parse_static_init(input, &state) {
-                    Ok(init) => {
-                        state.init = init;
-                        current = Some(state);
-                    }
-                    Err(error) => {
-                        errors.push(error);
-                        attr::skip_past_semicolon(input);
-                        broken.push(state);
-                    }
-                },
                 Err(error) => {
                     errors.push(error);
                     attr::skip_past_semicolon(input);

@@ -16,6 +16,7 @@ use crate::ctxt::{closest, one_of, Errors};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
 use syn::parse::ParseStream;
 use syn::{token, Expr, Ident, Lit, LitStr, Pat, Path, Token};
 
@@ -123,56 +124,73 @@ pub(crate) fn parse_block_crate(input: ParseStream) -> syn::Result<Option<Path>>
     Ok(path)
 }
 
-/// Parses the clauses after a static in `defstate! { ... }`, up to the next state.
-pub(crate) fn parse_clauses(
+/// Parses the clauses after a static in `defstate! { ... }`, up to the next state. A clause
+/// with a syntax error is reported and skipped (up to its `;`), and parsing goes on.
+pub(crate) fn parse_clauses(input: ParseStream, options: &mut Options, errors: &mut Errors) {
+    loop {
+        // On a fork: a syntax error inside a group would otherwise leave an "unexpected
+        // token" mark on `input` that replaces every error at the end of the parse.
+        let fork = input.fork();
+        match parse_clause(&fork, options, errors) {
+            Ok(true) => input.advance_to(&fork),
+            Ok(false) => return,
+            Err(error) => {
+                errors.push(error);
+                skip_past_semicolon(input);
+            }
+        }
+    }
+}
+
+/// One clause; `false` at the start of the next state or at the end.
+fn parse_clause(
     input: ParseStream,
     options: &mut Options,
     errors: &mut Errors,
-) -> syn::Result<()> {
+) -> syn::Result<bool> {
     let syntax = Syntax::Clause;
-    loop {
-        if input.is_empty() || input.peek(Token![const]) {
-            return Ok(());
-        }
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::stop) {
-            let key: kw::stop = input.parse()?;
-            let stop = parse_stop_clause(input)?;
-            set_once(&mut options.stop, stop, key.span, "stop", errors);
-            continue;
-        } else if lookahead.peek(kw::name) {
-            let key: kw::name = input.parse()?;
-            separator(input, syntax, "name", errors)?;
-            if let Some(name) = parse_name(input, syntax, errors)? {
-                set_once(&mut options.name, name, key.span, "name", errors);
-            }
-        } else if lookahead.peek(kw::meta) {
-            let key: kw::meta = input.parse()?;
-            parse_meta(input, key.span, options, errors)?;
-        } else if lookahead.peek(Token![#])
-            || lookahead.peek(Token![pub])
-            || lookahead.peek(Token![static])
-        {
-            return Ok(());
-        } else if input.peek(Token![crate]) {
-            let key: Token![crate] = input.parse()?;
-            errors.at(
-                key.span,
-                "`crate = ...;` goes first in `defstate! { ... }`, before every state: it \
-                 applies to all of them",
-            );
-            separator(input, syntax, "crate", errors)?;
-            parse_crate(input, syntax, errors)?;
-        } else if input.peek(Ident::peek_any) {
-            // Its syntax is unknown too: skip the whole clause.
-            unknown_key(input, syntax, CLAUSES, errors)?;
-            skip_past_semicolon(input);
-            continue;
-        } else {
-            return Err(lookahead.error());
-        }
-        input.parse::<Token![;]>()?;
+    if input.is_empty() || input.peek(Token![const]) {
+        return Ok(false);
     }
+    let lookahead = input.lookahead1();
+    if lookahead.peek(kw::stop) {
+        let key: kw::stop = input.parse()?;
+        let stop = parse_stop_clause(input)?;
+        set_once(&mut options.stop, stop, key.span, "stop", errors);
+        return Ok(true);
+    } else if lookahead.peek(kw::name) {
+        let key: kw::name = input.parse()?;
+        separator(input, syntax, "name", errors)?;
+        if let Some(name) = parse_name(input, syntax, errors)? {
+            set_once(&mut options.name, name, key.span, "name", errors);
+        }
+    } else if lookahead.peek(kw::meta) {
+        let key: kw::meta = input.parse()?;
+        parse_meta(input, key.span, options, errors)?;
+    } else if lookahead.peek(Token![#])
+        || lookahead.peek(Token![pub])
+        || lookahead.peek(Token![static])
+    {
+        return Ok(false);
+    } else if input.peek(Token![crate]) {
+        let key: Token![crate] = input.parse()?;
+        errors.at(
+            key.span,
+            "`crate = ...;` goes first in `defstate! { ... }`, before every state: it applies \
+             to all of them",
+        );
+        separator(input, syntax, "crate", errors)?;
+        parse_crate(input, syntax, errors)?;
+    } else if input.peek(Ident::peek_any) {
+        // Its syntax is unknown too: skip the whole clause.
+        unknown_key(input, syntax, CLAUSES, errors)?;
+        skip_past_semicolon(input);
+        return Ok(true);
+    } else {
+        return Err(lookahead.error());
+    }
+    input.parse::<Token![;]>()?;
+    Ok(true)
 }
 
 /// `stop(binding) => expr;` or `stop = f;`, after the `stop` keyword.
