@@ -218,7 +218,7 @@ impl Parse for StateBlock {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut errors = Errors::new();
         let fork = input.fork();
-        let krate = match attr::parse_block_crate(&fork) {
+        let krate = match attr::parse_block_crate(&fork, &mut errors) {
             Ok(krate) => {
                 input.advance_to(&fork);
                 krate

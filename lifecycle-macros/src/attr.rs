@@ -8,8 +8,9 @@
 //! Keywords are `syn::custom_keyword!`s read through `lookahead1()`, so a wrong token gets
 //! "expected one of ..." for free. An unknown word gets a "did you mean" instead. A mistake
 //! whose extent is clear (a duplicate option, a value of the wrong kind, `:` for `=`) is
-//! recorded and parsing goes on, so one compile reports every such mistake; a real syntax
-//! error stops the parse where it is.
+//! recorded and parsing goes on, so one compile reports every such mistake. A real syntax
+//! error ends the attribute or `state!` where it is; in `defstate!` it ends only its clause or
+//! state, and parsing resumes after the next `;`.
 
 use crate::ast::{Init, LocalState, MetaPair, Options, Stop};
 use crate::ctxt::{closest, one_of, Errors};
@@ -111,15 +112,16 @@ pub(crate) fn parse_attr_options(input: ParseStream, errors: &mut Errors) -> syn
 }
 
 /// Parses `crate = path;` at the start of `defstate! { ... }`.
-pub(crate) fn parse_block_crate(input: ParseStream) -> syn::Result<Option<Path>> {
+pub(crate) fn parse_block_crate(
+    input: ParseStream,
+    errors: &mut Errors,
+) -> syn::Result<Option<Path>> {
     if !(input.peek(Token![crate]) && input.peek2(Token![=])) {
         return Ok(None);
     }
     input.parse::<Token![crate]>()?;
     input.parse::<Token![=]>()?;
-    let mut errors = Errors::new();
-    let path = parse_crate(input, Syntax::Clause, &mut errors)?;
-    errors.finish()?;
+    let path = parse_crate(input, Syntax::Clause, errors)?;
     input.parse::<Token![;]>()?;
     Ok(path)
 }
@@ -264,6 +266,7 @@ pub(crate) fn parse_local(
     let syntax = Syntax::Local;
     let mut options = Options::default();
     let mut start = None;
+    let mut unknown = false;
     while !input.is_empty() {
         let lookahead = input.lookahead1();
         if lookahead.peek(kw::start) {
@@ -292,6 +295,7 @@ pub(crate) fn parse_local(
                 set_once(&mut options.krate, path, key.span, "crate", errors);
             }
         } else if input.peek(Ident::peek_any) {
+            unknown = true;
             unknown_key(input, syntax, LOCAL_KEYS, errors)?;
         } else {
             return Err(lookahead.error());
@@ -308,7 +312,7 @@ pub(crate) fn parse_local(
             call_site,
         })),
         // An unknown key was most likely meant as `start`: its error is the one to show.
-        None if !errors.is_empty() => Ok(None),
+        None if unknown => Ok(None),
         None => Err(syn::Error::new(
             call_site,
             "`state! { ... }` needs `start: <expression>`, the value's constructor",

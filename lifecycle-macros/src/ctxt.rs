@@ -49,11 +49,6 @@ impl Errors {
     pub(crate) fn into_error(self) -> Option<syn::Error> {
         self.combined
     }
-
-    /// `Ok(())` if nothing was recorded.
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.combined.map_or(Ok(()), Err)
-    }
 }
 
 /// The known word `word` was most likely meant as, if any: a small typo, a known synonym, or a
