@@ -67,9 +67,10 @@ pub mod prelude {
 /// and function-like macros share the macro namespace, so one path can name only one of them
 /// (two `use`s of one name are E0252, a `use` next to a macro of that name is E0255). The
 /// attribute is the common case and gets `lifecycle::defstate` and the prelude; the block form
-/// is `lifecycle::decl::defstate!`, called by that path or imported under it
-/// (`use lifecycle::decl;` then `decl::defstate! { ... }`). Importing both as `defstate` in
-/// one module would make `#[defstate]` resolve to the block form.
+/// is `lifecycle::decl::defstate!`, called by that path or through its module
+/// (`use lifecycle::decl;` then `decl::defstate! { ... }`). Do not import it by name next to
+/// the prelude: an explicit `use lifecycle::decl::defstate;` shadows the prelude's glob, and
+/// `#[defstate]` would then name the block form.
 pub mod decl {
     pub use lifecycle_macros::defstate_block as defstate;
 }
