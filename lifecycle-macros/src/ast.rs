@@ -25,9 +25,10 @@ pub(crate) struct StaticState {
     /// `static mut` is rejected by `valid`.
     pub(crate) mutability: Option<Token![mut]>,
     pub(crate) ident: Ident,
-    /// Only `defstate!` can get generics past the compiler's parser; `valid` rejects them.
+    /// Rejected by `valid` in `defstate!`; on `#[defstate]` the compiler's parser has already
+    /// reported them (and still hands the item to the macro).
     pub(crate) generics: Generics,
-    /// `None` for `static NAME = init;`, which `valid` rejects.
+    /// `None` for `static NAME = init;`: rejected like generics.
     pub(crate) ty: Option<Type>,
     /// `None` for `static NAME: Type;`.
     pub(crate) init: Option<Init>,
