@@ -14,6 +14,10 @@ pub(crate) trait Tracked: Send + Sync + 'static {
     fn info(&self) -> &StateInfo;
     /// Stops it. `force`: clear it even if its stop function fails or panics.
     fn stop_tracked(&self, force: bool) -> Result<(), Error>;
+    /// True if the calling thread holds a guard on it (a stop from here would wait forever).
+    fn held_by_current_thread(&self) -> bool {
+        false
+    }
 }
 
 /// How the registry holds a tracked thing: statics by reference, local states by `Arc`.

@@ -57,11 +57,20 @@ pub(crate) fn validate(main: &Main) -> syn::Result<()> {
             syn::Error::new(token.span, "`main` cannot be `const`"),
         );
     }
-    if let Some(token) = &sig.unsafety {
-        combine(
-            &mut errors,
-            syn::Error::new(token.span, "`main` cannot be `unsafe`"),
-        );
+    match &sig.safety {
+        syn::Safety::Unsafe(token) => {
+            combine(
+                &mut errors,
+                syn::Error::new(token.span, "`main` cannot be `unsafe`"),
+            );
+        }
+        syn::Safety::Safe(token) => {
+            combine(
+                &mut errors,
+                syn::Error::new(token.span, "`main` cannot be `safe`"),
+            );
+        }
+        _ => {}
     }
     if let Some(abi) = &sig.abi {
         combine(

@@ -24,6 +24,7 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
         vis,
         mut sig,
         block,
+        ..
     } = main.item;
     let (outer, inner): (Vec<_>, Vec<_>) = attrs.into_iter().partition(is_outer_attr);
     let name = sig.ident.clone();
