@@ -57,10 +57,14 @@ fn state(name: &'static str) -> &'static State<()> {
     state
 }
 
+/// A static state, as most programs declare them.
+#[defstate(stop = |()| println!("stop a"), name = "a")]
+static A: () = ();
+
 /// States, resources, a place and a system, realized in this order:
 /// a, r1, slot, b, sys, c.
 fn setup() {
-    state("a");
+    A.get();
     close_on_shutdown(closeable("r1", |name| println!("close {name}")));
     SLOT.define(|| Ok::<_, Error>(Named("slot"))).unwrap();
     state("b");
