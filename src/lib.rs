@@ -41,7 +41,7 @@ pub use lifecycle_macros::{defstate, state};
 pub mod prelude {
     pub use crate::{defstate, state, Error, State};
     // Resources, systems and shutdown (issue 4).
-    pub use crate::{closeable, defresource, mk_system, with_resources, Atom, Resource};
+    pub use crate::{closeable, defresource, mk_system, with_resources, Atom, Closeable, Resource};
 }
 
 /// Declarations in a block: [`defstate!`](crate::decl::defstate) declares several static

@@ -534,3 +534,23 @@ mod derives {
         assert!(*ports == *other);
     }
 }
+
+mod part_names {
+    //! Parts may have any name, including those of the generated code's own locals.
+    use super::*;
+
+    mk_system! {
+        pub struct Odd(value: u8) {
+            pub closer: Closeable<u8> = closeable(value, |_| ()),
+            pub inner: Closeable<u8> = closeable(**closer + 1, |_| ()),
+            pub outcome: Closeable<u8> = closeable(**inner + 1, |_| ()),
+        }
+    }
+
+    #[test]
+    fn parts_named_like_generated_locals() {
+        let odd = Odd::start(1).unwrap();
+        assert_eq!((*odd.closer, *odd.inner, *odd.outcome), (1, 2, 3));
+        odd.close().unwrap();
+    }
+}

@@ -17,6 +17,9 @@ pub(crate) mod with_resources;
 mod options;
 mod try_rewrite;
 
+#[cfg(test)]
+mod tests;
+
 use options::CratePath;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};

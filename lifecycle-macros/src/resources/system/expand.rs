@@ -68,6 +68,8 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         .iter()
         .map(|part| LitStr::new(&format!("{name}.{}", part.name.unraw()), part.name.span()))
         .collect();
+    // Hygienic, so a part named `closer` is not shadowed by it.
+    let closer = hidden("__lifecycle_closer");
     let closes: Vec<TokenStream> = parts
         .iter()
         .zip(&labels)
@@ -75,7 +77,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         .map(|(part, label)| {
             let name = &part.name;
             let checked = check_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
-            quote!(closer.close_checked(#label, #checked);)
+            quote!(#closer.close_checked(#label, #checked);)
         })
         .collect();
     let start = if fallback {
@@ -90,12 +92,12 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         format!(" from {}", list.join(", "))
     };
     let start_doc = format!(
-        "Starts the parts of `{name}`{params_doc}, in declaration order. If one fails, those \
+        " Starts the parts of `{name}`{params_doc}, in declaration order. If one fails, those \
          already started are closed in reverse order and the error is returned with any close \
          errors attached."
     );
     let parts_doc = format!(
-        "The parts of [`{name}`], a system made with `mk_system!`: `{name}` derefs to them."
+        " The parts of [`{name}`], a system made with `mk_system!`: `{name}` derefs to them."
     );
     quote! {
         #(#attrs)*
@@ -151,9 +153,9 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         impl #krate::__private::Parts for #parts_name {
             fn close_parts(self) -> ::core::result::Result<(), #krate::Error> {
                 let #parts_name { #(#names),* } = self;
-                let mut closer = #krate::__private::Closer::new();
+                let mut #closer = #krate::__private::Closer::new();
                 #(#closes)*
-                closer.finish()
+                #closer.finish()
             }
         }
     }
