@@ -160,4 +160,9 @@ fn how_it_works_shows_the_real_expansion() {
         "docs/how-it-works.md must show the expansion of its example as generated now; \
          paste it from src/snapshots/lifecycle_macros__tests__how_it_works.snap"
     );
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(doc.trim_end()),
+        "README.md's \"How it works\" must be docs/how-it-works.md as it is now; paste it"
+    );
 }
