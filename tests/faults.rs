@@ -703,3 +703,34 @@ fn a_value_whose_drop_panics_without_a_stop_function_is_a_failed_stop() {
     assert!(!state.is_realized());
     assert!(names(lifecycle::status()).is_empty());
 }
+
+#[test]
+fn dropping_a_local_state_whose_stop_fails_does_not_leave_it_tracked() {
+    let _serial = serial();
+    for (kind, stopped_before) in [(FAIL, false), (PANIC, false), (FAIL, true), (PANIC, true)] {
+        let knob = Arc::new(AtomicU8::new(kind));
+        let on_stop = Arc::clone(&knob);
+        let stops = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&stops);
+        let state = State::new("faults::dropped-failing", || Ok(1)).with_stop(move |_| {
+            counted.fetch_add(1, SeqCst);
+            inject(&on_stop, "stop of faults::dropped-failing")
+        });
+        state.get();
+        if stopped_before {
+            // Failed earlier: unrealized, but waiting for a `force_close`.
+            assert!(state.stop().is_err());
+            assert!(!state.is_realized());
+        }
+        // Dropping a realized local state stops it; its stop fails (reported to watchers
+        // and `tracing`), and nobody can call `force_close` on it any more.
+        drop(state);
+        assert_eq!(stops.load(SeqCst), 1, "{}", kind_name(kind));
+        assert!(
+            names(lifecycle::status()).is_empty(),
+            "a dropped state is still tracked after its stop failed ({})",
+            kind_name(kind)
+        );
+        lifecycle::stop().expect("nothing left to fail");
+    }
+}

@@ -447,12 +447,13 @@ impl<T: Send + Sync + 'static> Drop for State<T> {
             return;
         }
         // A realized local state is a resource: dropping it stops it and removes it from the
-        // registry. If that fails, the registry keeps the core alive and `lifecycle::stop()`
-        // will report it; the value is never freed under a reader.
-        if self.is_realized() {
-            if let Err(error) = self.stop() {
-                tracing::error!(state = %self.name(), "dropping a local state: {error}");
-            }
+        // registry. Nobody can `force_close` it after this, so a failing stop function (now or
+        // earlier) is reported and cleared, not left in the registry for every later
+        // `lifecycle::stop()` to fail on. Only guards still out (`StillInUse`) keep it there,
+        // with its value: the registry keeps the core alive and `lifecycle::stop()` will stop
+        // it; the value is never freed under a reader.
+        if let Err(error) = self.force_close() {
+            tracing::error!(state = %self.name(), "dropping a local state: {error}");
         }
         // SAFETY: `core` came from `Arc::into_raw` and this state owns one strong count.
         drop(unsafe { Arc::from_raw(self.core) });
