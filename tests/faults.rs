@@ -340,6 +340,8 @@ const FAIL: u8 = 1;
 const PANIC: u8 = 2;
 /// The value's `Drop` panics (stop faults only).
 const DROP_PANIC: u8 = 3;
+/// The stop function does not return until the chain's gate opens (stop faults only).
+const STUCK: u8 = 4;
 
 const POSITIONS: [&str; 3] = ["first", "middle", "last"];
 
@@ -348,6 +350,7 @@ fn kind_name(kind: u8) -> &'static str {
         FAIL => "error",
         PANIC => "panic",
         DROP_PANIC => "panic in Drop",
+        STUCK => "never returns",
         _ => "none",
     }
 }
@@ -359,6 +362,32 @@ struct Knobs {
     stop: AtomicU8,
     starts: AtomicUsize,
     stops: AtomicUsize,
+    /// Stuck stops wait here until it opens.
+    gate: Gate,
+}
+
+/// A gate that stuck stops wait at.
+#[derive(Debug, Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*open {
+            open = self
+                .opened
+                .wait(open)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.opened.notify_all();
+    }
 }
 
 /// A chain's value: `open` until its stop ran; its `Drop` panics when its knobs say so.
@@ -390,6 +419,15 @@ fn inject(knob: &AtomicU8, what: &str) -> Result<(), BoxError> {
         }
         _ => Ok(()),
     }
+}
+
+fn inject_stop(knobs: &Knobs, what: &str) -> Result<(), BoxError> {
+    if knobs.stop.load(SeqCst) == STUCK {
+        INJECTED.fetch_add(1, SeqCst);
+        knobs.gate.wait();
+        return Ok(());
+    }
+    inject(&knobs.stop, what)
 }
 
 /// Three states: `last`'s start reads `middle`, whose start reads `first`.
@@ -435,7 +473,7 @@ impl Chain {
                 if !value.open.swap(false, SeqCst) {
                     broken(format!("{stop_name} stopped twice"));
                 }
-                inject(&on_stop.stop, &format!("stop of {stop_name}"))
+                inject_stop(&on_stop, &format!("stop of {stop_name}"))
                 // `value` drops here: its `Drop` may panic.
             });
             chain.states.push(Arc::new(state));
@@ -541,9 +579,9 @@ impl Chain {
 #[test]
 fn a_failing_or_panicking_start_at_any_position_leaves_its_dependencies_and_nothing_else() {
     let _serial = serial();
-    for position in 0..3 {
+    for (position, at) in POSITIONS.iter().enumerate() {
         for kind in [FAIL, PANIC] {
-            let scenario = format!("start {} at {}", kind_name(kind), POSITIONS[position]);
+            let scenario = format!("start {} at {at}", kind_name(kind));
             let chain = Chain::new(&format!("start-{}-{position}", kind_name(kind)));
             chain.knobs[position].start.store(kind, SeqCst);
             let expected_realized: Vec<bool> = (0..3).map(|i| i < position).collect();
@@ -588,7 +626,7 @@ enum Trigger {
 #[test]
 fn a_failing_or_panicking_stop_or_drop_at_any_position_is_reported_and_recovered_from() {
     let _serial = serial();
-    for position in 0..3 {
+    for (position, at) in POSITIONS.iter().enumerate() {
         for kind in [FAIL, PANIC, DROP_PANIC] {
             for trigger in [
                 Trigger::StopAll,
@@ -596,11 +634,7 @@ fn a_failing_or_panicking_stop_or_drop_at_any_position_is_reported_and_recovered
                 Trigger::Restart,
                 Trigger::ForceClose,
             ] {
-                let scenario = format!(
-                    "stop {} at {} by {trigger:?}",
-                    kind_name(kind),
-                    POSITIONS[position]
-                );
+                let scenario = format!("stop {} at {at} by {trigger:?}", kind_name(kind));
                 let chain = Chain::new(&format!("stop-{kind}-{position}-{trigger:?}"));
                 chain.last().get();
                 chain.knobs[position].stop.store(kind, SeqCst);
@@ -732,5 +766,644 @@ fn dropping_a_local_state_whose_stop_fails_does_not_leave_it_tracked() {
             kind_name(kind)
         );
         lifecycle::stop().expect("nothing left to fail");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Watch callbacks.
+// ---------------------------------------------------------------------------------------
+
+fn event_name(event: &Event) -> String {
+    let debug = format!("{event:?}");
+    debug.split('(').next().unwrap_or_default().to_owned()
+}
+
+/// Drives a chain through every event of the state at `position`: a failed start, a start,
+/// a failed stop, a force_close, a restart and a stop of everything.
+fn every_event(chain: &Chain, position: usize, scenario: &str) {
+    chain.knobs[position].start.store(FAIL, SeqCst);
+    assert!(chain.last().try_get().is_err(), "{scenario}");
+    chain.disarm();
+    chain.last().get();
+    chain.knobs[position].stop.store(FAIL, SeqCst);
+    assert!(chain.states[position].stop().is_err(), "{scenario}");
+    chain.states[position].force_close().unwrap();
+    chain.disarm();
+    chain.assert_usable(scenario);
+}
+
+#[test]
+fn a_panicking_watch_callback_at_any_event_and_position_changes_nothing() {
+    let _serial = serial();
+    for (position, at) in POSITIONS.iter().enumerate() {
+        for event in [
+            "Starting",
+            "Started",
+            "StartFailed",
+            "Stopping",
+            "Stopped",
+            "StopFailed",
+        ] {
+            let scenario = format!("watcher panics on {event} of {at}");
+            let chain = Chain::new(&format!("watch-{event}-{position}"));
+            let target = chain.names[position].clone();
+            let fired = Arc::new(AtomicUsize::new(0));
+            let count = Arc::clone(&fired);
+            lifecycle::watch("faults::panicking", move |seen, info| {
+                if info.name() == target && event_name(seen) == event {
+                    count.fetch_add(1, SeqCst);
+                    INJECTED.fetch_add(1, SeqCst);
+                    panic!("injected fault: watcher on {event}");
+                }
+            });
+            every_event(&chain, position, &scenario);
+            assert!(lifecycle::unwatch("faults::panicking"));
+            assert!(
+                fired.load(SeqCst) > 0,
+                "{scenario}: the watcher never fired"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_watch_callback_may_use_the_library_during_any_event() {
+    let _serial = serial();
+    // A callback that reads states, lists them, prints them, and watches and unwatches
+    // during every event of every state: nothing deadlocks, nothing changes.
+    let chain = Arc::new(Chain::new("watch-reentrant"));
+    let other = Arc::new(State::new("faults::watch-reentrant-other", || Ok(5)));
+    let seen = Log::default();
+    let (sink, chain_in, other_in) = (seen.clone(), Arc::clone(&chain), Arc::clone(&other));
+    lifecycle::watch("faults::reentrant", move |event, info| {
+        if !info.name().starts_with(&chain_in.prefix) {
+            return;
+        }
+        let _ = lifecycle::status();
+        let _ = lifecycle::graph().to_dot();
+        let _ = format!("{:?}", chain_in.states[0].is_realized());
+        let _ = chain_in
+            .states
+            .iter()
+            .filter(|s| s.peek().is_some())
+            .count();
+        assert_eq!(*other_in.get(), 5);
+        lifecycle::watch("faults::reentrant-inner", |_, _| {});
+        lifecycle::unwatch("faults::reentrant-inner");
+        sink.push(format!("{} {}", event_name(event), info.name()));
+    });
+    within(
+        Duration::from_secs(20),
+        "every event with a re-entrant watcher",
+        {
+            let chain = Arc::clone(&chain);
+            move || {
+                for position in 0..3 {
+                    every_event(&chain, position, "re-entrant watcher");
+                }
+            }
+        },
+    );
+    assert!(lifecycle::unwatch("faults::reentrant"));
+    let seen = seen.take();
+    for event in [
+        "Starting",
+        "Started",
+        "StartFailed",
+        "Stopping",
+        "Stopped",
+        "StopFailed",
+    ] {
+        assert!(
+            seen.iter().any(|s| s.starts_with(event)),
+            "{event}: {seen:?}"
+        );
+    }
+    other.stop().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// User mutexes poisoned inside starts and stops.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_user_mutex_poisoned_inside_a_start_or_stop_is_the_users_error_not_the_librarys() {
+    let _serial = serial();
+    let config = Arc::new(Mutex::new(String::from("v1")));
+    let panic_in_start = Arc::new(AtomicBool::new(true));
+    let panic_in_stop = Arc::new(AtomicBool::new(false));
+    let (start_config, stop_config) = (Arc::clone(&config), Arc::clone(&config));
+    let (start_knob, stop_knob) = (Arc::clone(&panic_in_start), Arc::clone(&panic_in_stop));
+    let state = State::new("faults::poisoned", move || {
+        let config = start_config.lock().map_err(|poisoned| {
+            format!("config lock poisoned (it held {:?})", **poisoned.get_ref())
+        })?;
+        if start_knob.swap(false, SeqCst) {
+            INJECTED.fetch_add(1, SeqCst);
+            panic!("injected fault: panicked holding the config lock");
+        }
+        Ok(config.clone())
+    })
+    .with_stop(move |_| -> Result<(), BoxError> {
+        let _config = stop_config
+            .lock()
+            .map_err(|_| "config lock poisoned while stopping")?;
+        if stop_knob.swap(false, SeqCst) {
+            INJECTED.fetch_add(1, SeqCst);
+            panic!("injected fault: panicked in stop holding the config lock");
+        }
+        Ok(())
+    });
+    // The start panics holding the user's lock: the user's mutex is poisoned, not the state.
+    let error = state.try_get().unwrap_err();
+    assert!(matches!(error, Error::StartPanicked { .. }), "{error}");
+    assert!(config.is_poisoned());
+    // The next start sees the poisoned lock and says so, as an ordinary start error.
+    let error = state.try_get().unwrap_err().to_string();
+    assert!(
+        error.contains("config lock poisoned (it held \"v1\")"),
+        "{error}"
+    );
+    assert!(!state.is_realized());
+    // The library is fine meanwhile.
+    let unrelated = State::new("faults::poisoned-unrelated", || Ok(1));
+    assert_eq!(*unrelated.get(), 1);
+    unrelated.stop().unwrap();
+    // Once the user clears the poison, it starts.
+    config.clear_poison();
+    assert_eq!(*state.get(), "v1");
+
+    // The same in a stop: the stop panics holding the lock, the next stop reports it.
+    panic_in_stop.store(true, SeqCst);
+    assert!(matches!(
+        state.stop().unwrap_err(),
+        Error::StopPanicked { .. }
+    ));
+    state.force_close().unwrap();
+    assert!(config.is_poisoned());
+    // Poisoned: the start refuses (as written by the user); clear it and go on.
+    assert!(state.try_get().is_err());
+    config.clear_poison();
+    state.get();
+    // Poisoned elsewhere, seen by the stop: an ordinary stop error, cleared by force_close.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _held = config.lock().unwrap();
+            INJECTED.fetch_add(1, SeqCst);
+            panic!("injected fault: a user thread panicked holding the config lock");
+        })
+        .join()
+        .unwrap_err();
+    });
+    let error = state.stop().unwrap_err().to_string();
+    assert!(
+        error.contains("config lock poisoned while stopping"),
+        "{error}"
+    );
+    state.force_close().unwrap();
+    config.clear_poison();
+    assert_eq!(*state.get(), "v1");
+    state.stop().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Stop functions that never return.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_stop_that_never_returns_in_a_chain_blocks_nothing_else_and_reads_of_it_error() {
+    let _serial = serial();
+    let chain = Chain::new("stuck-middle");
+    let middle = &chain.states[1];
+    chain.last().get();
+    chain.knobs[1].stop.store(STUCK, SeqCst);
+    let timeout = Duration::from_millis(200);
+    let _timeout = StopTimeout::set(timeout);
+
+    let (report, waited_reader) = std::thread::scope(|s| {
+        // A reader that arrives while stop() waits for the stuck stop: it waits too, then is
+        // told, instead of waiting forever.
+        let reader = s.spawn(|| {
+            eventually("the stuck stop began", || {
+                chain.knobs[1].stops.load(SeqCst) == 1
+            });
+            let began = Instant::now();
+            let result = middle.try_get().map(|v| v.open.load(SeqCst));
+            (result, began.elapsed())
+        });
+        let began = Instant::now();
+        let report = lifecycle::stop();
+        let elapsed = began.elapsed();
+        assert!(elapsed >= timeout * 2, "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+        (report, reader.join().unwrap())
+    });
+    let Error::StopAll(report) = report.unwrap_err() else {
+        panic!("not StopAll")
+    };
+    assert_eq!(chain.ours(&report.stopped), chain.reversed(Some(1)));
+    assert!(
+        matches!(&report.failed[..], [(name, Error::StopTimedOut { .. })] if *name == chain.names[1]),
+        "{report}"
+    );
+    let (read, waited) = waited_reader;
+    assert!(
+        matches!(read, Err(Error::StopFailedEarlier { .. })),
+        "the reader waiting during stop() got {read:?}"
+    );
+    assert!(waited < Duration::from_secs(15), "{waited:?}");
+
+    // From now on, reads of it and of its dependents error at once.
+    let began = Instant::now();
+    assert!(matches!(
+        middle.try_get(),
+        Err(Error::StopFailedEarlier { .. })
+    ));
+    assert!(chain.last().try_get().is_err());
+    assert!(matches!(
+        middle.stop(),
+        Err(Error::StopFailedEarlier { .. })
+    ));
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    // What it does not depend on works.
+    assert!(chain.first().get().open.load(SeqCst));
+
+    // The stuck stop returns at last: the state ends up cleanly stopped, and usable.
+    chain.knobs[1].gate.open();
+    eventually("the late stop cleared the state", || {
+        !names(lifecycle::status()).contains(&chain.names[1])
+    });
+    assert!(middle.get().open.load(SeqCst));
+    chain.assert_usable("stuck middle");
+}
+
+#[test]
+fn two_stops_that_never_return_are_both_reported_and_the_rest_stop() {
+    let _serial = serial();
+    let chain = Chain::new("stuck-two");
+    chain.last().get();
+    chain.knobs[0].stop.store(STUCK, SeqCst);
+    chain.knobs[2].stop.store(STUCK, SeqCst);
+    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    let began = Instant::now();
+    let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
+        panic!("not StopAll")
+    };
+    assert!(
+        began.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(chain.ours(&report.stopped), [chain.names[1].clone()]);
+    let failed: Vec<&str> = report.failed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(failed, [&chain.names[2], &chain.names[0]]);
+    assert!(report
+        .failed
+        .iter()
+        .all(|(_, e)| matches!(e, Error::StopTimedOut { .. })));
+    chain.knobs[0].gate.open();
+    chain.knobs[2].gate.open();
+    eventually("both late stops cleared their states", || {
+        chain.ours(&names(lifecycle::status())).is_empty()
+    });
+    chain.assert_usable("two stuck");
+}
+
+#[test]
+fn a_direct_stop_that_never_returns_is_given_up_by_stop_all_and_its_readers_are_told() {
+    let _serial = serial();
+    let chain = Chain::new("stuck-direct");
+    let middle = &chain.states[1];
+    chain.last().get();
+    chain.knobs[1].stop.store(STUCK, SeqCst);
+    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    std::thread::scope(|s| {
+        // A plain `State::stop` runs on its caller's thread, unbounded: it sticks.
+        let direct = s.spawn(|| middle.stop());
+        eventually("the stuck stop began", || {
+            chain.knobs[1].stops.load(SeqCst) == 1
+        });
+        // A reader waits for that stop...
+        let (tell, told) = mpsc::channel();
+        s.spawn(move || tell.send(middle.try_get().map(|v| v.open.load(SeqCst))));
+        // ...until stop() gives up on it (it waits for the direct stop, bounded).
+        let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
+            panic!("not StopAll")
+        };
+        assert_eq!(chain.ours(&report.stopped), chain.reversed(Some(1)));
+        assert!(matches!(
+            &report.failed[..],
+            [(_, Error::StopTimedOut { .. })]
+        ));
+        let read = told
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the reader was not told within 20 s");
+        assert!(
+            matches!(read, Err(Error::StopFailedEarlier { .. })),
+            "{read:?}"
+        );
+        // When the direct stop returns, it finishes the job and succeeds.
+        chain.knobs[1].gate.open();
+        direct.join().unwrap().unwrap();
+    });
+    assert!(!chain
+        .ours(&names(lifecycle::status()))
+        .contains(&chain.names[1]));
+    chain.assert_usable("stuck direct");
+}
+
+// ---------------------------------------------------------------------------------------
+// Resources: systems, `defresource!` places and `close_on_shutdown`.
+// ---------------------------------------------------------------------------------------
+
+mod resources {
+    use super::*;
+    use lifecycle::prelude::*;
+
+    /// How each of a system's three parts misbehaves, and what happened.
+    #[derive(Default)]
+    pub struct Plan {
+        open: [AtomicU8; 3],
+        close: [AtomicU8; 3],
+        log: Log,
+    }
+
+    impl Plan {
+        fn reset(&self) {
+            for knob in self.open.iter().chain(&self.close) {
+                knob.store(OK, SeqCst);
+            }
+            self.log.take();
+        }
+    }
+
+    pub struct Part {
+        position: usize,
+        plan: Arc<Plan>,
+    }
+
+    impl Part {
+        fn open(plan: &Arc<Plan>, position: usize) -> Result<Part, BoxError> {
+            inject(&plan.open[position], &format!("open of part {position}"))?;
+            plan.log.push(format!("open {position}"));
+            Ok(Part {
+                position,
+                plan: Arc::clone(plan),
+            })
+        }
+    }
+
+    impl Resource for Part {
+        fn close(self) -> Result<(), Error> {
+            self.plan.log.push(format!("close {}", self.position));
+            inject(
+                &self.plan.close[self.position],
+                &format!("close of part {}", self.position),
+            )
+            .map_err(Error::from)
+            // `self` drops here: its `Drop` may panic.
+        }
+    }
+
+    impl Drop for Part {
+        fn drop(&mut self) {
+            if self.plan.close[self.position].load(SeqCst) == DROP_PANIC
+                && !std::thread::panicking()
+            {
+                INJECTED.fetch_add(1, SeqCst);
+                panic!("injected fault: part {} panicked in Drop", self.position);
+            }
+        }
+    }
+
+    mk_system! {
+        pub struct Faulty(plan: &Arc<Plan>) {
+            pub a: Part = Part::open(plan, 0)?,
+            pub b: Part = Part::open(plan, 1)?,
+            pub c: Part = Part::open(plan, 2)?,
+        }
+    }
+
+    const PARTS: [&str; 3] = ["Faulty.a", "Faulty.b", "Faulty.c"];
+
+    fn opened_then_closed(opened: usize) -> Vec<String> {
+        let mut log: Vec<String> = (0..opened).map(|i| format!("open {i}")).collect();
+        log.extend((0..opened).rev().map(|i| format!("close {i}")));
+        log
+    }
+
+    fn assert_usable(plan: &Arc<Plan>, scenario: &str) {
+        plan.reset();
+        let system = Faulty::start(plan).unwrap_or_else(|e| panic!("{scenario}: {e}"));
+        system.close().unwrap_or_else(|e| panic!("{scenario}: {e}"));
+        assert_eq!(plan.log.take(), opened_then_closed(3), "{scenario}");
+    }
+
+    #[test]
+    fn a_failing_or_panicking_open_at_any_part_closes_the_earlier_ones_in_reverse() {
+        let _serial = serial();
+        let plan = Arc::new(Plan::default());
+        for (position, part) in PARTS.iter().enumerate() {
+            for kind in [FAIL, PANIC] {
+                // Also with every earlier part failing to close during the rollback.
+                for failing_closes in [false, true] {
+                    let scenario = format!(
+                        "open {} at {} (rollback closes fail: {failing_closes})",
+                        kind_name(kind),
+                        part
+                    );
+                    plan.reset();
+                    plan.open[position].store(kind, SeqCst);
+                    if failing_closes {
+                        for earlier in 0..position {
+                            plan.close[earlier].store(FAIL, SeqCst);
+                        }
+                    }
+                    let outcome = std::panic::catch_unwind(|| Faulty::start(&plan));
+                    match (kind, outcome) {
+                        (FAIL, Ok(Err(error))) => {
+                            let (start_error, close_errors) = match &error {
+                                Error::Rollback {
+                                    error,
+                                    close_errors,
+                                } => (&**error, close_errors.len()),
+                                error => (error, 0),
+                            };
+                            assert!(
+                                matches!(start_error, Error::Open { resource, .. } if resource == *part),
+                                "{scenario}: {error:?}"
+                            );
+                            let expected = if failing_closes { position } else { 0 };
+                            assert_eq!(close_errors, expected, "{scenario}: {error:?}");
+                        }
+                        (PANIC, Err(payload)) => {
+                            let message = payload.downcast_ref::<String>().unwrap();
+                            assert!(message.starts_with("injected fault"), "{scenario}");
+                        }
+                        (_, outcome) => panic!("{scenario}: {:?}", outcome.map(|r| r.err())),
+                    }
+                    assert_eq!(plan.log.take(), opened_then_closed(position), "{scenario}");
+                    assert_usable(&plan, &scenario);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_failing_or_panicking_close_at_any_part_still_closes_every_part() {
+        let _serial = serial();
+        let plan = Arc::new(Plan::default());
+        for (position, part) in PARTS.iter().enumerate() {
+            for kind in [FAIL, PANIC, DROP_PANIC] {
+                for by_drop in [false, true] {
+                    let scenario = format!(
+                        "close {} at {} by {}",
+                        kind_name(kind),
+                        part,
+                        if by_drop { "drop" } else { "close()" }
+                    );
+                    plan.reset();
+                    let system = Faulty::start(&plan).unwrap();
+                    plan.close[position].store(kind, SeqCst);
+                    if by_drop {
+                        // Dropping closes in reverse and reports failures to `tracing`; a
+                        // panicking close never escapes the destructor.
+                        std::panic::catch_unwind(AssertUnwindSafe(|| drop(system)))
+                            .unwrap_or_else(|_| panic!("{scenario}: drop panicked"));
+                    } else {
+                        let error = system.close().unwrap_err();
+                        let resource = match &error {
+                            Error::Close { resource, .. } => resource,
+                            Error::ClosePanicked { resource, message } => {
+                                assert!(message.starts_with("injected fault"), "{scenario}");
+                                resource
+                            }
+                            other => panic!("{scenario}: {other:?}"),
+                        };
+                        assert_eq!(resource, part, "{scenario}");
+                    }
+                    let mut expected = opened_then_closed(3);
+                    expected.drain(..3);
+                    let closes: Vec<String> = plan
+                        .log
+                        .take()
+                        .into_iter()
+                        .filter(|l| l.starts_with("close"))
+                        .collect();
+                    assert_eq!(closes, expected, "{scenario}");
+                    assert_usable(&plan, &scenario);
+                }
+            }
+        }
+    }
+
+    use std::panic::AssertUnwindSafe;
+
+    fn failing_state(name: &'static str, stop: Arc<AtomicU8>) -> Result<State<u32>, Error> {
+        let state = State::new(name, || Ok(1))
+            .with_stop(move |_| inject(&stop, &format!("stop of {name}")));
+        state.try_get().map(drop)?;
+        Ok(state)
+    }
+
+    mk_system! {
+        pub struct WithState(plan: &Arc<Plan>, stop: &Arc<AtomicU8>) {
+            pub db: State<u32> = failing_state("faults::system-db", Arc::clone(stop))?,
+            pub server: Part = Part::open(plan, 0)?,
+        }
+    }
+
+    #[test]
+    fn a_state_in_a_system_whose_stop_fails_is_reported_and_not_left_tracked() {
+        let _serial = serial();
+        let plan = Arc::new(Plan::default());
+        for kind in [FAIL, PANIC] {
+            let stop = Arc::new(AtomicU8::new(OK));
+            let system = WithState::start(&plan, &stop).unwrap();
+            assert_eq!(names(lifecycle::status()), ["faults::system-db"]);
+            stop.store(kind, SeqCst);
+            let error = system.close().unwrap_err().to_string();
+            assert!(error.contains("faults::system-db"), "{error}");
+            assert!(error.contains("injected fault"), "{error}");
+            assert_eq!(plan.log.take(), ["open 0", "close 0"]);
+            assert!(
+                names(lifecycle::status()).is_empty(),
+                "the system's state is gone with the system"
+            );
+            lifecycle::stop().unwrap();
+        }
+    }
+
+    /// A `defresource!` place's value; its close fails or panics on command.
+    pub struct Server {
+        close: Arc<AtomicU8>,
+    }
+
+    impl Resource for Server {
+        fn close(self) -> Result<(), Error> {
+            inject(&self.close, "close of faults::SERVER").map_err(Error::from)
+        }
+    }
+
+    defresource!(SERVER: Server);
+
+    #[test]
+    fn a_place_whose_close_fails_in_stop_all_is_reported_and_can_be_defined_again() {
+        let _serial = serial();
+        for kind in [FAIL, PANIC] {
+            let close = Arc::new(AtomicU8::new(kind));
+            let knob = Arc::clone(&close);
+            SERVER
+                .define(move || Ok::<_, Error>(Server { close: knob }))
+                .unwrap();
+            let other = State::new("faults::next-to-server", || Ok(1));
+            other.get();
+            let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
+                panic!("not StopAll")
+            };
+            assert_eq!(report.stopped, ["faults::next-to-server"], "{report}");
+            assert_eq!(report.failed.len(), 1, "{report}");
+            assert!(report.failed[0].0.ends_with("SERVER"), "{report}");
+            assert!(!SERVER.is_defined());
+            // The place is usable again: define clears the failure first.
+            close.store(OK, SeqCst);
+            let knob = Arc::clone(&close);
+            SERVER
+                .define(move || Ok::<_, Error>(Server { close: knob }))
+                .unwrap();
+            assert!(SERVER.is_defined());
+            SERVER.close().unwrap();
+            lifecycle::stop().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_close_on_shutdown_resource_whose_close_panics_is_reported_and_the_rest_stop() {
+        let _serial = serial();
+        let closed = Log::default();
+        let log = closed.clone();
+        let before = State::new("faults::before-shutdown-resource", || Ok(1));
+        before.get();
+        lifecycle::close_on_shutdown(closeable((), |()| -> Result<(), Error> {
+            INJECTED.fetch_add(1, SeqCst);
+            panic!("injected fault: close on shutdown")
+        }));
+        lifecycle::close_on_shutdown(closeable((), move |()| log.push("closed")));
+        let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
+            panic!("not StopAll")
+        };
+        assert_eq!(report.stopped.len(), 2, "{report}");
+        assert_eq!(report.stopped[1], "faults::before-shutdown-resource");
+        assert!(matches!(
+            &report.failed[..],
+            [(_, Error::ClosePanicked { message, .. })] if message == "injected fault: close on shutdown"
+        ));
+        assert_eq!(closed.take(), ["closed"]);
+        assert!(names(lifecycle::status()).is_empty());
+        lifecycle::stop().unwrap();
     }
 }
