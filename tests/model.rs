@@ -1,0 +1,864 @@
+//! A state-machine model test: random sequences of operations on a few states with
+//! dependencies, with starts and stops that fail or panic on command, run against the real
+//! library and against a simple model, compared after every step.
+//!
+//! The model knows, per state: whether it is unrealized, realized (with the serial of its
+//! start) or failed (a stop failed: the value is gone until `force_close`), how many times it
+//! started and stopped, the registry's realization order, the dependencies recorded by its
+//! last start, and the order in which stop functions ran. Every operation's outcome (value,
+//! or which error about which state, down to the root cause) must match, and so must every
+//! observable afterwards (`is_realized`, `status()`, `graph()`, the stop log, the counts).
+//!
+//! Operations: `get` (panics on failure), `try_get`, `get_owned` (moved to another thread and
+//! dropped there), `peek`, `stop`, `force_close`, `restart`, `bind` then `get` (of the bound
+//! state or one that depends on it), a guard held during `stop`/`force_close`/`restart`/
+//! `stop()`, `lifecycle::stop()` and `stop_where` over a bucket.
+//!
+//! Its own test binary: `lifecycle::stop()` is global, so cases run one after another.
+//! The seed is fixed (`MODEL_SEED` changes it) and `MODEL_CASES` sets the number of cases
+//! (256 by default). A failure is shrunk to a minimal sequence, printed; such sequences are
+//! kept in `mod regressions` below.
+
+use lifecycle::{BoxError, Error, State, StateInfo};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+
+/// The states of every case: `s1`'s start reads `s0`, `s2`'s reads `s1`; `s0` and `s3` are in
+/// the "web" bucket.
+const N: usize = 4;
+const DEPS: [&[usize]; N] = [&[], &[0], &[1], &[]];
+const WEB: [bool; N] = [true, false, false, true];
+
+/// The serial of a value given with `bind`.
+const BOUND: usize = usize::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Ok,
+    Fail,
+    Panic,
+}
+
+/// What a guard is held on while a stopping operation runs.
+#[derive(Clone, Copy, Debug)]
+enum Held {
+    Stop(usize),
+    ForceClose(usize),
+    Restart(usize),
+    StopAll,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    SetStart(usize, Mode),
+    SetStop(usize, Mode),
+    Get(usize),
+    TryGet(usize),
+    GetOwned(usize),
+    Peek(usize),
+    Stop(usize),
+    ForceClose(usize),
+    Restart(usize),
+    BindThenGet { bound: usize, read: usize },
+    Hold { held: usize, then: Held },
+    StopAll,
+    StopWhereWeb,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let state = 0..N;
+    let mode = prop_oneof![3 => Just(Mode::Ok), 1 => Just(Mode::Fail), 1 => Just(Mode::Panic)];
+    let held = prop_oneof![
+        (0..N).prop_map(Held::Stop),
+        (0..N).prop_map(Held::ForceClose),
+        (0..N).prop_map(Held::Restart),
+        Just(Held::StopAll),
+    ];
+    prop_oneof![
+        2 => (state.clone(), mode.clone()).prop_map(|(i, m)| Op::SetStart(i, m)),
+        2 => (state.clone(), mode).prop_map(|(i, m)| Op::SetStop(i, m)),
+        3 => state.clone().prop_map(Op::Get),
+        4 => state.clone().prop_map(Op::TryGet),
+        2 => state.clone().prop_map(Op::GetOwned),
+        1 => state.clone().prop_map(Op::Peek),
+        3 => state.clone().prop_map(Op::Stop),
+        2 => state.clone().prop_map(Op::ForceClose),
+        2 => state.clone().prop_map(Op::Restart),
+        2 => (state.clone(), state.clone()).prop_map(|(bound, read)| Op::BindThenGet { bound, read }),
+        2 => (state, held).prop_map(|(held, then)| Op::Hold { held, then }),
+        2 => Just(Op::StopAll),
+        1 => Just(Op::StopWhereWeb),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// Outcomes, as the model predicts them and as the library's errors are classified.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The start of a state failed: its own fault (`None`) or a dependency's failure.
+    Start(usize, Option<Box<Failure>>),
+    StartPanicked(usize),
+    Stop(usize),
+    StopPanicked(usize),
+    FailedEarlier(usize),
+    Held(usize),
+    /// Anything the model does not expect.
+    Other(String),
+}
+
+fn index_of(name: &str) -> usize {
+    name.rsplit("::s")
+        .next()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+fn classify(error: &Error) -> Failure {
+    match error {
+        Error::Start { state, source } => Failure::Start(
+            index_of(state),
+            source
+                .downcast_ref::<Error>()
+                .map(|e| Box::new(classify(e))),
+        ),
+        Error::StartPanicked { state, .. } => Failure::StartPanicked(index_of(state)),
+        Error::Stop { state, .. } => Failure::Stop(index_of(state)),
+        Error::StopPanicked { state, .. } => Failure::StopPanicked(index_of(state)),
+        Error::StopFailedEarlier { state, .. } => Failure::FailedEarlier(index_of(state)),
+        Error::HeldByCurrentThread { state } => Failure::Held(index_of(state)),
+        other => Failure::Other(other.to_string()),
+    }
+}
+
+/// A stop of several states: what stopped, and what failed how.
+#[derive(Debug, PartialEq, Eq)]
+struct Report {
+    stopped: Vec<usize>,
+    failed: Vec<(usize, Failure)>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The model.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Unrealized,
+    Realized(usize),
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+struct Model {
+    phase: [Phase; N],
+    starts: [usize; N],
+    stops: [usize; N],
+    /// Realized and failed states, oldest realization first.
+    registry: Vec<usize>,
+    /// The dependencies each state's last start read (bound reads are not recorded).
+    edges: [Vec<usize>; N],
+    start_mode: [Mode; N],
+    stop_mode: [Mode; N],
+    /// The states whose stop function ran, in order.
+    stop_log: Vec<usize>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self {
+            phase: [Phase::Unrealized; N],
+            starts: [0; N],
+            stops: [0; N],
+            registry: Vec::new(),
+            edges: Default::default(),
+            start_mode: [Mode::Ok; N],
+            stop_mode: [Mode::Ok; N],
+            stop_log: Vec::new(),
+        }
+    }
+}
+
+impl Model {
+    /// `try_get` on this thread, with `bound` bound on it.
+    fn get(&mut self, i: usize, bound: Option<usize>) -> Result<usize, Failure> {
+        if bound == Some(i) {
+            return Ok(BOUND);
+        }
+        match self.phase[i] {
+            Phase::Realized(serial) => Ok(serial),
+            Phase::Failed => Err(Failure::FailedEarlier(i)),
+            Phase::Unrealized => self.start(i, bound),
+        }
+    }
+
+    fn start(&mut self, i: usize, bound: Option<usize>) -> Result<usize, Failure> {
+        self.edges[i].clear();
+        for &dependency in DEPS[i] {
+            if bound != Some(dependency) && !self.edges[i].contains(&dependency) {
+                self.edges[i].push(dependency);
+            }
+            if let Err(failure) = self.get(dependency, bound) {
+                return Err(Failure::Start(i, Some(Box::new(failure))));
+            }
+        }
+        match self.start_mode[i] {
+            Mode::Fail => Err(Failure::Start(i, None)),
+            Mode::Panic => Err(Failure::StartPanicked(i)),
+            Mode::Ok => {
+                self.starts[i] += 1;
+                let serial = self.starts[i];
+                self.phase[i] = Phase::Realized(serial);
+                self.registry.push(i);
+                Ok(serial)
+            }
+        }
+    }
+
+    /// `stop` (`force`: `force_close`) while this thread holds a guard on `held`.
+    fn stop(&mut self, i: usize, force: bool, held: Option<usize>) -> Result<(), Failure> {
+        match self.phase[i] {
+            Phase::Unrealized => Ok(()),
+            Phase::Failed if force => {
+                self.phase[i] = Phase::Unrealized;
+                self.registry.retain(|k| *k != i);
+                Ok(())
+            }
+            Phase::Failed => Err(Failure::FailedEarlier(i)),
+            Phase::Realized(_) if held == Some(i) => Err(Failure::Held(i)),
+            Phase::Realized(_) => {
+                self.stops[i] += 1;
+                self.stop_log.push(i);
+                let failure = match self.stop_mode[i] {
+                    Mode::Ok => None,
+                    Mode::Fail => Some(Failure::Stop(i)),
+                    Mode::Panic => Some(Failure::StopPanicked(i)),
+                };
+                match failure {
+                    Some(failure) if !force => {
+                        self.phase[i] = Phase::Failed;
+                        Err(failure)
+                    }
+                    _ => {
+                        self.phase[i] = Phase::Unrealized;
+                        self.registry.retain(|k| *k != i);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every state whose recorded start read `i`, directly or not.
+    fn dependents(&self, i: usize) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        let mut todo = vec![i];
+        while let Some(target) = todo.pop() {
+            for dependent in 0..N {
+                if self.edges[dependent].contains(&target)
+                    && dependent != i
+                    && !found.contains(&dependent)
+                {
+                    found.push(dependent);
+                    todo.push(dependent);
+                }
+            }
+        }
+        found
+    }
+
+    fn restart(&mut self, i: usize, held: Option<usize>) -> Result<(), Failure> {
+        let dependents = self.dependents(i);
+        let mut tracked: Vec<usize> = self
+            .registry
+            .iter()
+            .copied()
+            .filter(|k| dependents.contains(k))
+            .collect();
+        tracked.reverse();
+        for dependent in tracked {
+            self.stop(dependent, false, held)?;
+        }
+        self.stop(i, false, held)?;
+        self.get(i, None).map(drop)
+    }
+
+    fn stop_where(&mut self, pred: impl Fn(usize) -> bool, held: Option<usize>) -> Report {
+        let mut report = Report {
+            stopped: Vec::new(),
+            failed: Vec::new(),
+        };
+        let batch: Vec<usize> = self
+            .registry
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&i| pred(i))
+            .collect();
+        for i in batch {
+            if held == Some(i) {
+                report.failed.push((i, Failure::Held(i)));
+                continue;
+            }
+            match self.stop(i, false, None) {
+                Ok(()) => report.stopped.push(i),
+                Err(failure) => report.failed.push((i, failure)),
+            }
+        }
+        report
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The real thing.
+// ---------------------------------------------------------------------------------------
+
+struct Value {
+    serial: usize,
+    open: AtomicBool,
+}
+
+#[derive(Default)]
+struct Knobs {
+    start: [AtomicU8; N],
+    stop: [AtomicU8; N],
+    starts: [AtomicUsize; N],
+    stops: [AtomicUsize; N],
+    stop_log: Mutex<Vec<usize>>,
+    broken: Mutex<Vec<String>>,
+}
+
+fn mode(knob: &AtomicU8) -> Mode {
+    match knob.load(SeqCst) {
+        1 => Mode::Fail,
+        2 => Mode::Panic,
+        _ => Mode::Ok,
+    }
+}
+
+fn set(knob: &AtomicU8, mode: Mode) {
+    knob.store(
+        match mode {
+            Mode::Ok => 0,
+            Mode::Fail => 1,
+            Mode::Panic => 2,
+        },
+        SeqCst,
+    );
+}
+
+/// Faults injected over the whole run, for `RELIABILITY.md`.
+static INJECTED: AtomicUsize = AtomicUsize::new(0);
+static OPS: AtomicUsize = AtomicUsize::new(0);
+
+fn inject(knob: &AtomicU8, what: &str) -> Result<(), BoxError> {
+    match mode(knob) {
+        Mode::Ok => Ok(()),
+        Mode::Fail => {
+            INJECTED.fetch_add(1, SeqCst);
+            Err(format!("injected fault: {what} failed").into())
+        }
+        Mode::Panic => {
+            INJECTED.fetch_add(1, SeqCst);
+            panic!("injected fault: {what} panicked")
+        }
+    }
+}
+
+struct Real {
+    prefix: String,
+    names: Vec<String>,
+    states: Vec<Arc<State<Value>>>,
+    knobs: Arc<Knobs>,
+}
+
+impl Real {
+    fn new(case: usize) -> Self {
+        let prefix = format!("model::{case}::");
+        let knobs = Arc::new(Knobs::default());
+        let mut states: Vec<Arc<State<Value>>> = Vec::new();
+        let mut names = Vec::new();
+        for i in 0..N {
+            let name = format!("{prefix}s{i}");
+            let deps: Vec<Arc<State<Value>>> =
+                DEPS[i].iter().map(|&d| Arc::clone(&states[d])).collect();
+            let (on_start, on_stop) = (Arc::clone(&knobs), Arc::clone(&knobs));
+            let mut info = StateInfo::named(name.clone());
+            if WEB[i] {
+                info = info.with_meta(&[("bucket", "web")]);
+            }
+            let state = lifecycle::__private::local_state_with_stop(
+                info,
+                move || {
+                    for dep in &deps {
+                        let value = dep.try_get()?;
+                        if !value.open.load(SeqCst) {
+                            on_start
+                                .broken
+                                .lock()
+                                .unwrap()
+                                .push(format!("s{i} read a stopped value"));
+                        }
+                    }
+                    inject(&on_start.start[i], &format!("start of s{i}"))?;
+                    let serial = on_start.starts[i].fetch_add(1, SeqCst) + 1;
+                    Ok(Value {
+                        serial,
+                        open: AtomicBool::new(true),
+                    })
+                },
+                move |value: Value| -> Result<(), BoxError> {
+                    on_stop.stops[i].fetch_add(1, SeqCst);
+                    on_stop.stop_log.lock().unwrap().push(i);
+                    if !value.open.swap(false, SeqCst) {
+                        on_stop
+                            .broken
+                            .lock()
+                            .unwrap()
+                            .push(format!("s{i} stopped twice"));
+                    }
+                    inject(&on_stop.stop[i], &format!("stop of s{i}"))
+                },
+            );
+            states.push(Arc::new(state));
+            names.push(name);
+        }
+        Self {
+            prefix,
+            names,
+            states,
+            knobs,
+        }
+    }
+
+    fn ours(&self, names: impl IntoIterator<Item = String>) -> Vec<usize> {
+        names
+            .into_iter()
+            .filter(|n| n.starts_with(&self.prefix))
+            .map(|n| index_of(&n))
+            .collect()
+    }
+
+    fn report(&self, result: Result<lifecycle::StopReport, Error>) -> Report {
+        let report = match result {
+            Ok(report) => report,
+            Err(Error::StopAll(report)) => report,
+            Err(other) => {
+                return Report {
+                    stopped: Vec::new(),
+                    failed: vec![(usize::MAX, Failure::Other(other.to_string()))],
+                }
+            }
+        };
+        Report {
+            stopped: self.ours(report.stopped.iter().cloned()),
+            failed: report
+                .failed
+                .iter()
+                .filter(|(n, _)| n.starts_with(&self.prefix))
+                .map(|(n, e)| (index_of(n), classify(e)))
+                .collect(),
+        }
+    }
+
+    /// Everything observable matches the model.
+    fn check(&self, model: &Model) -> Result<(), String> {
+        for i in 0..N {
+            let realized = matches!(model.phase[i], Phase::Realized(_));
+            if self.states[i].is_realized() != realized {
+                return Err(format!(
+                    "s{i}: is_realized() is {}, model says {:?}",
+                    !realized, model.phase[i]
+                ));
+            }
+            let (starts, stops) = (
+                self.knobs.starts[i].load(SeqCst),
+                self.knobs.stops[i].load(SeqCst),
+            );
+            if (starts, stops) != (model.starts[i], model.stops[i]) {
+                return Err(format!(
+                    "s{i}: {starts} starts and {stops} stops, model says {} and {}",
+                    model.starts[i], model.stops[i]
+                ));
+            }
+        }
+        let status = self.ours(lifecycle::status().iter().map(|s| s.name().to_owned()));
+        if status != model.registry {
+            return Err(format!(
+                "status() is {status:?}, model says {:?}",
+                model.registry
+            ));
+        }
+        let log = self.knobs.stop_log.lock().unwrap().clone();
+        if log != model.stop_log {
+            return Err(format!(
+                "stops ran in the order {log:?}, model says {:?}",
+                model.stop_log
+            ));
+        }
+        let graph = lifecycle::graph();
+        for i in 0..N {
+            let deps: Vec<usize> = graph
+                .dependencies_of(&self.names[i])
+                .into_iter()
+                .map(index_of)
+                .collect();
+            if deps != model.edges[i] {
+                return Err(format!(
+                    "s{i} depends on {deps:?}, model says {:?}",
+                    model.edges[i]
+                ));
+            }
+        }
+        let broken = std::mem::take(&mut *self.knobs.broken.lock().unwrap());
+        if !broken.is_empty() {
+            return Err(format!("{broken:?}"));
+        }
+        Ok(())
+    }
+}
+
+fn expect<T: std::fmt::Debug + PartialEq>(what: &str, real: T, model: T) -> Result<(), String> {
+    if real == model {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {real:?}, model says {model:?}"))
+    }
+}
+
+fn run_held(real: &Real, model: &mut Model, held: usize, then: Held) -> Result<(), String> {
+    let guard = real.states[held].try_get();
+    let expected = model.get(held, None);
+    expect(
+        "holding: try_get",
+        guard.as_ref().map(|v| v.serial).map_err(classify),
+        expected.clone(),
+    )?;
+    let Ok(guard) = guard else {
+        return Ok(());
+    };
+    let held = Some(held);
+    match then {
+        Held::Stop(i) => expect(
+            "stop",
+            real.states[i].stop().map_err(|e| classify(&e)),
+            model.stop(i, false, held),
+        )?,
+        Held::ForceClose(i) => expect(
+            "force_close",
+            real.states[i].force_close().map_err(|e| classify(&e)),
+            model.stop(i, true, held),
+        )?,
+        Held::Restart(i) => expect(
+            "restart",
+            real.states[i].restart().map_err(|e| classify(&e)),
+            model.restart(i, held),
+        )?,
+        Held::StopAll => expect(
+            "stop()",
+            real.report(lifecycle::stop()),
+            model.stop_where(|_| true, held),
+        )?,
+    }
+    if !guard.open.load(SeqCst) {
+        return Err("a held guard's value was stopped under it".into());
+    }
+    drop(guard);
+    Ok(())
+}
+
+fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
+    OPS.fetch_add(1, SeqCst);
+    match *op {
+        Op::SetStart(i, m) => {
+            set(&real.knobs.start[i], m);
+            model.start_mode[i] = m;
+        }
+        Op::SetStop(i, m) => {
+            set(&real.knobs.stop[i], m);
+            model.stop_mode[i] = m;
+        }
+        Op::Get(i) => {
+            let got = catch_unwind(AssertUnwindSafe(|| {
+                let value = real.states[i].get();
+                (value.serial, value.open.load(SeqCst))
+            }));
+            match (got, model.get(i, None)) {
+                (Ok((serial, open)), Ok(expected)) => {
+                    expect("get", serial, expected)?;
+                    expect("get: open", open, true)?;
+                }
+                (Err(payload), Err(_)) => {
+                    let message = payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .unwrap_or_default();
+                    if !message.contains(&real.names[i]) {
+                        return Err(format!("get panicked without naming s{i}: {message}"));
+                    }
+                }
+                (got, expected) => {
+                    return Err(format!(
+                        "get: got {:?}, model says {expected:?}",
+                        got.map(|v| v.0).map_err(|_| "panic")
+                    ))
+                }
+            }
+        }
+        Op::TryGet(i) => {
+            let got = real.states[i]
+                .try_get()
+                .map(|v| (v.serial, v.open.load(SeqCst)));
+            let expected = model.get(i, None).map(|serial| (serial, true));
+            expect("try_get", got.map_err(|e| classify(&e)), expected)?;
+        }
+        Op::GetOwned(i) => {
+            let got = real.states[i].try_get_owned();
+            let expected = model.get(i, None);
+            let got = match got {
+                // Read and released on another thread.
+                Ok(owned) => Ok(std::thread::spawn(move || {
+                    let seen = (owned.serial, owned.open.load(SeqCst));
+                    drop(owned);
+                    seen
+                })
+                .join()
+                .map_err(|_| "the reader of an owned handle panicked".to_owned())?),
+                Err(error) => Err(classify(&error)),
+            };
+            expect("get_owned", got, expected.map(|serial| (serial, true)))?;
+        }
+        Op::Peek(i) => {
+            let got = real.states[i].peek().map(|v| v.serial);
+            let expected = match model.phase[i] {
+                Phase::Realized(serial) => Some(serial),
+                _ => None,
+            };
+            expect("peek", got, expected)?;
+        }
+        Op::Stop(i) => expect(
+            "stop",
+            real.states[i].stop().map_err(|e| classify(&e)),
+            model.stop(i, false, None),
+        )?,
+        Op::ForceClose(i) => expect(
+            "force_close",
+            real.states[i].force_close().map_err(|e| classify(&e)),
+            model.stop(i, true, None),
+        )?,
+        Op::Restart(i) => expect(
+            "restart",
+            real.states[i].restart().map_err(|e| classify(&e)),
+            model.restart(i, None),
+        )?,
+        Op::BindThenGet { bound, read } => {
+            let binding = real.states[bound].bind(Value {
+                serial: BOUND,
+                open: AtomicBool::new(true),
+            });
+            let got = real.states[read]
+                .try_get()
+                .map(|v| (v.serial, v.open.load(SeqCst)));
+            drop(binding);
+            let expected = model.get(read, Some(bound)).map(|serial| (serial, true));
+            expect(
+                "bind, then try_get",
+                got.map_err(|e| classify(&e)),
+                expected,
+            )?;
+        }
+        Op::Hold { held, then } => run_held(real, model, held, then)?,
+        Op::StopAll => expect(
+            "stop()",
+            real.report(lifecycle::stop()),
+            model.stop_where(|_| true, None),
+        )?,
+        Op::StopWhereWeb => {
+            let prefix = real.prefix.clone();
+            let result = lifecycle::stop_where(|s| {
+                s.name().starts_with(&prefix) && s.meta("bucket") == Some("web")
+            });
+            expect(
+                "stop_where",
+                real.report(result),
+                model.stop_where(|i| WEB[i], None),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one sequence against a fresh set of states; `Err` says where it went wrong.
+fn run_case(ops: &[Op]) -> Result<(), String> {
+    static CASE: AtomicUsize = AtomicUsize::new(0);
+    let real = Real::new(CASE.fetch_add(1, SeqCst));
+    let mut model = Model::default();
+    let mut outcome = Ok(());
+    for (at, op) in ops.iter().enumerate() {
+        if let Err(error) = step(&real, &mut model, op).and_then(|()| real.check(&model)) {
+            outcome = Err(format!("step {at} ({op:?}): {error}"));
+            break;
+        }
+    }
+    // Leave nothing behind for the next case, whatever happened.
+    for knob in real.knobs.start.iter().chain(&real.knobs.stop) {
+        set(knob, Mode::Ok);
+    }
+    for state in real.states.iter().rev() {
+        let _ = state.force_close();
+    }
+    if outcome.is_ok() {
+        for i in 0..N {
+            model.stop_mode[i] = Mode::Ok;
+        }
+        for i in (0..N).rev() {
+            model.stop(i, true, None).unwrap();
+        }
+        outcome = real
+            .check(&model)
+            .map_err(|e| format!("after clearing everything: {e}"));
+        // Every start is matched by exactly one stop.
+        if outcome.is_ok() && model.starts != model.stops {
+            outcome = Err(format!(
+                "{:?} starts, {:?} stops",
+                model.starts, model.stops
+            ));
+        }
+    }
+    outcome
+}
+
+/// `stop()` is global: one case at a time. Injected panics are not printed.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if !message.contains("injected fault") {
+                default(info);
+            }
+        }));
+    });
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn random_sequences_match_the_model() {
+    let _serial = serial();
+    let cases = u32::try_from(env_or("MODEL_CASES", 256)).unwrap_or(u32::MAX);
+    let seed = env_or("MODEL_SEED", 0x6c69_6665_6379_636c);
+    let config = Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: None,
+        max_shrink_iters: 10_000,
+        ..Config::default()
+    };
+    let began = std::time::Instant::now();
+    let (ops_before, injected_before) = (OPS.load(SeqCst), INJECTED.load(SeqCst));
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&proptest::collection::vec(op(), 1..48), |ops| {
+        run_case(&ops).map_err(TestCaseError::fail)
+    });
+    match result {
+        Ok(()) => eprintln!(
+            "model: {cases} cases (seed {seed:#x}), {} operations, {} faults injected, {:?}",
+            OPS.load(SeqCst) - ops_before,
+            INJECTED.load(SeqCst) - injected_before,
+            began.elapsed()
+        ),
+        Err(TestError::Fail(reason, ops)) => {
+            panic!("{reason}\nminimal sequence ({} ops): {ops:#?}", ops.len())
+        }
+        Err(TestError::Abort(reason)) => panic!("aborted: {reason}"),
+    }
+}
+
+/// Minimal sequences, kept so what they pin stays fixed.
+///
+/// The model found no divergence in the library as it is. These are the minimal sequences it
+/// shrank to when the library was broken on purpose (each test names the mutation that made
+/// it fail), so each pins one rule with the shortest sequence that shows it.
+mod regressions {
+    use super::*;
+
+    fn replay(ops: &[Op]) {
+        let _serial = serial();
+        if let Err(error) = run_case(ops) {
+            panic!("{error}");
+        }
+    }
+
+    /// Broken by: `restart` stopping dependents oldest first (the held guard on `s2` must
+    /// stop the restart before `s1` is touched).
+    #[test]
+    fn restart_stops_dependents_newest_first_and_gives_up_at_a_held_one() {
+        replay(&[Op::Hold {
+            held: 2,
+            then: Held::Restart(0),
+        }]);
+    }
+
+    /// Broken by: `stop()` going oldest first.
+    #[test]
+    fn stop_all_goes_newest_first() {
+        replay(&[Op::Get(1), Op::StopAll]);
+    }
+
+    /// Broken by: a start not forgetting the dependencies its previous start read.
+    #[test]
+    fn a_start_under_a_binding_records_no_dependency_on_the_bound_state() {
+        replay(&[
+            Op::Hold {
+                held: 1,
+                then: Held::Stop(0),
+            },
+            Op::Hold {
+                held: 0,
+                then: Held::Stop(1),
+            },
+            Op::BindThenGet { bound: 0, read: 1 },
+        ]);
+    }
+
+    /// Broken by: `force_close` of a failed state leaving it in the registry.
+    #[test]
+    fn force_close_of_a_failed_state_untracks_it() {
+        replay(&[Op::SetStop(0, Mode::Fail), Op::Restart(0), Op::StopAll]);
+    }
+
+    /// DESIGN.md: "a dependent always stops before what it depends on". When a dependency is
+    /// stopped and started again on its own (`State::stop` does not stop dependents; only
+    /// `restart` does), it is realized after its dependent, and `stop()`, which goes by
+    /// reverse realization order, stops it first. Reported to the runtime's owner; not fixed
+    /// here (it is a decision about `stop()`'s order, not a local bug).
+    #[test]
+    #[ignore = "open: stop() orders by realization only, see RELIABILITY.md"]
+    fn stop_all_stops_a_dependent_before_a_dependency_that_restarted_alone() {
+        let _serial = serial();
+        let real = Real::new(usize::MAX);
+        real.states[1].get();
+        real.states[0].stop().unwrap();
+        real.states[0].get();
+        let report = real.report(lifecycle::stop());
+        assert_eq!(report.stopped, [1, 0], "s1 depends on s0");
+    }
+}
