@@ -16,8 +16,23 @@ use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 /// `stop()` is global: the tests of this binary take turns. Also keeps the injected panics
-/// from flooding the output (every other panic is printed as usual).
-fn serial() -> MutexGuard<'static, ()> {
+/// from flooding the output (every other panic is printed as usual), and tells how many
+/// faults were injected so far when a test ends (run with `--nocapture` to see it).
+fn serial() -> Serial {
+    Serial { _turn: take_turn() }
+}
+
+struct Serial {
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        eprintln!("faults injected so far: {}", INJECTED.load(SeqCst));
+    }
+}
+
+fn take_turn() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     static QUIET: Once = Once::new();
     QUIET.call_once(|| {
@@ -1406,4 +1421,54 @@ mod resources {
         assert!(names(lifecycle::status()).is_empty());
         lifecycle::stop().unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// User code the library calls besides start and stop: an error's `Display`.
+// ---------------------------------------------------------------------------------------
+
+/// An error whose `Display` panics.
+#[derive(Debug)]
+struct Unprintable;
+
+impl std::fmt::Display for Unprintable {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        INJECTED.fetch_add(1, SeqCst);
+        panic!("injected fault: Display panicked")
+    }
+}
+
+impl std::error::Error for Unprintable {}
+
+#[test]
+fn a_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
+    let _serial = serial();
+    let failing = Arc::new(AtomicBool::new(true));
+    let knob = Arc::clone(&failing);
+    let state = Arc::new(
+        State::new("faults::unprintable", || Ok(1)).with_stop(move |_| {
+            if knob.load(SeqCst) {
+                Err::<(), BoxError>(Box::new(Unprintable))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    state.get();
+    // The stop fails; whether `stop` returns the error or panics printing it, it must not
+    // leave the state half-stopped.
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.stop().is_ok()));
+    assert!(!matches!(stopped, Ok(true)), "the stop function failed");
+    let reader = Arc::clone(&state);
+    let read = within(
+        Duration::from_secs(20),
+        "a read after the stop",
+        move || reader.try_get().map(|v| *v).is_ok(),
+    );
+    assert!(!read, "the value is gone until force_close");
+    failing.store(false, SeqCst);
+    state.force_close().unwrap();
+    assert_eq!(*state.get(), 1);
+    state.stop().unwrap();
+    assert!(names(lifecycle::status()).is_empty());
 }

@@ -275,7 +275,13 @@ impl<T: Send + Sync + 'static> Core<T> {
         }
         match failure {
             Some(error) if !force => {
-                let message = error.to_string();
+                // The message runs the stop error's `Display` (user code) while this thread
+                // holds the state's stop right: a panic there must not leave it held forever.
+                let message =
+                    catch_unwind(AssertUnwindSafe(|| error.to_string())).unwrap_or_else(|_| {
+                        let state = self.info.name();
+                        format!("state `{state}` failed to stop (its error's Display panicked)")
+                    });
                 world.set_phase(key, Phase::Failed(message.clone()), &self.info);
                 drop(world);
                 coord::notify();
