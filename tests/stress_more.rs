@@ -134,6 +134,9 @@ fn states(tally: &Arc<Tally>) -> Vec<Arc<State<Value>>> {
 #[test]
 fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
     let _serial = serial();
+    // A stop waits for guards and handles in flight, some queued for another thread; on a
+    // slow run (valgrind, Miri) that can take longer than the default 10 s.
+    lifecycle::set_stop_timeout(Duration::from_secs(120));
     let tally = Arc::new(Tally::new(DEPS.len()));
     let states = states(&tally);
     let n = states.len();
@@ -241,6 +244,7 @@ fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
     });
 
     lifecycle::stop().unwrap();
+    lifecycle::set_stop_timeout(Duration::from_secs(10));
     let broken = tally.broken.lock().unwrap().clone();
     assert!(broken.is_empty(), "{broken:#?}");
     let starts: Vec<usize> = tally.starts.iter().map(|c| c.load(SeqCst)).collect();
