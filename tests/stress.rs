@@ -26,7 +26,10 @@ fn readers_racing_stops_and_restarts_never_see_a_stopped_value() {
     let state = Arc::new(
         State::new("stress::resource", move || {
             let serial = on_start.starts.fetch_add(1, SeqCst);
-            Ok(Resource { open: AtomicBool::new(true), serial })
+            Ok(Resource {
+                open: AtomicBool::new(true),
+                serial,
+            })
         })
         .with_stop(move |resource: Resource| {
             assert!(resource.open.swap(false, SeqCst), "stopped twice");
@@ -34,7 +37,10 @@ fn readers_racing_stops_and_restarts_never_see_a_stopped_value() {
         }),
     );
     let deadline = Instant::now() + Duration::from_secs(3);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 2;
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2)
+        * 2;
     std::thread::scope(|s| {
         for reader in 0..threads {
             let (state, tally) = (&state, &tally);
@@ -70,7 +76,10 @@ fn readers_racing_stops_and_restarts_never_see_a_stopped_value() {
     });
     state.stop().unwrap();
     let (starts, stops) = (tally.starts.load(SeqCst), tally.stops.load(SeqCst));
-    eprintln!("stress: {threads} readers, {} reads, {starts} starts, {stops} stops", tally.reads.load(SeqCst));
+    eprintln!(
+        "stress: {threads} readers, {} reads, {starts} starts, {stops} stops",
+        tally.reads.load(SeqCst)
+    );
     assert_eq!(starts, stops, "every start is matched by exactly one stop");
     assert!(starts > 10, "the stopper made progress: {starts} starts");
     assert!(tally.reads.load(SeqCst) > 1000);

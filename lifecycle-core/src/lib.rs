@@ -10,6 +10,8 @@
 //! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
 //! * [`Error`] — the one error type, naming the state involved (`error`).
+//! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
+//!   ([`AsyncRef`] guards), and [`stop_async`] over sync and async states (`async_state/`).
 //!
 //! The concurrency kernel is `cell` (the value slot and reader protocol, the only place with
 //! `unsafe` about the value), `readers` (per-thread reader counts), `barrier` (the asymmetric
@@ -22,6 +24,11 @@
 //! * `tracing` — warnings and debug events (redefine skipped, stop failures, duplicates).
 //! * `libc` (Linux) — the `membarrier` system call of the read path's fence (`barrier`).
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
+//!
+//! No async runtime: [`AsyncState`] works on any executor. Its timeouts are served by one
+//! lazily spawned timer thread, and sync callers that must finish an async stop
+//! ([`stop()`], dropping a local async state) drive it by parking their thread. Tokio is only
+//! a dev-dependency of the `lifecycle` crate (tests and examples).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -30,6 +37,8 @@ mod barrier;
 mod cell;
 mod sync;
 
+#[cfg(not(loom))]
+mod async_state;
 #[cfg(not(loom))]
 mod coord;
 #[cfg(not(loom))]
@@ -55,6 +64,11 @@ mod state;
 mod thread;
 #[cfg(not(loom))]
 mod watch;
+
+#[cfg(not(loom))]
+pub use crate::async_state::{
+    stop_async, stop_async_where, stop_async_within, AsyncRef, AsyncState,
+};
 
 #[cfg(not(loom))]
 pub use crate::{

@@ -55,3 +55,25 @@ pub fn call_stop<T, R: IntoStopResult>(
 ) -> Result<(), BoxError> {
     stop(value).into_stop_result()
 }
+
+/// Not public API, used by generated code: the core of a static async state.
+pub use crate::async_state::AsyncCore;
+/// Not public API, used by generated code.
+pub use crate::async_state::AsyncState;
+/// Not public API, used by generated code: boxes an async start (`async move { .. }` whose
+/// output is `Result<T, E>`) and an async stop (output `()` or `Result<(), E>`).
+pub use crate::async_state::{box_start, box_stop, StartFuture, StopFuture};
+
+/// Not public API, used by generated code: a static async state over `core`.
+pub const fn static_async_state<T: Send + Sync + 'static>(
+    core: &'static AsyncCore<T>,
+) -> AsyncState<T> {
+    AsyncState::from_static(core)
+}
+
+/// Not public API, used by doc examples: runs a future to its end on this thread, for examples
+/// that must not depend on an async runtime.
+pub fn block_on_for_doctest<F: core::future::Future>(future: F) -> F::Output {
+    crate::async_state::block_on(future, std::time::Duration::MAX)
+        .expect("a future without a deadline finishes or blocks forever")
+}

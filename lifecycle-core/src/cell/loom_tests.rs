@@ -59,7 +59,8 @@ fn loom_read_races_stop() {
         let counts = Arc::new(Counts::new());
         let stopped = Arc::new(AtomicUsize::new(0));
         let reader = {
-            let (cell, counts, stopped) = (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&stopped));
+            let (cell, counts, stopped) =
+                (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&stopped));
             thread::spawn(move || {
                 if cell.enter(&counts).is_some() {
                     // Inside: the stopper must not have moved the value out.

@@ -353,6 +353,14 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
     fn stop_tracked(&self, force: bool) -> Result<(), Error> {
         self.stop(force, stop_timeout())
     }
+
+    fn stop_tracked_async(
+        &self,
+        timeout: Duration,
+    ) -> crate::async_state::BoxFuture<'_, Result<(), Error>> {
+        // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
+        Box::pin(async move { self.stop(false, timeout) })
+    }
 }
 
 impl<T> Drop for Core<T> {
