@@ -142,3 +142,72 @@ fn stop_where_stops_only_a_bucket() {
     assert!(db.is_realized());
     lifecycle::stop().unwrap();
 }
+
+#[test]
+fn a_stop_that_never_returns_is_reported_and_does_not_block_the_others() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let log = Log::default();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let before = logged("all::before-stuck", &log, None);
+    let stuck = State::new("all::stuck", || Ok(1)).with_stop(move |_| {
+        released.lock().unwrap().recv().unwrap(); // blocks until the test releases it
+    });
+    let after = logged("all::after-stuck", &log, None);
+    before.get();
+    stuck.get();
+    after.get();
+
+    lifecycle::set_stop_timeout(std::time::Duration::from_millis(100));
+    let began = std::time::Instant::now();
+    let result = lifecycle::stop();
+    lifecycle::set_stop_timeout(std::time::Duration::from_secs(10));
+    assert!(began.elapsed() < std::time::Duration::from_secs(5));
+    let Error::StopAll(report) = result.unwrap_err() else {
+        panic!("not StopAll")
+    };
+    assert_eq!(report.stopped, ["all::after-stuck", "all::before-stuck"]);
+    assert!(
+        matches!(&report.failed[..], [(name, Error::StopTimedOut { .. })] if name == "all::stuck")
+    );
+    assert_eq!(log.take(), ["all::after-stuck", "all::before-stuck"]);
+
+    // Readers are told, not blocked.
+    let error = stuck.try_get().unwrap_err();
+    assert!(matches!(error, Error::StopFailedEarlier { .. }), "{error}");
+
+    // When the stuck stop finally returns, the state ends up cleanly stopped.
+    release.send(()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !lifecycle::status().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(lifecycle::status().is_empty());
+    assert_eq!(*stuck.get(), 1);
+    release.send(()).unwrap(); // its next stop returns at once
+    lifecycle::stop().unwrap();
+}
+
+#[test]
+fn stop_reports_a_state_this_thread_holds_at_once_and_stops_the_rest() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let held = State::new("all::held", || Ok(1));
+    let other = State::new("all::other", || Ok(2));
+    let guard = held.get();
+    other.get();
+    let began = std::time::Instant::now();
+    let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
+        panic!("not StopAll")
+    };
+    assert!(began.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(report.stopped, ["all::other"]);
+    assert!(
+        matches!(&report.failed[..], [(name, Error::HeldByCurrentThread { .. })] if name == "all::held")
+    );
+    drop(guard);
+    lifecycle::stop().unwrap();
+}

@@ -46,6 +46,17 @@ pub(crate) fn notify() {
     CHANGED.notify_all();
 }
 
+/// Marks a stop that `stop()` gave up on as failed, so readers get an error instead of waiting
+/// for it forever. If the stop returns later, it finishes the job (see `Core::stop`).
+pub(crate) fn abandon_stop(key: Key, cause: String) {
+    let mut world = world();
+    if let Some((phase @ Phase::Stopping(_), _)) = world.phases.get_mut(&key) {
+        *phase = Phase::Failed(cause);
+    }
+    drop(world);
+    notify();
+}
+
 impl World {
     pub(crate) fn phase(&self, key: Key) -> Option<&Phase> {
         self.phases.get(&key).map(|(phase, _)| phase)
@@ -53,6 +64,11 @@ impl World {
 
     pub(crate) fn set_phase(&mut self, key: Key, phase: Phase, info: &StateInfo) {
         self.phases.insert(key, (phase, info.clone()));
+    }
+
+    /// True if `key` is still being stopped by `me` (not abandoned or force-closed meanwhile).
+    pub(crate) fn is_stopping_by(&self, key: Key, me: ThreadId) -> bool {
+        matches!(self.phase(key), Some(Phase::Stopping(owner)) if *owner == me)
     }
 
     pub(crate) fn clear_phase(&mut self, key: Key) {

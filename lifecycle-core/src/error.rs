@@ -62,6 +62,17 @@ pub enum Error {
         /// How long the stop waited.
         waited: Duration,
     },
+    /// `stop()` gave up on a state whose stop did not return in time; the state is marked
+    /// failed (see [`Error::StopFailedEarlier`]) and the other states were stopped.
+    #[error(
+        "state `{state}` did not stop within {waited:?}; the other states were stopped without it"
+    )]
+    StopTimedOut {
+        /// The state's name.
+        state: String,
+        /// How long `stop()` waited for it.
+        waited: Duration,
+    },
     /// A stop would wait for a guard held by the thread that asked for the stop.
     #[error(
         "state `{state}` cannot stop: this thread holds a `Ref` to it; drop the guard before \
@@ -112,6 +123,7 @@ impl Error {
             | Error::Stop { state, .. }
             | Error::StopPanicked { state, .. }
             | Error::StillInUse { state, .. }
+            | Error::StopTimedOut { state, .. }
             | Error::HeldByCurrentThread { state }
             | Error::Reentrant { state, .. }
             | Error::StopFailedEarlier { state, .. } => Some(state),

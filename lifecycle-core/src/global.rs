@@ -5,6 +5,8 @@ use crate::error::{Error, StopReport};
 use crate::graph::Graph;
 use crate::info::StateInfo;
 use crate::registry::Handle;
+use crate::state::stop_timeout;
+use crate::stop_worker;
 use std::collections::HashSet;
 
 /// The active states (and defined resources), oldest realization first.
@@ -58,7 +60,16 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
             tried.insert(key);
             let tracked = handle.get();
             let name = tracked.info().name().to_owned();
-            match tracked.stop_tracked(false) {
+            let outcome = if tracked.held_by_current_thread() {
+                Err(Error::HeldByCurrentThread {
+                    state: name.clone(),
+                })
+            } else {
+                // Waiting for readers and running the stop function are each bounded by the
+                // stop timeout; past both, the state is reported and skipped.
+                stop_worker::stop_bounded(key, handle.clone(), stop_timeout() * 2)
+            };
+            match outcome {
                 Ok(()) => report.stopped.push(name),
                 Err(error) => report.failed.push((name, error)),
             }

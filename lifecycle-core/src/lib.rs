@@ -61,6 +61,8 @@ mod registry;
 #[cfg(not(loom))]
 mod state;
 #[cfg(not(loom))]
+mod stop_worker;
+#[cfg(not(loom))]
 mod thread;
 #[cfg(not(loom))]
 mod watch;

@@ -24,6 +24,11 @@ pub(crate) trait Tracked: Send + Sync + 'static {
         let _ = timeout;
         Box::pin(async move { self.stop_tracked(false) })
     }
+
+    /// True if the calling thread holds a guard on it (a stop from here would wait forever).
+    fn held_by_current_thread(&self) -> bool {
+        false
+    }
 }
 
 /// How the registry holds a tracked thing: statics by reference, local states by `Arc`.

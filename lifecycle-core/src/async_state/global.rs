@@ -73,6 +73,13 @@ async fn stop_async_inner(
             let backstop = per_state
                 .saturating_mul(2)
                 .saturating_add(Duration::from_secs(1));
+            if tracked.held_by_current_thread() {
+                let error = Error::HeldByCurrentThread {
+                    state: name.clone(),
+                };
+                report.failed.push((name, error));
+                continue;
+            }
             let stop = tracked.stop_tracked_async(per_state);
             let outcome = match Instant::now().checked_add(backstop) {
                 Some(deadline) => super::exec::timeout_at(deadline, stop).await,

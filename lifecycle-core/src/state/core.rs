@@ -251,6 +251,26 @@ impl<T: Send + Sync + 'static> Core<T> {
         };
 
         let mut world = coord::world();
+        if !world.is_stopping_by(key, me) {
+            // `stop()` gave up on this stop (it took too long) or `force_close` cleared it
+            // meanwhile. A late success still leaves the state cleanly stopped.
+            let cleared = world.phase(key).is_none();
+            let outcome = match failure {
+                None => {
+                    world.clear_phase(key);
+                    let handle = world.registry.remove(key);
+                    drop(world);
+                    drop(handle);
+                    if !cleared {
+                        emit(&Event::Stopped, &self.info);
+                    }
+                    Ok(())
+                }
+                Some(error) => Err(error),
+            };
+            coord::notify();
+            return outcome;
+        }
         match failure {
             Some(error) if !force => {
                 let message = error.to_string();
@@ -360,6 +380,11 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
     ) -> crate::async_state::BoxFuture<'_, Result<(), Error>> {
         // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
         Box::pin(async move { self.stop(false, timeout) })
+    }
+
+    fn held_by_current_thread(&self) -> bool {
+        let id = self.reader_id();
+        id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0)
     }
 }
 

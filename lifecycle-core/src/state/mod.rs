@@ -152,7 +152,18 @@ impl<T: Send + Sync + 'static> State<T> {
     /// [`try_get`](Self::try_get) to handle that as an error.
     #[inline]
     pub fn get(&self) -> Ref<'_, T> {
-        match self.try_get() {
+        // Not `try_get().unwrap()`: keeping the large `Result` out of the hot path lets the
+        // guard stay in registers.
+        match self.enter_fast() {
+            Some(value) => value,
+            None => self.get_cold(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_cold(&self) -> Ref<'_, T> {
+        match self.get_slow() {
             Ok(value) => value,
             Err(error) => start_failed(&error),
         }

@@ -1,0 +1,86 @@
+//! Bounded stops for `stop()`/`stop_where()`: one state whose stop never returns is reported
+//! and skipped, and the other states still stop.
+//!
+//! Each state's stop runs on a worker thread while the caller waits with a deadline. A worker
+//! that misses it is abandoned (it keeps the stuck stop and exits if that ever returns), the
+//! state is marked failed — so `get` reports it instead of waiting forever — and a fresh
+//! worker takes the next state. A single `State::stop()` runs on the caller's thread instead.
+
+use crate::coord;
+use crate::error::Error;
+use crate::registry::Handle;
+use crate::thread::Key;
+use std::cell::Cell;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+static WORKER: Mutex<Option<Sender<Job>>> = Mutex::new(None);
+
+thread_local! {
+    static IS_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn spawn_worker() -> Option<Sender<Job>> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("lifecycle-stop".into())
+        .spawn(move || {
+            IS_WORKER.with(|is| is.set(true));
+            for job in queue {
+                job();
+            }
+        })
+        .ok()?;
+    Some(jobs)
+}
+
+/// Stops `handle` (the state `key`), giving up after `limit`.
+pub(crate) fn stop_bounded(key: Key, handle: Handle, limit: Duration) -> Result<(), Error> {
+    // A stop function calling `stop()` runs on the worker already: nest inline.
+    if IS_WORKER.with(Cell::get) {
+        return handle.get().stop_tracked(false);
+    }
+    let name = handle.get().info().name().to_owned();
+    let (done, result) = mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = done.send(handle.get().stop_tracked(false));
+    });
+    let mut worker = WORKER.lock().unwrap_or_else(PoisonError::into_inner);
+    // A worker that is gone (never made, or abandoned) hands the job back.
+    let unsent = match worker.as_ref() {
+        Some(jobs) => jobs.send(job).err().map(|mpsc::SendError(job)| job),
+        None => Some(job),
+    };
+    if let Some(job) = unsent {
+        match spawn_worker() {
+            Some(jobs) => {
+                let _ = jobs.send(job);
+                *worker = Some(jobs);
+            }
+            // No thread to be had: stop on this thread, unbounded.
+            None => {
+                drop(worker);
+                job();
+                return result.recv().unwrap_or(Ok(()));
+            }
+        }
+    }
+    let began = Instant::now();
+    match result.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(_) => {
+            // Abandon the stuck worker; the next stop gets a fresh one.
+            *worker = None;
+            drop(worker);
+            let waited = began.elapsed();
+            coord::abandon_stop(key, format!("its stop did not return within {waited:?}"));
+            Err(Error::StopTimedOut {
+                state: name,
+                waited,
+            })
+        }
+    }
+}
