@@ -5,23 +5,14 @@
 
 use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use lifecycle::State;
+use lifecycle::defstate;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier, LazyLock, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-/// A static state, built exactly as `#[defstate]` expands.
-static STATE: State<u64> = {
-    fn start() -> Result<u64, lifecycle::BoxError> {
-        Ok(42)
-    }
-    static CORE: lifecycle::__private::Core<u64> = lifecycle::__private::Core::new_static(
-        lifecycle::StateInfo::new("bench::STATE", module_path!(), file!(), line!(), &[]),
-        start,
-        None,
-    );
-    lifecycle::__private::static_state(&CORE)
-};
+/// The state under test: a static, as users declare them.
+#[defstate]
+static STATE: u64 = 42;
 static LAZY_LOCK: LazyLock<u64> = LazyLock::new(|| 42);
 static ONCE_LOCK: OnceLock<u64> = OnceLock::new();
 static ONCE_CELL: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(|| 42);

@@ -32,11 +32,47 @@
 #![deny(unsafe_code)]
 
 pub use lifecycle_core::*;
-pub use lifecycle_macros::state;
+pub use lifecycle_macros::{defstate, state};
 
 /// The names most programs need: `use lifecycle::prelude::*;`.
+///
+/// `defstate` here is the attribute, `#[defstate]`; its block form is
+/// [`lifecycle::decl::defstate!`](crate::decl::defstate).
 pub mod prelude {
-    pub use crate::{state, Error, State};
+    pub use crate::{defstate, state, Error, State};
+}
+
+/// Declarations in a block: [`defstate!`](crate::decl::defstate) declares several static
+/// states at once, each with its options written as clauses after it.
+///
+/// ```
+/// lifecycle::decl::defstate! {
+///     /// The port the server listens on.
+///     pub static PORT: u16 = std::env::var("PORT").map_or(Ok(8888), |port| port.parse())?;
+///     name = "web/port";
+///
+///     /// Requests served so far; printed when the state stops.
+///     static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+///     stop(served) => println!("served {} requests", served.into_inner());
+/// }
+///
+/// assert_eq!(PORT.name(), "web/port");
+/// SERVED.get().fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+/// lifecycle::stop().unwrap();
+/// ```
+///
+/// # Why a module of its own
+///
+/// The function-like `defstate!` cannot live next to the attribute `#[defstate]`: attribute
+/// and function-like macros share the macro namespace, so one path can name only one of them
+/// (two `use`s of one name are E0252, a `use` next to a macro of that name is E0255). The
+/// attribute is the common case and gets `lifecycle::defstate` and the prelude; the block form
+/// is `lifecycle::decl::defstate!`, called by that path or through its module
+/// (`use lifecycle::decl;` then `decl::defstate! { ... }`). Do not import it by name next to
+/// the prelude: an explicit `use lifecycle::decl::defstate;` shadows the prelude's glob, and
+/// `#[defstate]` would then name the block form.
+pub mod decl {
+    pub use lifecycle_macros::defstate_block as defstate;
 }
 
 #[doc(hidden)]

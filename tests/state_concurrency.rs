@@ -2,7 +2,7 @@
 
 mod common;
 
-use lifecycle::{Error, State};
+use lifecycle::{defstate, Error, State};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
@@ -30,8 +30,10 @@ fn start_runs_exactly_once_when_many_threads_race_on_the_first_get() {
     }
 }
 
-static_state!(CYCLE_A: u32 = *CYCLE_B.get() + 1);
-static_state!(CYCLE_B: u32 = *CYCLE_A.get() + 1);
+#[defstate(name = "CYCLE_A")]
+static CYCLE_A: u32 = *CYCLE_B.get() + 1;
+#[defstate(name = "CYCLE_B")]
+static CYCLE_B: u32 = *CYCLE_A.get() + 1;
 
 #[test]
 fn a_start_cycle_is_an_error_naming_the_cycle() {
@@ -51,7 +53,8 @@ fn a_start_cycle_is_an_error_naming_the_cycle() {
         .contains("start cycle: CYCLE_B -> CYCLE_A -> CYCLE_B"));
 }
 
-static_state!(SELF_REF: u32 = *SELF_REF.get());
+#[defstate(name = "SELF_REF")]
+static SELF_REF: u32 = *SELF_REF.get();
 
 #[test]
 fn a_state_reading_itself_is_a_cycle_not_a_deadlock() {
@@ -67,18 +70,20 @@ fn a_state_reading_itself_is_a_cycle_not_a_deadlock() {
 static CROSS_GATE: Barrier = Barrier::new(2);
 static CROSS_FIRST_A: AtomicBool = AtomicBool::new(true);
 static CROSS_FIRST_B: AtomicBool = AtomicBool::new(true);
-static_state!(CROSS_A: u32 = {
+#[defstate(name = "CROSS_A")]
+static CROSS_A: u32 = {
     if CROSS_FIRST_A.swap(false, SeqCst) {
         CROSS_GATE.wait();
     }
     *CROSS_B.try_get()? + 1
-});
-static_state!(CROSS_B: u32 = {
+};
+#[defstate(name = "CROSS_B")]
+static CROSS_B: u32 = {
     if CROSS_FIRST_B.swap(false, SeqCst) {
         CROSS_GATE.wait();
     }
     *CROSS_A.try_get()? + 1
-});
+};
 
 #[test]
 fn a_cycle_across_two_threads_is_an_error_not_a_deadlock() {

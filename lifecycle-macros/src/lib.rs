@@ -1,22 +1,226 @@
-//! Procedural macros of the `lifecycle` crate. Use them through `lifecycle`, not directly.
+//! **The procedural macros of [`lifecycle`](https://docs.rs/lifecycle): `#[defstate]`,
+//! `defstate! { ... }` and `state!`.** Use them through `lifecycle`, which re-exports them
+//! (`lifecycle::prelude::*`, `lifecycle::decl::defstate!`), never from this crate directly.
+//!
+//! # How it is built
+//!
+//! Each entry point below only converts between `proc_macro` and `proc_macro2` and turns a
+//! fatal error into `compile_error!`; the work happens in phases, one module each:
+//!
+//! * `ast` — the typed model of the input (states, initializers, options), keeping spans.
+//! * `attr` — the options in their three syntaxes (attribute, `defstate!` clauses, `state!`
+//!   keys), with custom keywords and "did you mean" for unknown words.
+//! * `valid` — checks the grammar cannot make (`static mut`, `const`, generics, missing
+//!   type, a stop that is a call instead of a function, ...).
+//! * `expand` — generation, and the entry points that run parse → check → generate.
+//! * `fallback` — what is emitted next to errors, so one mistake gives one error.
+//! * `ctxt` — collects every error of one input; suggestions for misspelled words.
+//!
+//! # Dependencies
+//!
+//! * `syn` — parses the input. Only the features used: `full` (statics, expressions,
+//!   closures, patterns), `parsing`, `printing` (re-emit the user's tokens), `proc-macro`,
+//!   `clone-impls` (the fallback copies parts of the model). No `extra-traits` or `visit`,
+//!   which cost compile time. It is syn 3 because `thiserror` (a dependency of the runtime)
+//!   builds syn 3: a user's build compiles one syn, not two.
+//! * `quote` — writes the expansion as Rust with interpolation; `quote_spanned!` puts type
+//!   errors on the user's tokens.
+//! * `proc-macro2` — token types usable outside a compiler session, so `expand` is a plain
+//!   function the snapshot tests call.
+//! * dev: `insta` + `prettyplease` — expansion snapshots (`src/snapshots/`), reviewed in
+//!   the diff when generation changes; `lifecycle` — runs the examples below.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod valid;
+
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
-/// A local state: `state!(expr)` or `state! { start: expr, stop: |v| ..., name: "..." }`.
+/// Declares a static state: a `static` that starts lazily on first use, is tracked, can be
+/// stopped and started again, and is listed by `lifecycle::declared()`.
+///
+/// ```
+/// use lifecycle::prelude::*;
+///
+/// # #[derive(Debug)] struct Db { url: String }
+/// # impl Db {
+/// #     fn open(url: &str) -> std::io::Result<Db> { Ok(Db { url: url.to_owned() }) }
+/// #     fn close(self) -> std::io::Result<()> { Ok(()) }
+/// # }
+/// #[defstate]
+/// static URL: String = std::env::var("APP_DB_URL").unwrap_or("sqlite::memory:".to_owned());
+///
+/// /// The database: opened on first use, closed by `lifecycle::stop()`.
+/// #[defstate(stop = |db| db.close(), name = "db", meta(bucket = "storage"))]
+/// pub static DB: Db = Db::open(&URL.get())?;
+///
+/// assert!(!DB.is_realized());
+/// assert_eq!(DB.get().url, "sqlite::memory:"); // starts URL, then DB
+/// assert_eq!(DB.name(), "db");
+/// assert_eq!(DB.meta("bucket"), Some("storage"));
+/// assert!(URL.name().ends_with("::URL")); // "<module path>::URL" by default
+/// lifecycle::stop().unwrap(); // DB first, then URL
+/// assert!(!DB.is_realized());
+/// ```
+///
+/// # Options
+///
+/// * `stop = |value| ...` or `stop = path::to::function` — gets the value by value when the
+///   state stops; returns `()` or `Result<(), E>` for any error `E`. Without it, stopping
+///   drops the value.
+///
+///   ```
+///   # use lifecycle::prelude::*;
+///   fn flush(lines: Vec<String>) -> Result<(), std::fmt::Error> {
+///       println!("{} lines", lines.len());
+///       Ok(())
+///   }
+///   #[defstate(stop = flush)]
+///   static LOG: Vec<String> = vec!["started".to_owned()];
+///   # assert_eq!(LOG.get().len(), 1);
+///   # LOG.stop().unwrap();
+///   ```
+/// * `name = "..."` — the state's name in `status()`, errors and events; by default
+///   `"<module path>::<STATIC>"`.
+/// * `meta(key = "value", ...)` — string pairs read with `State::meta`, for example to stop
+///   a bucket of states with `lifecycle::stop_where`.
+///
+///   ```
+///   # use lifecycle::prelude::*;
+///   #[defstate(name = "web/port", meta(bucket = "web", owner = "ops"))]
+///   static PORT: u16 = 8080;
+///   assert_eq!(PORT.name(), "web/port");
+///   assert_eq!(PORT.meta("owner"), Some("ops"));
+///   ```
+/// * `crate = path` — where the `lifecycle` crate is when it is renamed or re-exported.
+///
+///   ```
+///   extern crate lifecycle as lc;
+///   #[lc::defstate(crate = lc)]
+///   static ANSWER: u32 = 42;
+///   # fn main() { assert_eq!(*ANSWER.get(), 42); }
+///   ```
+///
+/// # Details
+///
+/// * The initializer is the start function's body: it runs on first `get`, may use `?`
+///   (errors convert into `lifecycle::BoxError`), and may read other states, which records
+///   the dependency.
+/// * Doc comments, attributes and visibility carry over to the generated `static`, whose type
+///   is `State<T>`.
+/// * `file` and `line` in `StateInfo` are those of the static's name.
+/// * Not accepted, with an error that says what to write instead: `static mut`, `const`,
+///   generics, a missing type, `_` as the type, a stop that is a call (`stop = db.close()`).
+/// * `async { ... }` initializers parse but are not supported yet.
+#[proc_macro_attribute]
+pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::defstate_attr(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares static states, like `#[defstate]`, in a block: `lifecycle::decl::defstate!`.
+///
+/// ```
+/// # struct Db { url: String }
+/// # impl Db {
+/// #     fn open(url: &str) -> std::io::Result<Db> { Ok(Db { url: url.to_owned() }) }
+/// #     fn close(self) -> std::io::Result<()> { Ok(()) }
+/// # }
+/// lifecycle::decl::defstate! {
+///     /// The database URL.
+///     static URL: String = "sqlite::memory:".to_owned();
+///
+///     /// The database; `db` is the value being stopped.
+///     pub static DB: Db = Db::open(&URL.get())?;
+///     stop(db) => db.close();
+///     name = "db";
+///     meta(bucket = "storage");
+/// }
+///
+/// assert_eq!(DB.get().url, "sqlite::memory:");
+/// assert_eq!(DB.name(), "db");
+/// lifecycle::stop().unwrap();
+/// ```
+///
+/// # Syntax
+///
+/// ```text
+/// defstate! {
+///     crate = path;                          // optional, first: a renamed `lifecycle`
+///
+///     /// docs and #[attributes]
+///     VIS static NAME: Type = start_expression;
+///     stop(value) => stop_expression;        // optional clauses, in any order
+///     stop = closure_or_function;            //   (one stop of either form)
+///     name = "name";
+///     meta(key = "value", ...);
+///
+///     /// more states ...
+/// }
+/// ```
+///
+/// The clauses after a static belong to it. `stop(value) => expression;` binds the value
+/// (any irrefutable pattern) for the expression, which returns `()` or `Result<(), E>` and
+/// may use `?`; a block body needs no `;`.
+///
+/// It lives at `lifecycle::decl::defstate!` because an attribute macro and a function-like
+/// macro cannot share one name at one path (E0252/E0255), and the prelude's `defstate` is
+/// the attribute.
+#[proc_macro]
+pub fn defstate_block(input: TokenStream) -> TokenStream {
+    expand::defstate_block(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes a local state: `state!(expression)` or
+/// `state! { start: expression, stop: |value| ..., name: "...", meta(key = "value") }`.
+///
+/// A local state has the same type as a static one, `State<T>`, so states can be kept in
+/// collections and passed around. Dropping a realized local state stops it.
+///
+/// ```
+/// use lifecycle::prelude::*;
+///
+/// let answer = state!(41 + 1);
+/// assert_eq!(*answer.get(), 42);
+/// assert!(answer.name().starts_with("state@")); // "state@<file>:<line>:<column>"
+///
+/// let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// let flag = stopped.clone();
+/// let buffer = state! {
+///     start: Vec::<u8>::with_capacity(1024),
+///     stop: move |buffer: Vec<u8>| {
+///         flag.store(true, std::sync::atomic::Ordering::SeqCst);
+///         drop(buffer);
+///     },
+///     name: "buffer",
+///     meta(kind = "scratch"),
+/// };
+/// assert!(buffer.get().capacity() >= 1024);
+/// assert_eq!(buffer.meta("kind"), Some("scratch"));
+/// buffer.stop().unwrap();
+/// assert!(stopped.load(std::sync::atomic::Ordering::SeqCst));
+/// ```
+///
+/// # Keys
+///
+/// * `start: expression` (required) — the body of a `move` closure run on each start: it owns
+///   what it uses and may use `?`.
+/// * `stop: function` — any `Fn(T)` returning `()` or `Result<(), E>`, often a closure.
+/// * `name: "..."` — by default `"state@<file>:<line>:<column>"` of the `state!` call.
+/// * `meta(key = "value", ...)` — as for `#[defstate]`.
+/// * `crate: path` — where the `lifecycle` crate is when it is renamed.
 #[proc_macro]
 pub fn state(input: TokenStream) -> TokenStream {
-    let expr = proc_macro2::TokenStream::from(input);
-    quote::quote! {
-        ::lifecycle::__private::local_state(
-            ::lifecycle::__private::StateInfo::new(
-                ::lifecycle::__private::concat!(::lifecycle::__private::module_path!(), "::<local>"),
-                ::lifecycle::__private::module_path!(),
-                ::lifecycle::__private::file!(),
-                ::lifecycle::__private::line!(),
-                &[],
-            ),
-            move || ::core::result::Result::Ok(#expr),
-        )
-    }
-    .into()
+    expand::state(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

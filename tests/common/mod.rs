@@ -32,21 +32,3 @@ pub fn events_of(prefix: &'static str, f: impl FnOnce()) -> Vec<String> {
     lifecycle::unwatch(&key);
     seen.take()
 }
-
-/// A static state built the way `#[defstate]` expands, for tests of the runtime alone.
-#[macro_export]
-macro_rules! static_state {
-    ($vis:vis $name:ident : $t:ty = $start:expr) => {
-        $vis static $name: lifecycle::State<$t> = {
-            fn start() -> Result<$t, lifecycle::BoxError> {
-                Ok($start)
-            }
-            static CORE: lifecycle::__private::Core<$t> = lifecycle::__private::Core::new_static(
-                lifecycle::StateInfo::new(stringify!($name), module_path!(), file!(), line!(), &[]),
-                start,
-                None,
-            );
-            lifecycle::__private::static_state(&CORE)
-        };
-    };
-}

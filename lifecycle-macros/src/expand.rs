@@ -1,0 +1,344 @@
+//! Generation: the code each macro expands to, and the entry points that run the phases
+//! (parse → check → generate, or the fallback when something is wrong).
+//!
+//! Generated code names only `::core::...` and `<crate>::__private::...` (`::lifecycle` unless
+//! `crate = path` says otherwise), so nothing a user defines can capture it. Helper items live
+//! inside the static's initializer block, invisible outside it; the few local variables have
+//! mixed-site hygiene, so the user's expressions cannot see them.
+
+use crate::ast::{Annotated, Init, LocalState, Options, StateBlock, StaticState, Stop};
+use crate::attr;
+use crate::ctxt::Errors;
+use crate::fallback;
+use crate::valid;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{ExprAsync, LitStr};
+
+/// `#[defstate(args)] item`.
+pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::new();
+    let options = (|input: ParseStream| attr::parse_attr_options(input, &mut errors)).parse2(args);
+    let options = errors.ok(options).unwrap_or_default();
+    let mut state = match syn::parse2::<Annotated>(item.clone()) {
+        Ok(Annotated::State(state)) => *state,
+        Ok(Annotated::Other(other)) => {
+            errors.push(fallback::not_a_static(&other));
+            return Ok(fallback::keep_item(errors, &item));
+        }
+        Err(error) => {
+            errors.push(error);
+            return Ok(fallback::keep_item(errors, &item));
+        }
+    };
+    state.options = options;
+    if !state.generics.params.is_empty() || state.ty.is_none() {
+        // The compiler's parser has already reported this item's generics ("static items may
+        // not have generic parameters") or missing type, and still passes the item on: saying
+        // it again would make one mistake two errors. (A missing initializer is reported after
+        // expansion, on the item as the macro leaves it, so that one is ours to report.)
+        let mut expanded = errors
+            .into_error()
+            .map(syn::Error::into_compile_error)
+            .unwrap_or_default();
+        expanded.extend(fallback::static_state(&state));
+        return Ok(expanded);
+    }
+    Ok(checked_static_state(&state, errors))
+}
+
+/// `defstate! { ... }`.
+pub(crate) fn defstate_block(input: TokenStream) -> syn::Result<TokenStream> {
+    let StateBlock {
+        states,
+        broken,
+        errors,
+    } = syn::parse2(input)?;
+    let mut expanded = TokenStream::new();
+    if let Some(error) = errors.into_error() {
+        expanded.extend(error.into_compile_error());
+    }
+    for state in &states {
+        expanded.extend(checked_static_state(state, Errors::new()));
+    }
+    for state in &broken {
+        expanded.extend(fallback::static_state(state));
+    }
+    Ok(expanded)
+}
+
+/// `state!(...)`.
+pub(crate) fn state(input: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::new();
+    let call_site = Span::call_site();
+    let parsed =
+        (|input: ParseStream| attr::parse_local(input, call_site, &mut errors)).parse2(input);
+    let state = match parsed {
+        Ok(Some(state)) => state,
+        Ok(None) => return Ok(fallback::local_state(None, errors)),
+        Err(error) => {
+            errors.push(error);
+            return Ok(fallback::local_state(None, errors));
+        }
+    };
+    valid::local_state(&state, &mut errors);
+    if errors.is_empty() {
+        match local_state(&state) {
+            Ok(expanded) => return Ok(expanded),
+            Err(error) => errors.push(error),
+        }
+    }
+    Ok(fallback::local_state(Some(&state), errors))
+}
+
+/// Checks `state` (after the errors already in `errors`) and expands it, or its fallback.
+fn checked_static_state(state: &StaticState, mut errors: Errors) -> TokenStream {
+    valid::static_state(state, &mut errors);
+    if errors.is_empty() {
+        match static_state(state) {
+            Ok(expanded) => return expanded,
+            Err(error) => errors.push(error),
+        }
+    }
+    let mut expanded = errors
+        .into_error()
+        .map(syn::Error::into_compile_error)
+        .unwrap_or_default();
+    expanded.extend(fallback::static_state(state));
+    expanded
+}
+
+/// A `static NAME: State<T>` whose core lives in a hidden static next to its start and stop
+/// functions, registered with `inventory` for `lifecycle::declared()`.
+pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
+    let StaticState {
+        attrs,
+        vis,
+        keyword,
+        ident,
+        ty,
+        init,
+        options,
+        ..
+    } = state;
+    let Some(ty) = ty else {
+        return Err(syn::Error::new(ident.span(), "a state needs its type"));
+    };
+    let private = private(options);
+    let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
+    // Start and stop are closures coerced to the `fn` pointers `Core::new_static` takes, not
+    // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
+    // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
+    let start = match init {
+        Some(Init::Expr(expr)) => quote! {
+            || {
+                let #value: #ty = #expr;
+                ::core::result::Result::Ok(#value)
+            }
+        },
+        Some(Init::Async(block)) => return Err(async_start(block)),
+        Some(Init::Unusable) => quote! {
+            || ::core::result::Result::Err(::core::convert::From::from("this state did not compile"))
+        },
+        None => {
+            return Err(syn::Error::new(
+                ident.span(),
+                "a state needs a start expression",
+            ))
+        }
+    };
+    let stop = match &options.stop {
+        None => quote!(::core::option::Option::None),
+        Some(Stop::Function(function)) => {
+            // All of the call is placed on the function, so that a function of the wrong type
+            // is reported there; the turbofish makes "the wrong type" mean "not `fn(T)`".
+            let at = function.span();
+            let value = format_ident!(
+                "__lifecycle_value",
+                span = Span::mixed_site().located_at(at)
+            );
+            let call_stop = respan(&quote!(#private::call_stop::<), at);
+            let rest = respan(&quote!(, _>), at);
+            let args = parenthesized(quote!(#function, #value), at);
+            quote! {
+                ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
+            }
+        }
+        Some(Stop::Binding { pat, body }) => {
+            let at = body.span();
+            let convert = respan(&quote!(#private::IntoStopResult::into_stop_result), at);
+            let args = parenthesized(body.to_token_stream(), at);
+            quote! {
+                ::core::option::Option::Some(|#pat| #convert #args)
+            }
+        }
+    };
+    let name = match &options.name {
+        Some(name) => name.to_token_stream(),
+        None => {
+            let suffix = LitStr::new(&format!("::{}", unraw(ident)), ident.span());
+            quote_spanned!(ident.span()=> ::core::concat!(::core::module_path!(), #suffix))
+        }
+    };
+    let info = state_info(&private, &name, ident.span(), options);
+    // A value type that is not `Send + Sync` is reported on the user's type.
+    let at = ty.span();
+    let state_ty = generic(quote!(#private::State), ty, at);
+    let core_ty = generic(quote!(#private::Core), ty, at);
+    let core_ref = respan(&quote!(&__LIFECYCLE_CORE), at);
+    let declaration = respan(&quote!(#private::Declaration::new), at);
+    let declaration_args = parenthesized(core_ref.clone(), at);
+    let static_state = respan(&quote!(#private::static_state), at);
+    let static_state_args = parenthesized(core_ref, at);
+    let static_token = keyword.static_token();
+    Ok(quote! {
+        #(#attrs)*
+        #vis #static_token #ident: #state_ty = {
+            static __LIFECYCLE_CORE: #core_ty = #private::Core::new_static(
+                #info,
+                #start,
+                #stop,
+            );
+            #private::inventory::submit! {
+                #declaration #declaration_args
+            }
+            #static_state #static_state_args
+        };
+    })
+}
+
+/// A `State<T>` value made from closures.
+pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
+    let LocalState {
+        start,
+        options,
+        call_site,
+    } = state;
+    let start = match start {
+        Init::Expr(expr) => expr,
+        Init::Async(block) => return Err(async_start(block)),
+        Init::Unusable => {
+            return Err(syn::Error::new(
+                *call_site,
+                "a state needs a start expression",
+            ))
+        }
+    };
+    let private = private(options);
+    let name = match &options.name {
+        Some(name) => name.to_token_stream(),
+        None => quote_spanned! {*call_site=>
+            ::core::concat!("state@", ::core::file!(), ":", ::core::line!(), ":", ::core::column!())
+        },
+    };
+    let info = state_info(&private, &name, *call_site, options);
+    // Placed on the start expression: a value or capture that is not `Send + Sync + 'static`
+    // is reported there.
+    let start = {
+        let at = start.span();
+        let closure = respan(&quote!(move || ::core::result::Result::Ok), at);
+        let args = parenthesized(start.to_token_stream(), at);
+        quote!(#closure #args)
+    };
+    Ok(match &options.stop {
+        None => quote! {
+            #private::local_state(#info, #start)
+        },
+        Some(Stop::Function(stop)) => {
+            let at = stop.span();
+            let with_stop = respan(&quote!(#private::local_state_with_stop), at);
+            let args = parenthesized(quote!(#info, #start, #stop), at);
+            quote!(#with_stop #args)
+        }
+        Some(Stop::Binding { pat, body }) => {
+            // Not produced by `state!`'s grammar; kept total rather than unreachable.
+            quote! {
+                #private::local_state_with_stop(#info, #start, move |#pat| #body)
+            }
+        }
+    })
+}
+
+/// The expansion of an `async { ... }` initializer.
+///
+/// Async states (read with `.get().await`, stopped by `stop_async`) need a runtime that does
+/// not exist yet. This is the one place to change when it does: generate the async start here
+/// and the error goes away. Until then the user gets this message on the `async` keyword.
+pub(crate) fn async_start(block: &ExprAsync) -> syn::Error {
+    syn::Error::new(
+        block.async_token.span,
+        "async states are not supported yet: start the state with a blocking expression \
+         (for example `runtime.block_on(async { ... })`)",
+    )
+}
+
+/// `StateInfo::new(name, module, file, line, meta)`; `at` places `file!()` and `line!()`.
+fn state_info(
+    private: &TokenStream,
+    name: &TokenStream,
+    at: Span,
+    options: &Options,
+) -> TokenStream {
+    let keys = options
+        .meta
+        .iter()
+        .map(|pair| LitStr::new(&unraw(&pair.key), pair.key.span()));
+    let values = options.meta.iter().map(|pair| &pair.value);
+    // Spanned at the declaration so that they name its file and line, not the macro's.
+    let module = quote_spanned!(at=> ::core::module_path!());
+    let file = quote_spanned!(at=> ::core::file!());
+    let line = quote_spanned!(at=> ::core::line!());
+    quote! {
+        #private::StateInfo::new(#name, #module, #file, #line, &[#((#keys, #values)),*])
+    }
+}
+
+/// `::lifecycle::__private`, or `<crate = path>::__private`.
+fn private(options: &Options) -> TokenStream {
+    match &options.krate {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::lifecycle::__private),
+    }
+}
+
+/// `path<ty>` with the generated tokens placed at `at`; `ty` keeps its own spans, so that the
+/// compiler reports a mistake in it once, however often it is repeated.
+fn generic(path: TokenStream, ty: &syn::Type, at: Span) -> TokenStream {
+    let path = respan(&path, at);
+    let open = respan(&quote!(<), at);
+    let close = respan(&quote!(>), at);
+    quote!(#path #open #ty #close)
+}
+
+/// `(tokens)` with the parentheses placed at `at`.
+fn parenthesized(tokens: TokenStream, at: Span) -> TokenStream {
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
+    group.set_span(Span::call_site().located_at(at));
+    TokenTree::Group(group).into()
+}
+
+/// `tokens` moved to `span`'s place (keeping their hygiene), so that an error about them is
+/// shown on the user's token (a stop closure) instead of on the macro.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(group.span().located_at(span));
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(tree.span().located_at(span));
+            }
+            tree
+        })
+        .collect()
+}
+
+fn unraw(ident: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
+}

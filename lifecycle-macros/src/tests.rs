@@ -1,0 +1,168 @@
+//! Expansion snapshots: each macro form expanded by the internal `expand` functions, printed
+//! with `prettyplease`, compared with `src/snapshots/` by `insta`. A change of generated code
+//! shows up as a snapshot diff to review (`cargo insta review`, or `INSTA_UPDATE=always`).
+
+use crate::expand;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Prints items (a `#[defstate]` or `defstate!` expansion) as formatted Rust.
+fn items(expanded: syn::Result<TokenStream>) -> String {
+    let expanded = expanded.unwrap_or_else(syn::Error::into_compile_error);
+    let file: syn::File = syn::parse2(expanded).expect("the expansion is a list of items");
+    prettyplease::unparse(&file)
+}
+
+/// Prints an expression (a `state!` expansion) as the initializer of a `let`.
+fn expression(expanded: syn::Result<TokenStream>) -> String {
+    let expanded = expanded.unwrap_or_else(syn::Error::into_compile_error);
+    items(Ok(quote! {
+        fn user() {
+            let state = #expanded;
+        }
+    }))
+}
+
+fn attr(args: TokenStream, item: TokenStream) -> String {
+    items(expand::defstate_attr(args, item))
+}
+
+#[test]
+fn defstate_without_options() {
+    insta::assert_snapshot!(attr(
+        quote!(),
+        quote! {
+            static CONFIG: Config = Config::load("config.toml")?;
+        }
+    ));
+}
+
+#[test]
+fn defstate_with_every_option() {
+    insta::assert_snapshot!(attr(
+        quote!(
+            stop = |db| db.close(),
+            name = "db",
+            meta(bucket = "storage", tier = "1")
+        ),
+        quote! {
+            /// The database.
+            #[allow(dead_code)]
+            pub(crate) static DB: Db = Db::open(&CONFIG.get().url)?;
+        }
+    ));
+}
+
+#[test]
+fn defstate_with_stop_path_and_crate() {
+    let expanded = attr(
+        quote!(stop = Server::shutdown, crate = lc),
+        quote! {
+            static SERVER: Server = Server::bind(8888)?;
+        },
+    );
+    assert!(
+        !expanded.contains(":: lifecycle") && !expanded.contains("::lifecycle"),
+        "`crate = lc` must replace every `::lifecycle` path:\n{expanded}"
+    );
+    insta::assert_snapshot!(expanded);
+}
+
+#[test]
+fn defstate_block_with_clauses() {
+    insta::assert_snapshot!(items(expand::defstate_block(quote! {
+        /// Configuration.
+        pub static CONFIG: Config = Config::load()?;
+
+        /// The database.
+        static DB: Db = Db::open(&CONFIG.get().url)?;
+        stop(db) => db.close();
+        name = "db";
+        meta(bucket = "storage");
+    })));
+}
+
+#[test]
+fn defstate_block_with_crate_and_stop_function() {
+    let expanded = items(expand::defstate_block(quote! {
+        crate = ::renamed;
+        static CACHE: Cache = Cache::default();
+        stop = Cache::flush;
+    }));
+    assert!(!expanded.contains("::lifecycle"), "{expanded}");
+    insta::assert_snapshot!(expanded);
+}
+
+#[test]
+fn state_expression() {
+    insta::assert_snapshot!(expression(expand::state(quote!(41 + 1))));
+}
+
+#[test]
+fn state_with_every_key() {
+    insta::assert_snapshot!(expression(expand::state(quote! {
+        start: open(&path)?,
+        stop: |conn| conn.close(),
+        name: "local",
+        meta(kind = "connection"),
+    })));
+}
+
+#[test]
+fn fallback_keeps_the_static_declared() {
+    // An unknown option: one error, and `DB` is still a `State<Db>` for the code that uses it.
+    insta::assert_snapshot!(attr(
+        quote!(stpo = |db| db.close()),
+        quote! {
+            static DB: Db = Db::open()?;
+        }
+    ));
+}
+
+#[test]
+fn fallback_for_async_is_the_error_and_a_plain_static() {
+    insta::assert_snapshot!(attr(
+        quote!(),
+        quote! {
+            static CLIENT: Client = async { Client::connect().await };
+        }
+    ));
+}
+
+#[test]
+fn fallback_of_state_is_an_error_expression() {
+    insta::assert_snapshot!(expression(expand::state(quote! {
+        strat: 1,
+    })));
+}
+
+/// The expansion shown in `docs/how-it-works.md` (the README's "How it works").
+fn how_it_works_expansion() -> String {
+    attr(
+        quote!(stop = |db| db.close()),
+        quote! {
+            /// The database, opened on first use.
+            pub static DB: Db = Db::open(&CONFIG.get().url)?;
+        },
+    )
+}
+
+#[test]
+fn how_it_works() {
+    insta::assert_snapshot!(how_it_works_expansion());
+}
+
+#[test]
+fn how_it_works_shows_the_real_expansion() {
+    let doc = include_str!("../../docs/how-it-works.md");
+    assert!(
+        doc.contains(how_it_works_expansion().trim_end()),
+        "docs/how-it-works.md must show the expansion of its example as generated now; \
+         paste it from src/snapshots/lifecycle_macros__tests__how_it_works.snap"
+    );
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(doc.trim_end()),
+        "README.md's \"How it works\" must be docs/how-it-works.md as it is now; paste it"
+    );
+}

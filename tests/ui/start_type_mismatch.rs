@@ -1,0 +1,6 @@
+use lifecycle::prelude::*;
+
+#[defstate]
+static PORT: u16 = "8080";
+
+fn main() {}
