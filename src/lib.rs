@@ -28,6 +28,9 @@
 //!   value never dangles and its resources are released when `stop` returns.
 //! - A failed or panicking start leaves the state unrealized; the next `get` tries again.
 //! - Reading a realized state takes no lock and writes no shared memory.
+//! - An [`AsyncState<T>`] (`#[defstate]` with an `async { ... }` initializer) is read with
+//!   `.get().await` and hands out `Send` guards; [`stop_async`] stops sync and async states
+//!   together, in one reverse order. No particular async runtime is required.
 
 #![deny(unsafe_code)]
 
@@ -39,7 +42,7 @@ pub use lifecycle_macros::{defstate, state};
 /// `defstate` here is the attribute, `#[defstate]`; its block form is
 /// [`lifecycle::decl::defstate!`](crate::decl::defstate).
 pub mod prelude {
-    pub use crate::{defstate, state, Error, State};
+    pub use crate::{defstate, state, AsyncState, Error, State};
 }
 
 /// Declarations in a block: [`defstate!`](crate::decl::defstate) declares several static

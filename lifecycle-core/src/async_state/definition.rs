@@ -84,12 +84,30 @@ where
 }
 
 /// Boxes a stop future whose output is `()` or `Result<(), E>`.
-pub fn box_stop<R, F>(future: F) -> StopFuture
+pub fn box_stop<F: IntoStopFuture>(future: F) -> StopFuture {
+    future.into_stop_future()
+}
+
+/// What an async state's stop function returns: a `Send + 'static` future whose output is
+/// `()` or `Result<(), E>`.
+#[diagnostic::on_unimplemented(
+    message = "the stop function of an async state must return a future, not `{Self}`",
+    label = "this stop function returns `{Self}`",
+    note = "write `stop = |value| async move {{ ... }}`; its output may be `()` or `Result<(), E>`"
+)]
+pub trait IntoStopFuture: Send + 'static {
+    /// Boxes the future, converting its output.
+    fn into_stop_future(self) -> StopFuture;
+}
+
+impl<F> IntoStopFuture for F
 where
-    F: Future<Output = R> + Send + 'static,
-    R: IntoStopResult,
+    F: Future + Send + 'static,
+    F::Output: IntoStopResult,
 {
-    Box::pin(async move { future.await.into_stop_result() })
+    fn into_stop_future(self) -> StopFuture {
+        Box::pin(async move { self.await.into_stop_result() })
+    }
 }
 
 pub(crate) fn dyn_start<T, E, F, S>(start: S) -> AsyncStartFn<T>
@@ -101,11 +119,10 @@ where
     AsyncStartFn::Dyn(Arc::new(move || box_start(start())))
 }
 
-pub(crate) fn dyn_stop<T, R, F, S>(stop: S) -> AsyncStopFn<T>
+pub(crate) fn dyn_stop<T, F, S>(stop: S) -> AsyncStopFn<T>
 where
     S: Fn(T) -> F + Send + Sync + 'static,
-    F: Future<Output = R> + Send + 'static,
-    R: IntoStopResult,
+    F: IntoStopFuture,
 {
     AsyncStopFn::Dyn(Arc::new(move |value| box_stop(stop(value))))
 }

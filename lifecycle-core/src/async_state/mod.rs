@@ -15,7 +15,7 @@ mod guard;
 mod world;
 
 pub use self::core::AsyncCore;
-pub use definition::{box_start, box_stop, StartFuture, StopFuture};
+pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
 pub(crate) use exec::block_on;
 pub use exec::BoxFuture;
 pub use global::{stop_async, stop_async_where, stop_async_within};
@@ -26,8 +26,9 @@ use crate::coord;
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::registry::Handle;
-use crate::state::{stop_timeout, IntoStopResult};
-use definition::{dyn_start, dyn_stop, AsyncDefinition, AsyncStopFn};
+use crate::state::stop_timeout;
+use definition::{dyn_start, dyn_stop};
+pub(crate) use definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
 use guard::Keep;
 use std::borrow::Cow;
 use std::fmt;
@@ -94,10 +95,16 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        let definition = AsyncDefinition {
-            start: dyn_start(start),
-            stop: AsyncStopFn::None,
-        };
+        Self::from_definition(
+            info,
+            AsyncDefinition {
+                start: dyn_start(start),
+                stop: AsyncStopFn::None,
+            },
+        )
+    }
+
+    pub(crate) fn from_definition(info: StateInfo, definition: AsyncDefinition<T>) -> Self {
         Self {
             core: Keep::Local(Arc::new(AsyncCore::with_definition(info, definition))),
         }
@@ -116,11 +123,10 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// # drop(numbers);
     /// ```
     #[must_use]
-    pub fn with_stop<R, F>(self, stop: impl Fn(T) -> F + Send + Sync + 'static) -> Self
-    where
-        F: Future<Output = R> + Send + 'static,
-        R: IntoStopResult,
-    {
+    pub fn with_stop<F: IntoStopFuture>(
+        self,
+        stop: impl Fn(T) -> F + Send + Sync + 'static,
+    ) -> Self {
         self.core().definition().stop = dyn_stop(stop);
         self
     }
