@@ -18,10 +18,14 @@ struct Config {
 
 impl Config {
     fn load() -> std::io::Result<Self> {
-        let dir = std::env::var_os("BASIC_DIR")
-            .map_or_else(|| std::env::temp_dir().join("lifecycle-basic"), PathBuf::from);
+        let dir = std::env::var_os("BASIC_DIR").map_or_else(
+            || std::env::temp_dir().join("lifecycle-basic"),
+            PathBuf::from,
+        );
         std::fs::create_dir_all(&dir)?;
-        Ok(Config { data_file: dir.join("store.txt") })
+        Ok(Config {
+            data_file: dir.join("store.txt"),
+        })
     }
 }
 
@@ -43,18 +47,28 @@ impl Store {
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        Ok(Store { file: file.to_owned(), entries: Mutex::new(entries) })
+        Ok(Store {
+            file: file.to_owned(),
+            entries: Mutex::new(entries),
+        })
     }
 
     fn bump(&self, key: &str) -> u64 {
         let mut entries = self.entries.lock().unwrap();
-        let next = entries.get(key).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+        let next = entries
+            .get(key)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
         entries.insert(key.to_owned(), next.to_string());
         next
     }
 
     fn flush(self) -> std::io::Result<()> {
-        let entries = self.entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self
+            .entries
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let text: String = entries.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&self.file, text)
     }
@@ -73,7 +87,9 @@ fn names(states: &[lifecycle::StateInfo]) -> Vec<&str> {
 }
 
 fn main() -> Result<(), lifecycle::Error> {
-    lifecycle::watch("print", |event, state| println!("  event: {event:?} {}", state.name()));
+    lifecycle::watch("print", |event, state| {
+        println!("  event: {event:?} {}", state.name())
+    });
 
     let declared: Vec<&str> = lifecycle::declared().iter().map(|d| d.name()).collect();
     println!("declared: {declared:?}");
@@ -87,7 +103,10 @@ fn main() -> Result<(), lifecycle::Error> {
     println!("restarting basic/config (stops basic/store first):");
     CONFIG.restart()?;
     println!("status after restart: {:?}", names(&lifecycle::status()));
-    println!("runs after restart (read back from the file): {}", STORE.get().bump("runs") - 1);
+    println!(
+        "runs after restart (read back from the file): {}",
+        STORE.get().bump("runs") - 1
+    );
 
     println!("stopping everything, newest first:");
     let report = lifecycle::stop()?;
