@@ -43,6 +43,8 @@ pub use lifecycle_macros::{defstate, state};
 /// [`lifecycle::decl::defstate!`](crate::decl::defstate).
 pub mod prelude {
     pub use crate::{defstate, state, AsyncState, Error, State};
+    // Resources, systems and shutdown (issue 4).
+    pub use crate::{closeable, defresource, mk_system, with_resources, Atom, Closeable, Resource};
 }
 
 /// Declarations in a block: [`defstate!`](crate::decl::defstate) declares several static
@@ -80,3 +82,180 @@ pub mod decl {
 
 #[doc(hidden)]
 pub use lifecycle_core::private as __private;
+
+// ---------------------------------------------------------------------------------------------
+// Resources, systems and shutdown (issue 4): the macros, documented here where the examples
+// can run against this crate.
+// ---------------------------------------------------------------------------------------------
+
+/// Opens resources, runs a body, and closes them in reverse order on every exit path.
+///
+/// `with_resources!([a = expr, b = expr, ...] { body })` evaluates to
+/// `Result<Body, lifecycle::Error>`. Each binding's value must be a [`Resource`]; the name is
+/// bound to an [`Opened`] guard that derefs to it, so later bindings and the body use and
+/// borrow it like the resource itself (`db.query()`, `Handler::new(&db)`; `&*db` where a
+/// generic function needs the resource's own type).
+///
+/// ```
+/// use lifecycle::prelude::*;
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// let db = |name: &'static str| closeable(name, |name| log.borrow_mut().push(name));
+///
+/// let total = with_resources!([a = db("a"), b = db("b")] {
+///     a.len() + b.len()
+/// });
+/// assert_eq!(total.unwrap(), 2);
+/// assert_eq!(*log.borrow(), ["b", "a"]);   // closed in reverse order
+/// ```
+///
+/// # Details
+///
+/// - Normal end: every resource is closed, last opened first; the body's value comes back as
+///   `Ok`, or the close failures as `Err` ([`Error::Close`] naming the binding, or
+///   [`Error::CloseAll`] for several).
+/// - `?` in a binding ends the opening: what was already opened is closed in reverse, and the
+///   error comes back as [`Error::Open`] naming the binding — with the close failures
+///   attached after it as [`Error::Rollback`] if closing failed too. The error may be any
+///   `std::error::Error + Send + Sync`, a `String` or a `lifecycle::Error`. (`?` inside a
+///   closure, an `async` block or another macro's arguments is not rewritten.)
+/// - A panic in a binding or the body closes what was opened, in reverse, and then goes on.
+///   So do `return`, `break`, `continue` and `?` in the body, which keep their usual meaning
+///   in the enclosing function; close failures on these paths are logged with `tracing`.
+/// - `_ = expr` opens and closes a resource without naming it.
+/// - A value that is not a resource is a compile error on its expression.
+/// - `crate = path;` before the brackets names a renamed `lifecycle` crate.
+///
+/// ```
+/// use lifecycle::prelude::*;
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// let open = |name: &'static str, ok: bool| -> Result<_, String> {
+///     if ok { Ok(closeable(name, |name| log.borrow_mut().push(name))) }
+///     else { Err(format!("{name} is down")) }
+/// };
+/// let result = with_resources!([a = open("a", true)?, b = open("b", false)?] { unreachable!() });
+/// let error: lifecycle::Error = result.unwrap_err();
+/// assert_eq!(error.to_string(), "resource `b` failed to open: b is down");
+/// assert_eq!(*log.borrow(), ["a"]);   // `a` was opened, so it was closed
+/// ```
+pub use lifecycle_macros::with_resources;
+
+/// A struct of named resources that start in declaration order and close in reverse.
+///
+/// ```
+/// use lifecycle::prelude::*;
+///
+/// pub struct Db { url: String }
+/// impl Db {
+///     fn open(url: &str) -> Result<Db, lifecycle::Error> { Ok(Db { url: url.to_owned() }) }
+/// }
+/// impl Resource for Db {
+///     fn close(self) -> Result<(), lifecycle::Error> { println!("closing {}", self.url); Ok(()) }
+/// }
+///
+/// pub struct Server { port: u16, db_url: String }
+/// impl Resource for Server {
+///     fn close(self) -> Result<(), lifecycle::Error> { println!("stopping :{}", self.port); Ok(()) }
+/// }
+///
+/// mk_system! {
+///     /// The application.
+///     pub struct App(url: &str, port: u16) {
+///         /// The database, started first and closed last.
+///         pub db: Db = Db::open(url)?,
+///         /// Sees the parameters and the parts before it.
+///         pub server: Server = Server { port, db_url: db.url.clone() },
+///     }
+/// }
+///
+/// let app = App::start("sqlite::memory:", 8080)?;
+/// assert_eq!(app.server.db_url, "sqlite::memory:");   // `App` derefs to its parts
+/// app.close()?;                           // server, then db
+/// # Ok::<(), lifecycle::Error>(())
+/// ```
+///
+/// # Details
+///
+/// - `mk_system! { vis struct Name(params) { vis part: Type = expr, ... } }` declares
+///   `Name` and `NameParts` (the parts as plain fields, with their doc comments and
+///   visibility); `Name` derefs to `NameParts`, so `app.db` is the `Db`.
+/// - `Name::start(params) -> Result<Name, lifecycle::Error>` starts the parts in order; each
+///   initializer sees the parameters and the earlier parts by name (as [`Opened`] guards
+///   that deref to them).
+/// - A failing initializer (`?`, as in `with_resources!`) closes the parts already started in
+///   reverse order and returns [`Error::Open`] naming `Name.part` — or [`Error::Rollback`]
+///   with the close errors attached after it. A panic closes them too, then goes on.
+/// - `close()` and dropping close the parts in reverse declaration order, trying every one.
+/// - A system is a [`Resource`], so systems nest; it allocates nothing of its own.
+/// - `#[derive(...)]` on the system goes on `NameParts` (which holds the data); with
+///   `Debug` among them, `Name` is `Debug` too and shows its parts.
+/// - Every part's type must be a [`Resource`]; a leading `crate = path;` names a renamed
+///   `lifecycle` crate.
+pub use lifecycle_macros::mk_system;
+
+/// A global place for a resource: `defresource!(pub NAME: Type)`, then `NAME.define(|| ...)`.
+///
+/// Declares `static NAME: lifecycle::Slot<Type>` named `"<module path>::NAME"`. See
+/// [`Slot`] for `define` (which closes the previous value first), `get` and `close`. A
+/// defined place is listed by [`status()`] and closed by [`stop()`], in the same reverse
+/// order as states. Several places may be declared at once, separated by `;`; a leading
+/// `crate = path;` names a renamed `lifecycle` crate.
+///
+/// ```
+/// use lifecycle::prelude::*;
+///
+/// pub struct Server { port: u16 }
+/// impl Resource for Server {
+///     fn close(self) -> Result<(), lifecycle::Error> { println!("stopping :{}", self.port); Ok(()) }
+/// }
+///
+/// defresource!(
+///     /// The running server.
+///     pub SERVER: Server
+/// );
+///
+/// SERVER.define(|| Ok::<_, lifecycle::Error>(Server { port: 8080 }))?;
+/// SERVER.define(|| Ok::<_, lifecycle::Error>(Server { port: 8081 }))?;  // closes :8080 first
+/// assert_eq!(SERVER.get().unwrap().port, 8081);
+/// assert!(lifecycle::status().iter().any(|s| s.name().ends_with("::SERVER")));
+/// lifecycle::stop()?;                                                  // closes :8081
+/// assert!(SERVER.get().is_none());
+/// # Ok::<(), lifecycle::Error>(())
+/// ```
+pub use lifecycle_macros::defresource;
+
+/// Shutdown handling around `fn main`: SIGINT/SIGTERM and `process::exit` run the teardown,
+/// and so does the end of `main` — a return, an `Err`, or a panic.
+///
+/// ```no_run
+/// #[lifecycle::main]
+/// fn main() -> Result<(), lifecycle::Error> {
+///     let db = lifecycle::State::new("db", || Ok("connection"))
+///         .with_stop(|_| println!("db stopped"));
+///     println!("using {}", *db.get());
+///     Ok(())
+/// }   // teardown: every state, place and `close_on_shutdown` resource, in reverse order
+/// ```
+///
+/// # Details
+///
+/// - The teardown is [`stop()`]: every active state, `defresource!` place and
+///   [`close_on_shutdown`] resource, in reverse realization order; failures go to stderr.
+/// - Exit status: what `main` returned (`Err` prints `Error: ...` and gives 1); 1 if `main`
+///   succeeded but the teardown failed; 101 after a panic (the teardown runs while it
+///   unwinds; with `panic = "abort"` it cannot run).
+/// - SIGINT/SIGTERM (Unix): the teardown runs on a dedicated thread, never in the signal
+///   handler; then the process ends *by the same signal* with its default action, so the
+///   parent sees the signal (a shell reports 130 for SIGINT, 143 for SIGTERM). A second
+///   signal during the teardown ends the process at once, the same way. The handlers are
+///   registered with `signal-hook` and chain with other handlers.
+/// - `std::process::exit(code)`: an `atexit` handler runs the teardown, then the process
+///   exits with `code`.
+/// - `main` may return `()`, `Result<T, E: Debug>` or `ExitCode`; it takes no parameters.
+///   For `async fn main`, put the runtime's attribute below: `#[lifecycle::main]
+///   #[tokio::main] async fn main()`.
+/// - `#[lifecycle::main(crate = path)]` names a renamed `lifecycle` crate.
+pub use lifecycle_macros::main;

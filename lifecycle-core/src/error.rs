@@ -104,6 +104,65 @@ pub enum Error {
     /// Stopping several states: at least one failed. Every state was tried.
     #[error(transparent)]
     StopAll(#[from] StopReport),
+    /// A resource (a `with_resources!` binding, a part of a `mk_system!` system, a
+    /// `defresource!` place) failed to open: its expression returned an error through `?`.
+    #[error("resource `{resource}` failed to open: {source}")]
+    Open {
+        /// The resource's name: the binding, `System.part`, or the place's path.
+        resource: String,
+        /// What the expression returned.
+        #[source]
+        source: BoxError,
+    },
+    /// A resource's `close` returned an error.
+    #[error("resource `{resource}` failed to close: {source}")]
+    Close {
+        /// The resource's name: the binding, `System.part`, or the place's path.
+        resource: String,
+        /// What `close` returned.
+        #[source]
+        source: BoxError,
+    },
+    /// A resource's `close` panicked; the panic was caught so the other resources still close.
+    #[error("resource `{resource}` panicked while closing: {message}")]
+    ClosePanicked {
+        /// The resource's name (or its type, for an element of a collection).
+        resource: String,
+        /// The panic message.
+        message: String,
+    },
+    /// Closing several resources: more than one failed. Every resource was tried.
+    #[error("{} resources failed to close: {}", errors.len(), join(errors))]
+    CloseAll {
+        /// Every failure, in the order the resources were closed.
+        errors: Vec<Error>,
+    },
+    /// Opening (or starting) failed, and closing what was already open failed too. The error
+    /// that stopped the opening comes first; the close errors are attached after it.
+    #[error(
+        "{error}; closing what was already open also failed: {}",
+        join(close_errors)
+    )]
+    Rollback {
+        /// What made the opening fail.
+        #[source]
+        error: Box<Error>,
+        /// Every close that failed during the rollback, in the order they were closed
+        /// (reverse order of opening).
+        close_errors: Vec<Error>,
+    },
+    /// A close waited for outstanding snapshots (`Arc`s) of a value that were not released in
+    /// time; the value was put back.
+    #[error(
+        "resource `{resource}` is still in use after {waited:?}: a snapshot of it (an `Arc` \
+         from `load`) was not released; it stays in place"
+    )]
+    CloseInUse {
+        /// The resource's name.
+        resource: String,
+        /// How long the close waited.
+        waited: Duration,
+    },
     /// Any other error, from user code that used `?`.
     #[error(transparent)]
     Other(BoxError),
@@ -127,7 +186,28 @@ impl Error {
             | Error::HeldByCurrentThread { state }
             | Error::Reentrant { state, .. }
             | Error::StopFailedEarlier { state, .. } => Some(state),
-            Error::Cycle { .. } | Error::StopAll(_) | Error::Other(_) => None,
+            Error::Cycle { .. }
+            | Error::StopAll(_)
+            | Error::Other(_)
+            | Error::Open { .. }
+            | Error::Close { .. }
+            | Error::ClosePanicked { .. }
+            | Error::CloseAll { .. }
+            | Error::Rollback { .. }
+            | Error::CloseInUse { .. } => None,
+        }
+    }
+
+    /// The name of the resource the error is about, if it is about one (a `with_resources!`
+    /// binding, `System.part` of a system, or a `defresource!` place).
+    pub fn resource(&self) -> Option<&str> {
+        match self {
+            Error::Open { resource, .. }
+            | Error::Close { resource, .. }
+            | Error::ClosePanicked { resource, .. }
+            | Error::CloseInUse { resource, .. } => Some(resource),
+            Error::Rollback { error, .. } => error.resource(),
+            _ => None,
         }
     }
 }
@@ -205,6 +285,18 @@ impl fmt::Display for StopReport {
 }
 
 impl std::error::Error for StopReport {}
+
+/// The errors of a list, joined with `; ` (for `Display`).
+fn join(errors: &[Error]) -> String {
+    let mut joined = String::new();
+    for (at, error) in errors.iter().enumerate() {
+        if at > 0 {
+            joined.push_str("; ");
+        }
+        joined.push_str(&error.to_string());
+    }
+    joined
+}
 
 /// The message of a caught panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -12,6 +12,12 @@
 //! * [`Error`] — the one error type, naming the state involved (`error`).
 //! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
 //!   ([`AsyncRef`] guards), and [`stop_async`] over sync and async states (`async_state/`).
+//! * [`Resource`], [`Closeable`], [`Closer`] — things closed after use, in reverse order
+//!   (`resource/`); [`Slot`] — the global place of `defresource!` (`slot`); the runtime of
+//!   `with_resources!` and `mk_system!` (`scope`).
+//! * [`Atom`] — a swappable shared value, the container of the restart pattern (`atom`).
+//! * [`close_on_shutdown`], [`install_shutdown`] — teardown on SIGINT/SIGTERM and at exit
+//!   (`shutdown`).
 //!
 //! The concurrency kernel is `cell` (the value slot and reader protocol, the only place with
 //! `unsafe` about the value), `readers` (per-thread reader counts), `barrier` (the asymmetric
@@ -22,7 +28,11 @@
 //! * `inventory` — collects every `#[defstate]` at link time for [`declared`].
 //! * `thiserror` — derives `Display`/`Error` for [`Error`].
 //! * `tracing` — warnings and debug events (redefine skipped, stop failures, duplicates).
-//! * `libc` (Linux) — the `membarrier` system call of the read path's fence (`barrier`).
+//! * `libc` (Linux) — the `membarrier` system call of the read path's fence (`barrier`); (Unix)
+//!   `atexit`, so `process::exit` still runs the teardown (`shutdown`).
+//! * `signal-hook` (Unix) — SIGINT/SIGTERM handling that chains with other handlers and hands
+//!   the signal to a thread through a self-pipe, so no teardown runs in a signal handler
+//!   (`shutdown`). Only its `iterator` feature.
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
 //!
 //! No async runtime: [`AsyncState`] works on any executor. Its timeouts are served by one
@@ -66,6 +76,27 @@ mod stop_worker;
 mod thread;
 #[cfg(not(loom))]
 mod watch;
+
+// Resources, systems and shutdown (issue 4).
+#[cfg(not(loom))]
+mod atom;
+#[cfg(not(loom))]
+mod resource;
+#[cfg(not(loom))]
+mod scope;
+#[cfg(not(loom))]
+mod shutdown;
+#[cfg(not(loom))]
+mod slot;
+
+#[cfg(not(loom))]
+pub use crate::{
+    atom::Atom,
+    resource::{closeable, CloseFn, Closeable, Closer, Resource},
+    scope::Opened,
+    shutdown::{close_on_shutdown, install_shutdown},
+    slot::Slot,
+};
 
 #[cfg(not(loom))]
 pub use crate::async_state::{

@@ -56,6 +56,17 @@ pub fn call_stop<T, R: IntoStopResult>(
     stop(value).into_stop_result()
 }
 
+/// Not public API, used by generated code: the closer of a system's parts.
+pub use crate::resource::{Closer, Resource};
+/// Not public API, used by generated code: the runtime of `with_resources!` and `mk_system!`.
+pub use crate::scope::{open_failed, resource, Branch, Checked, Opened, Outcome, Parts, System};
+/// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
+pub use crate::shutdown::{main_result, MainGuard, MainOutcome, MainResult};
+/// Not public API, used by generated code: the runtime of `defresource!`.
+pub use crate::slot::{slot_core, Slot};
+/// Not public API, used by generated code.
+pub use ::core::ops::ControlFlow;
+
 /// Not public API, used by generated code: the core of a static async state.
 pub use crate::async_state::AsyncCore;
 /// Not public API, used by generated code.

@@ -1,0 +1,300 @@
+//! Shutdown: [`close_on_shutdown`], the SIGINT/SIGTERM handling and exit backstop that
+//! [`install_shutdown`] (and `#[lifecycle::main]`) set up, and the teardown they run.
+//!
+//! # What happens when
+//!
+//! * **Teardown** is [`stop()`](crate::stop()): every active state, defined `defresource!`
+//!   place and `close_on_shutdown` resource, in one reverse order of realization. Only one
+//!   teardown runs at a time; a second caller waits for the first and then finds nothing left.
+//! * **SIGINT or SIGTERM** (Unix): a dedicated thread (never the signal handler itself) runs
+//!   the teardown, then the process ends *by that signal*, with the default action restored:
+//!   the parent sees "killed by SIGINT/SIGTERM" and a shell reports 130/143. A second signal
+//!   while the teardown runs ends the process at once, by the signal.
+//! * **`std::process::exit`**: an `atexit` handler runs the teardown on a fresh thread
+//!   (the exiting thread's thread-locals are already gone) before the process ends with the
+//!   given code. Guards still held then are waited for at most 2 seconds.
+//! * **`#[lifecycle::main]`**: the teardown runs when `main` returns (`Ok` or `Err`) or
+//!   panics; see `__private::MainGuard` for the exit status.
+//!
+//! Signal handlers are registered with `signal-hook`, which chains them with handlers other
+//! code installed, before or after.
+
+use crate::coord;
+use crate::error::{Error, StopReport};
+use crate::info::StateInfo;
+use crate::registry::{Handle, Tracked};
+use crate::resource::{close_named, Resource};
+use crate::thread::Key;
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+#[cfg(unix)]
+mod signals;
+
+/// Closes `resource` at shutdown: by [`stop()`](crate::stop()), on SIGINT/SIGTERM, at
+/// `process::exit`, and when `#[lifecycle::main]`'s `main` ends — in one reverse order with
+/// the states realized before and after it.
+///
+/// The first call installs the shutdown handling (see [`install_shutdown`]). The resource
+/// is listed by [`status()`](crate::status) under its type name.
+///
+/// ```
+/// use lifecycle::{close_on_shutdown, closeable};
+///
+/// close_on_shutdown(closeable("scratch.tmp", |path| println!("removing {path}")));
+/// assert!(lifecycle::status().iter().any(|s| s.name().contains("Closeable")));
+/// lifecycle::stop().unwrap();   // closes it, like any teardown
+/// ```
+#[track_caller]
+pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
+    if let Err(error) = install_shutdown() {
+        tracing::warn!("close_on_shutdown: {error}");
+    }
+    let caller = std::panic::Location::caller();
+    let entry = Arc::new(OnShutdown {
+        info: StateInfo {
+            name: Cow::Borrowed(std::any::type_name::<R>()),
+            module: "",
+            file: caller.file(),
+            line: caller.line(),
+            meta: &[],
+        },
+        value: Mutex::new(Some(resource)),
+    });
+    let key = entry.key();
+    let replaced = coord::world().registry.push(key, Handle::Shared(entry));
+    drop(replaced);
+}
+
+/// A resource waiting for shutdown, tracked like a state.
+struct OnShutdown<R> {
+    info: StateInfo,
+    /// Held while closing, so a second teardown waits for the first to finish this close.
+    value: Mutex<Option<R>>,
+}
+
+impl<R> OnShutdown<R> {
+    fn key(&self) -> Key {
+        std::ptr::from_ref(self) as *const () as Key
+    }
+}
+
+impl<R: Resource + Send + 'static> Tracked for OnShutdown<R> {
+    fn info(&self) -> &StateInfo {
+        &self.info
+    }
+
+    fn stop_tracked(&self, _force: bool) -> Result<(), Error> {
+        let result = {
+            let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+            match value.take() {
+                Some(resource) => close_named(self.info.name(), resource),
+                None => Ok(()),
+            }
+        };
+        // The value is consumed either way, so the entry goes. The caller holds its own
+        // handle, so this is not the last one.
+        let handle = coord::world().registry.remove(self.key());
+        drop(handle);
+        result
+    }
+}
+
+/// Installs the shutdown handling: SIGINT/SIGTERM run the teardown on a dedicated thread
+/// and an `atexit` handler runs it at `process::exit` (both on Unix only; elsewhere this does
+/// nothing yet). Idempotent.
+/// `#[lifecycle::main]` and [`close_on_shutdown`] call it; call it yourself to get the same
+/// behaviour without them.
+pub fn install_shutdown() -> Result<(), Error> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            #[cfg(unix)]
+            at_exit::install()?;
+            #[cfg(unix)]
+            signals::install().map_err(|error| format!("installing signal handlers: {error}"))?;
+            Ok(())
+        })
+        .clone()
+        .map_err(Error::from)
+}
+
+/// The signal that started a teardown, or 0.
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+
+/// The signal that started the shutdown, if one did.
+fn signalled() -> Option<i32> {
+    match SIGNALLED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// Runs the teardown ([`stop()`](crate::stop())), one at a time.
+fn teardown() -> Result<StopReport, Error> {
+    static TEARDOWN: Mutex<()> = Mutex::new(());
+    let _one = TEARDOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    crate::global::stop()
+}
+
+/// Runs the teardown and prints what failed to stderr; returns whether everything stopped.
+fn teardown_and_report() -> bool {
+    match teardown() {
+        Ok(_) => true,
+        Err(error) => {
+            eprintln!("lifecycle: shutdown: {error}");
+            false
+        }
+    }
+}
+
+/// Ends the process by `signal` with its default action (so the parent sees the signal), or
+/// with status 128 + `signal` if that does not end it.
+#[cfg(unix)]
+fn die_by(signal: i32) -> ! {
+    signals::die_by(signal)
+}
+
+#[cfg(not(unix))]
+fn die_by(signal: i32) -> ! {
+    std::process::exit(128 + signal)
+}
+
+#[cfg(unix)]
+mod at_exit {
+    //! The `atexit` backstop: `process::exit` (or `exit` from C) still runs the teardown.
+
+    use super::{coord, teardown_and_report};
+    use crate::state::{set_stop_timeout, stop_timeout};
+    use std::time::Duration;
+
+    /// How long the teardown at exit waits for guards: the exiting thread may hold some and
+    /// will never release them.
+    const EXIT_STOP_TIMEOUT: Duration = Duration::from_secs(2);
+
+    pub(super) fn install() -> Result<(), String> {
+        // SAFETY: `run` is an `extern "C" fn()` that never unwinds (it catches panics).
+        let status = unsafe { libc::atexit(run) };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err("registering the atexit handler failed".to_owned())
+        }
+    }
+
+    extern "C" fn run() {
+        let idle = coord::world().registry.iter().next().is_none();
+        if idle {
+            return;
+        }
+        let teardown = || {
+            if stop_timeout() > EXIT_STOP_TIMEOUT {
+                set_stop_timeout(EXIT_STOP_TIMEOUT);
+            }
+            teardown_and_report();
+        };
+        // A fresh thread: the exiting thread's thread-locals (reader counts, tracing's
+        // dispatcher) were destroyed before atexit handlers run.
+        let outcome = match std::thread::Builder::new()
+            .name("lifecycle-exit".to_owned())
+            .spawn(teardown)
+        {
+            Ok(thread) => thread.join().map(drop),
+            Err(_) => std::panic::catch_unwind(teardown),
+        };
+        if outcome.is_err() {
+            eprintln!("lifecycle: shutdown at exit panicked");
+        }
+    }
+}
+
+/// What `#[lifecycle::main]`'s `main` may return: `()`, `Result<T, E>` or `ExitCode`.
+#[diagnostic::on_unimplemented(
+    message = "`#[lifecycle::main]` does not support a `main` that returns `{Self}`",
+    label = "`main` returns `{Self}` here",
+    note = "return `()`, `Result<(), E>` (with `E: Debug`) or `std::process::ExitCode`"
+)]
+pub trait MainResult: std::process::Termination {
+    /// True if the value reports success (false when it cannot be known, as for `ExitCode`).
+    fn is_success(&self) -> bool;
+}
+
+impl MainResult for () {
+    fn is_success(&self) -> bool {
+        true
+    }
+}
+
+impl MainResult for std::process::ExitCode {
+    fn is_success(&self) -> bool {
+        false
+    }
+}
+
+impl<T: std::process::Termination, E: std::fmt::Debug> MainResult for Result<T, E> {
+    fn is_success(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+/// Not public API, used by generated code: what `main` returned, reported.
+pub struct MainOutcome {
+    success: bool,
+    code: std::process::ExitCode,
+}
+
+/// Not public API, used by generated code: reports what `main` returned (an `Err` prints
+/// `Error: ...`), before the teardown. The only place `T: MainResult` is required, so an
+/// unsupported return type gives one error, on the type.
+pub fn main_result<T: MainResult>(result: T) -> MainOutcome {
+    MainOutcome {
+        success: result.is_success(),
+        code: result.report(),
+    }
+}
+
+/// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
+///
+/// Exit status: what `main` returned (`Err` prints `Error: ...` and gives 1, as usual), but 1
+/// if `main` succeeded and the teardown failed; 101 after a panic (the teardown runs while
+/// the panic unwinds); the signal's own death after SIGINT/SIGTERM.
+#[must_use = "call `finish` with main's result"]
+pub struct MainGuard {
+    finished: bool,
+}
+
+impl MainGuard {
+    /// Installs the shutdown handling.
+    pub fn start() -> Self {
+        if let Err(error) = install_shutdown() {
+            eprintln!("lifecycle: {error}");
+        }
+        Self { finished: false }
+    }
+
+    /// Runs the teardown after `main` returned `outcome`, and gives the exit status.
+    pub fn finish(mut self, outcome: MainOutcome) -> std::process::ExitCode {
+        self.finished = true;
+        let MainOutcome { success, code } = outcome;
+        let stopped = teardown_and_report();
+        if let Some(signal) = signalled() {
+            // A signal's teardown ran (or waited for ours): end the way the signal would.
+            die_by(signal);
+        }
+        if success && !stopped {
+            std::process::ExitCode::FAILURE
+        } else {
+            code
+        }
+    }
+}
+
+impl Drop for MainGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            // `main` panicked: tear down while the panic unwinds, then let it go on.
+            teardown_and_report();
+        }
+    }
+}

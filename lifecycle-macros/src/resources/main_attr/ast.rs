@@ -1,0 +1,110 @@
+//! The arguments (`crate = path`) and the function of `#[lifecycle::main]`, and its checks.
+
+use crate::resources::options::{combine, parse_args, CratePath};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+pub(crate) struct Args {
+    pub(crate) krate: CratePath,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Ok(Self {
+            krate: parse_args(input)?,
+        })
+    }
+}
+
+pub(crate) struct Main {
+    pub(crate) item: ItemFn,
+}
+
+impl Parse for Main {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let item: ItemFn = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "`#[lifecycle::main]` goes on `fn main() { ... }` (or `fn main() -> Result<(), \
+                 E>`)",
+            )
+        })?;
+        Ok(Self { item })
+    }
+}
+
+/// A `main` the attribute can wrap: no parameters, generics, `const`, `unsafe` or ABI, and an
+/// `async fn` only with a runtime attribute below ours.
+pub(crate) fn validate(main: &Main) -> syn::Result<()> {
+    let sig = &main.item.sig;
+    let mut errors = None;
+    if !sig.inputs.is_empty() {
+        combine(
+            &mut errors,
+            syn::Error::new(sig.inputs.span(), "`main` takes no parameters"),
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        combine(
+            &mut errors,
+            syn::Error::new(sig.generics.span(), "`main` cannot be generic"),
+        );
+    }
+    if let Some(token) = &sig.constness {
+        combine(
+            &mut errors,
+            syn::Error::new(token.span, "`main` cannot be `const`"),
+        );
+    }
+    match &sig.safety {
+        syn::Safety::Unsafe(token) => {
+            combine(
+                &mut errors,
+                syn::Error::new(token.span, "`main` cannot be `unsafe`"),
+            );
+        }
+        syn::Safety::Safe(token) => {
+            combine(
+                &mut errors,
+                syn::Error::new(token.span, "`main` cannot be `safe`"),
+            );
+        }
+        _ => {}
+    }
+    if let Some(abi) = &sig.abi {
+        combine(
+            &mut errors,
+            syn::Error::new(abi.span(), "`main` cannot have an ABI"),
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        combine(
+            &mut errors,
+            syn::Error::new(variadic.span(), "`main` takes no parameters"),
+        );
+    }
+    if let Some(token) = &sig.asyncness {
+        if main.item.attrs.iter().all(is_outer_attr) {
+            combine(
+                &mut errors,
+                syn::Error::new(
+                    token.span,
+                    "an `async fn main` needs a runtime: put its attribute below \
+                     `#[lifecycle::main]`, e.g. `#[tokio::main]`",
+                ),
+            );
+        }
+    }
+    match errors {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Attributes that stay on the outer `main` (docs, `cfg`); the others go on the inner
+/// function with the body, where they apply to it (`#[tokio::main]`, lints).
+pub(crate) fn is_outer_attr(attr: &syn::Attribute) -> bool {
+    let path = attr.path();
+    path.is_ident("doc") || path.is_ident("cfg") || path.is_ident("cfg_attr")
+}

@@ -1,0 +1,54 @@
+//! The macros of resources, systems and shutdown: `with_resources!`, `mk_system!`,
+//! `defresource!` and `#[lifecycle::main]`.
+//!
+//! Each macro keeps its phases apart: `ast` parses the input into a typed model that keeps
+//! spans, `valid` cross-checks it (where there is anything to check), and `expand` generates
+//! code that names the runtime only through `::lifecycle::__private` (or the path given with
+//! a leading `crate = path;`, or `#[lifecycle::main(crate = path)]`).
+//!
+//! These macros need syn's `visit-mut` feature: `try_rewrite` walks the opening expressions
+//! to turn their `?` into an early end of the opening (so what was opened can be closed).
+
+pub(crate) mod defresource;
+pub(crate) mod main_attr;
+pub(crate) mod system;
+pub(crate) mod with_resources;
+
+mod options;
+mod try_rewrite;
+
+#[cfg(test)]
+mod tests;
+
+use options::CratePath;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// A name for generated locals and labels that user code cannot see or clash with.
+fn hidden(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
+/// `resource(expr)`, spanned at the expression so "not a resource" is reported there. With
+/// the declared type of a system's part, the expression is checked against that type (so a
+/// closure can coerce to the `fn` pointer of `Closeable<T>`, and a mismatch shows there).
+fn check_resource(krate: &CratePath, expr: &syn::Expr, ty: Option<&syn::Type>) -> TokenStream {
+    check_resource_at(krate, expr.span(), quote!(#expr), ty)
+}
+
+/// `resource(value)` with the call spanned at `span`. Every check of one part uses the same
+/// span and type tokens, so a type that is not a resource gives identical errors, which the
+/// compiler reports once.
+fn check_resource_at(
+    krate: &CratePath,
+    span: Span,
+    value: TokenStream,
+    ty: Option<&syn::Type>,
+) -> TokenStream {
+    let check = match ty {
+        Some(ty) => quote_spanned!(span=> #krate::__private::resource::<#ty>),
+        None => quote_spanned!(span=> #krate::__private::resource),
+    };
+    quote!(#check(#value))
+}

@@ -1,0 +1,22 @@
+//! `mk_system! { pub struct App(params...) { part: Type = expr, ... } }`: a struct of named
+//! resources that start in declaration order and close in reverse.
+
+mod ast;
+mod expand;
+mod valid;
+
+pub(crate) use ast::Input;
+
+use proc_macro2::TokenStream;
+
+/// Validates `input` and generates the system. With invalid input, the errors come with a
+/// fallback expansion: the structs with the parts that are fine, and a `start` that runs no
+/// initializer, so one mistake gives one error.
+pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
+    let (system, errors) = valid::validate(input);
+    let mut tokens = expand::expand(&system, errors.is_some());
+    if let Some(errors) = errors {
+        tokens.extend(errors.into_compile_error());
+    }
+    Ok(tokens)
+}

@@ -1,0 +1,7 @@
+//! `with_resources!([a = expr, b = expr, ...] { body })`: open, use, close in reverse order.
+
+mod ast;
+mod expand;
+
+pub(crate) use ast::Input;
+pub(crate) use expand::expand;

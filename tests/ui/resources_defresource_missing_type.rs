@@ -1,0 +1,5 @@
+use lifecycle::prelude::*;
+
+defresource!(pub SERVER);
+
+fn main() {}

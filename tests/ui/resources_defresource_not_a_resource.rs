@@ -1,0 +1,5 @@
+use lifecycle::prelude::*;
+
+defresource!(pub PORT: u16);
+
+fn main() {}

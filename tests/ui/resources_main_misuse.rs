@@ -1,0 +1,4 @@
+#[lifecycle::main]
+fn main(args: Vec<String>) {
+    let _ = args;
+}

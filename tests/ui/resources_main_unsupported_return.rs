@@ -1,0 +1,4 @@
+#[lifecycle::main]
+fn main() -> u8 {
+    0
+}

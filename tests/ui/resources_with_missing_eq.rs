@@ -1,0 +1,5 @@
+use lifecycle::prelude::*;
+
+fn main() {
+    let _ = with_resources!([db closeable(1, |_| ())] { 0 });
+}
