@@ -218,10 +218,10 @@ impl console::App for WebApp {
     }
 
     async fn restart_state(&self, name: &str) -> Result<String, lifecycle::Error> {
-        let restart: fn() -> Result<(), lifecycle::Error> = match name {
+        let (name, restart): (&str, fn() -> Result<(), lifecycle::Error>) = match name {
             SERVER_STATE | "server" => return app_server_restart().await,
-            "webapp/config" | "config" => || CONFIG.restart(),
-            "webapp/hits" | "hits" => || HITS.restart(),
+            "webapp/config" | "config" => ("webapp/config", || CONFIG.restart()),
+            "webapp/hits" | "hits" => ("webapp/hits", || HITS.restart()),
             other => return Err(format!("no state named `{other}` to restart").into()),
         };
         let _turn = TURN.lock().await;

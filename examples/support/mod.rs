@@ -23,8 +23,7 @@ pub fn init_logging() {
             Event::Started => tracing::info!("started {name}"),
             Event::Stopping => tracing::info!("stopping {name}"),
             Event::Stopped => tracing::info!("stopped {name}"),
-            Event::StartFailed(why) => tracing::warn!("{name} failed to start: {why}"),
-            Event::StopFailed(why) => tracing::warn!("{name} failed to stop: {why}"),
+            // Failures are logged by the library itself, as warnings.
             _ => {}
         }
     });
