@@ -111,8 +111,11 @@ impl<R> Opened<R> {
     /// system keeps it).
     #[doc(hidden)]
     #[inline]
-    pub fn into_inner(mut self) -> R {
-        match self.value.take() {
+    pub fn into_inner(self) -> R {
+        // Nothing else in an `Opened` needs dropping (a name and a function pointer), so
+        // skipping its destructor leaks nothing and keeps the normal path free of it.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        match this.value.take() {
             Some(value) => value,
             None => unreachable!("an `Opened` is only emptied by consuming it"),
         }
@@ -121,9 +124,12 @@ impl<R> Opened<R> {
     /// Not public API, used by generated code: closes the value after what came later in the
     /// scope (`inner`), adding any failure to it.
     #[doc(hidden)]
-    pub fn close_after<T>(mut self, mut inner: Outcome<T>) -> Outcome<T> {
-        if let Some(value) = self.value.take() {
-            if let Err(error) = close_named_with(self.name, value, self.close) {
+    #[inline]
+    pub fn close_after<T>(self, mut inner: Outcome<T>) -> Outcome<T> {
+        // Closed here, so its destructor has nothing left to do (see `into_inner`).
+        let mut this = std::mem::ManuallyDrop::new(self);
+        if let Some(value) = this.value.take() {
+            if let Err(error) = close_named_with(this.name, value, this.close) {
                 inner.close_errors.push(error);
             }
         }
@@ -132,6 +138,7 @@ impl<R> Opened<R> {
 }
 
 impl<R> Drop for Opened<R> {
+    #[inline]
     fn drop(&mut self) {
         // Only reached when the scope is left early (a panic, `return`, `break`): the normal
         // path consumes it. `close_named_with` catches a panic of `close`, so a panicking
@@ -209,6 +216,7 @@ impl<T> Outcome<T> {
 
     /// The value; or the error of opening with the close errors attached
     /// ([`Error::Rollback`]); or the close errors.
+    #[inline]
     pub fn finish(self) -> Result<T, Error> {
         match (self.result, self.close_errors.is_empty()) {
             (Ok(value), true) => Ok(value),
@@ -244,8 +252,11 @@ impl<P: Parts> System<P> {
     }
 
     /// Closes the parts in reverse declaration order.
-    pub fn close(mut self) -> Result<(), Error> {
-        match self.parts.take() {
+    #[inline]
+    pub fn close(self) -> Result<(), Error> {
+        // The parts are taken here, so the destructor has nothing left to do.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        match this.parts.take() {
             Some(parts) => parts.close_parts(),
             None => Ok(()),
         }

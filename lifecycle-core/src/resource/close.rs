@@ -44,6 +44,7 @@ impl Closer {
     /// Not public API, used by generated code: closes a value checked to be a resource
     /// (see `__private::resource`), like [`close`](Self::close).
     #[doc(hidden)]
+    #[inline]
     pub fn close_checked<R>(&mut self, name: &str, resource: crate::scope::Checked<R>) {
         let (value, close) = resource.into_parts();
         if let Err(error) = close_named_with(name, value, close) {
@@ -80,12 +81,14 @@ impl Closer {
 
     /// `Ok(())` if every close succeeded; the one failure; or [`Error::CloseAll`] with every
     /// failure.
+    #[inline]
     pub fn finish(self) -> Result<(), Error> {
         close_errors(self.errors)
     }
 }
 
 /// `Ok(())` for no errors, the error for one, [`Error::CloseAll`] for several.
+#[inline]
 pub(crate) fn close_errors(errors: Vec<Error>) -> Result<(), Error> {
     if errors.is_empty() {
         Ok(())
@@ -95,6 +98,7 @@ pub(crate) fn close_errors(errors: Vec<Error>) -> Result<(), Error> {
 }
 
 /// One error for a non-empty list of close errors: the error itself, or [`Error::CloseAll`].
+#[cold]
 pub(crate) fn close_error(mut errors: Vec<Error>) -> Error {
     if errors.len() == 1 {
         errors.remove(0)
@@ -107,12 +111,17 @@ pub(crate) fn close_error(mut errors: Vec<Error>) -> Error {
 pub(crate) type CloseFnPtr<R> = fn(R) -> Result<(), Error>;
 
 /// Closes `resource`, naming it in any failure; a panic is caught.
+#[inline]
 pub(crate) fn close_named<R: Resource>(name: &str, resource: R) -> Result<(), Error> {
     close_named_with(name, resource, R::close)
 }
 
 /// Closes `resource` with `close` (its `Resource::close`, taken where the bound was checked),
 /// naming it in any failure; a panic is caught.
+///
+/// Inlined, so the function pointer (a constant at every call site) becomes a direct call and
+/// a system's close costs what the hand-written code costs; failures are built out of line.
+#[inline]
 pub(crate) fn close_named_with<R>(
     name: &str,
     resource: R,
@@ -120,14 +129,20 @@ pub(crate) fn close_named_with<R>(
 ) -> Result<(), Error> {
     match catch_unwind(AssertUnwindSafe(|| close(resource))) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(Error::Close {
-            resource: name.to_owned(),
-            source: Box::new(error),
-        }),
+        Ok(Err(error)) => Err(closing_failed(name, error)),
         Err(payload) => Err(closing_panicked(name, &*payload)),
     }
 }
 
+#[cold]
+fn closing_failed(name: &str, error: Error) -> Error {
+    Error::Close {
+        resource: name.to_owned(),
+        source: Box::new(error),
+    }
+}
+
+#[cold]
 fn closing_panicked(name: &str, payload: &(dyn std::any::Any + Send)) -> Error {
     Error::ClosePanicked {
         resource: name.to_owned(),
