@@ -100,7 +100,8 @@ pub use crate::{
 
 #[cfg(not(loom))]
 pub use crate::async_state::{
-    stop_async, stop_async_where, stop_async_within, AsyncRef, AsyncState,
+    stop_async, stop_async_where, stop_async_within, AsyncOpened, AsyncRef, AsyncResource,
+    AsyncState,
 };
 
 #[cfg(not(loom))]

@@ -117,6 +117,12 @@ where
     local_async_state(info, start).with_stop(stop)
 }
 
+/// Not public API, used by generated code: the runtime of `with_resources!(async ...)` and
+/// of `mk_system! { async struct ... }`.
+pub use crate::async_state::{
+    close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
+};
+
 /// Not public API, used by doc examples: runs a future to its end on this thread, for examples
 /// that must not depend on an async runtime.
 pub fn block_on_for_doctest<F: core::future::Future>(future: F) -> F::Output {

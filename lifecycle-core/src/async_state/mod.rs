@@ -6,12 +6,14 @@
 //! * `definition` — the boxed start and stop futures.
 //! * `exec` — runtime-agnostic helpers: a timer thread, timeouts, `catch_unwind`, `block_on`.
 //! * `global` — [`stop_async`] and friends: sync and async states in one reverse order.
+//! * `resource` — [`AsyncResource`] and the async twins of `with_resources!`/`mk_system!`.
 
 mod core;
 mod definition;
 mod exec;
 mod global;
 mod guard;
+mod resource;
 mod world;
 
 pub use self::core::AsyncCore;
@@ -20,6 +22,9 @@ pub(crate) use exec::block_on;
 pub use exec::BoxFuture;
 pub use global::{stop_async, stop_async_where, stop_async_within};
 pub use guard::AsyncRef;
+pub use resource::{
+    close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
+};
 pub(crate) use world::AsyncWorld;
 
 use crate::coord;
