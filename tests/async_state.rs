@@ -560,3 +560,30 @@ fn works_without_tokio_on_a_plain_block_on() {
     assert_eq!(value, "x");
     lifecycle::__private::block_on_for_doctest(state.stop()).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_states_owned_handle_crosses_await_in_spawn_and_stop_waits_for_it() {
+    let log = Log::default();
+    let state = Arc::new(
+        State::new("owned::sync", || Ok(String::from("pool"))).with_stop({
+            let log = log.clone();
+            move |value: String| log.push(format!("stopped {value}"))
+        }),
+    );
+    let handle: lifecycle::Owned<String> = state.get_owned();
+    let holder = tokio::spawn({
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            log.push(format!("released {}", *handle));
+        }
+    });
+    // The sync stop waits by sleeping: off the async threads.
+    let stopper = Arc::clone(&state);
+    bounded(tokio::task::spawn_blocking(move || stopper.stop()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.take(), ["released pool", "stopped pool"]);
+    bounded(holder).await.unwrap();
+}
