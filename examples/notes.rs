@@ -29,7 +29,7 @@
 //!   `CONFIG` and `STORE`, so `graph` shows both edges and restarting the store stops the
 //!   server first.
 //!
-//! The console (`status`, `start`, `stop`, `restart [name]`, `graph`, `help`, `quit`) and the
+//! The console (`status`, `start`, `stop [name]`, `restart [name]`, `graph`, `help`, `quit`) and the
 //! signals behave as in the webapp example.
 
 #[path = "support/mod.rs"]
@@ -340,6 +340,20 @@ impl console::App for Notes {
         }
         let port = SERVER.try_get().await?.port;
         Ok(format!("server running on port {port}"))
+    }
+
+    fn server_names(&self) -> &[&str] {
+        &["notes/server", "server"]
+    }
+
+    async fn stop_server(&self) -> Result<String, Error> {
+        Ok(match SERVER.peek().map(|server| server.port) {
+            Some(port) => {
+                SERVER.stop().await?;
+                format!("server on port {port} stopped")
+            }
+            None => "no server running".to_owned(),
+        })
     }
 
     async fn restart_server(&self) -> Result<String, Error> {

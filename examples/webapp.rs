@@ -25,7 +25,7 @@
 //!
 //! # The console
 //!
-//! `status`, `start`, `stop`, `restart [name]`, `graph`, `help`, `quit` on stdin (see
+//! `status`, `start`, `stop [name]`, `restart [name]`, `graph`, `help`, `quit` on stdin (see
 //! `support/console.rs`). End of input closes the console, not the program: started without
 //! console input (`</dev/null`, CI, a service manager) it serves until SIGINT/SIGTERM.
 //!
@@ -211,6 +211,14 @@ impl console::App for WebApp {
 
     async fn start(&self) -> Result<String, lifecycle::Error> {
         app_server_start(CONFIG.try_get()?.port).await
+    }
+
+    fn server_names(&self) -> &[&str] {
+        &[SERVER_STATE, "server"]
+    }
+
+    async fn stop_server(&self) -> Result<String, lifecycle::Error> {
+        app_server_stop().await
     }
 
     async fn restart_server(&self) -> Result<String, lifecycle::Error> {

@@ -148,6 +148,25 @@ fn the_console_drives_the_restart_pattern() {
     app.wait_for(&format!("server running on port {port}"));
     assert_serves(port);
 
+    // `stop server` is `app_server_stop()`: the server alone, gracefully; the port is free
+    // when it answers; the states it read stay. Starting again binds again.
+    app.send("stop server");
+    app.wait_for(&format!("server on port {port} stopped"));
+    assert!(
+        port_is_free(port),
+        "the port is still taken after app_server_stop"
+    );
+    app.send("stop server");
+    app.wait_for("no server running");
+    app.send("status");
+    app.wait_for("2. webapp/hits");
+    app.wait_for("server: stopped");
+    app.send("start");
+    app.wait_for(&format!("server running on port {port}"));
+    assert_serves(port);
+    app.send("stop nothing/here");
+    app.wait_for("no active state named `nothing/here`");
+
     // Restart of a state restarts what depends on it.
     app.send("restart webapp/config");
     app.wait_for("restarted webapp/config and webapp/server");

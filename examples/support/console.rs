@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `status` | the active states in realization order, and the application's own line |
 //! | `start` | starts the application (what it needs starts on first use) |
-//! | `stop` | stops every state, newest first (`lifecycle::stop_async`) |
+//! | `stop [name]` | stops every state, newest first (`lifecycle::stop_async`), or only the server, or the state `name` |
 //! | `restart [name]` | restarts the server, or the named state and what depends on it |
 //! | `graph` | the dependency graph in Graphviz DOT |
 //! | `help` | this list |
@@ -27,6 +27,10 @@ pub trait App {
     fn describe(&self) -> String;
     /// `start`: starts the application; says what it did.
     async fn start(&self) -> Result<String, lifecycle::Error>;
+    /// The names the server answers to in `stop`/`restart` (its state name and a short one).
+    fn server_names(&self) -> &[&str];
+    /// `stop server`: stops the server alone.
+    async fn stop_server(&self) -> Result<String, lifecycle::Error>;
     /// `restart` (no name): restarts the server.
     async fn restart_server(&self) -> Result<String, lifecycle::Error>;
     /// `restart <name>`: restarts that state and what depends on it.
@@ -46,7 +50,7 @@ pub const HELP: &str = "\
 commands:
   status          the active states, oldest first
   start           start the application
-  stop            stop every state, newest first
+  stop [name]     stop every state, newest first; or the server, or the state `name`
   restart [name]  restart the server, or the state `name` and what depends on it
   graph           the dependency graph (Graphviz DOT)
   help            this list
@@ -73,7 +77,11 @@ pub async fn run(app: &impl App) -> Ended {
         match command {
             "status" => status(app),
             "start" => report(app.start().await),
-            "stop" => report(stop_all().await),
+            "stop" => report(match argument {
+                None => stop_all().await,
+                Some(name) if app.server_names().contains(&name) => app.stop_server().await,
+                Some(name) => stop_one(name).await,
+            }),
             "restart" => report(match argument {
                 None => app.restart_server().await,
                 Some(name) => app.restart_state(name).await,
@@ -96,6 +104,16 @@ pub async fn stop_all() -> Result<String, lifecycle::Error> {
         "nothing to stop".to_owned()
     } else {
         format!("stopped {}", report.stopped.join(", "))
+    })
+}
+
+/// Stops the active state `name` alone (what depends on it keeps running).
+async fn stop_one(name: &str) -> Result<String, lifecycle::Error> {
+    let report = lifecycle::stop_async_where(|state| state.name() == name).await?;
+    Ok(if report.stopped.is_empty() {
+        format!("no active state named `{name}`")
+    } else {
+        format!("stopped {name}")
     })
 }
 
