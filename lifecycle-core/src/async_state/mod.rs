@@ -56,6 +56,23 @@ use std::time::Duration;
 ///
 /// Works on any executor (tokio, async-std, smol, `block_on`): the crate starts no runtime.
 ///
+/// # Stopping from sync code
+///
+/// [`stop()`](crate::stop()) (and so the teardown after SIGINT/SIGTERM or at the end of
+/// `#[lifecycle::main]`), a sync [`State::restart`](crate::State::restart) that reaches an async
+/// dependent, and dropping a realized local `AsyncState` drive the async stop on a plain thread
+/// (parking it), outside any runtime. A stop function that needs its runtime's context
+/// (`tokio::time`, `tokio::spawn`) should keep a `tokio::runtime::Handle` from its start and
+/// run that part with `handle.spawn(...)`, awaiting the `JoinHandle` — as the examples'
+/// servers do — or be stopped from async code with [`stop_async`](crate::stop_async).
+///
+/// # Limits
+///
+/// * A task that holds a guard of a state and awaits that state's stop waits until the stop
+///   timeout ([`Error::StillInUse`]): tasks have no identity to detect it sooner.
+/// * A cycle through a task the start spawned and then awaits (rather than through reads in
+///   the start itself) is not seen and waits like any other await.
+///
 /// ```
 /// use lifecycle::AsyncState;
 /// # async fn connect(url: &str) -> std::io::Result<String> { Ok(format!("pool for {url}")) }
