@@ -32,6 +32,9 @@
 //!   `.get().await` and hands out `Send` guards; [`stop_async`] stops sync and async states
 //!   together, in one reverse order. No particular async runtime is required.
 
+// The loom model checks build lifecycle-core's dev-dependencies (this crate, for its doc
+// examples) with `--cfg loom`, where the core is only its kernel: nothing here applies then.
+#![cfg(not(loom))]
 #![deny(unsafe_code)]
 
 pub use lifecycle_core::*;

@@ -41,6 +41,8 @@
 //! a dev-dependency of the `lifecycle` crate (tests and examples).
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// Under loom only the kernel is built, and only its model tests use it.
+#![cfg_attr(loom, allow(dead_code))]
 #![warn(missing_docs)]
 
 mod barrier;
