@@ -94,7 +94,9 @@ fn read_path(c: &mut Criterion) {
 
     // `.get().await` on a realized async state, polled on a current-thread runtime; the
     // `async` block alone is the baseline for the runtime's own cost.
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     runtime.block_on(async { *ASYNC_STATE.get().await });
     let mut asynchronous = c.benchmark_group("read/async");
     asynchronous.bench_function("lifecycle_async_get", |b| {
