@@ -1,10 +1,8 @@
 //! [`stop_async`]: every tracked state, sync and async, stopped in one reverse order from
 //! async code.
 
-use crate::coord;
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;
-use crate::registry::Handle;
 use crate::state::stop_timeout;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -50,17 +48,7 @@ async fn stop_async_inner(
     let mut tried = HashSet::new();
     // A stop function may start states; pick those up too, but try each state once.
     loop {
-        let batch: Vec<(usize, Handle)> = {
-            let world = coord::world();
-            let mut batch: Vec<_> = world
-                .registry
-                .iter()
-                .filter(|(key, handle)| !tried.contains(key) && pred(handle.get().info()))
-                .map(|(key, handle)| (key, handle.clone()))
-                .collect();
-            batch.reverse();
-            batch
-        };
+        let batch = crate::global::next_batch(&tried, pred);
         if batch.is_empty() {
             return report.into_result();
         }
