@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 /// The state under test: a static, as users declare them.
 #[defstate]
 static STATE: u64 = 42;
+
+/// The same with an async start, read with `.get().await`.
+#[defstate]
+static ASYNC_STATE: u64 = async { 42 };
 static LAZY_LOCK: LazyLock<u64> = LazyLock::new(|| 42);
 static ONCE_LOCK: OnceLock<u64> = OnceLock::new();
 static ONCE_CELL: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(|| 42);
@@ -87,6 +91,37 @@ fn read_path(c: &mut Criterion) {
         }
     }
     two.finish();
+
+    // `.get().await` on a realized async state, polled on a current-thread runtime; the
+    // `async` block alone is the baseline for the runtime's own cost.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async { *ASYNC_STATE.get().await });
+    let mut asynchronous = c.benchmark_group("read/async");
+    asynchronous.bench_function("lifecycle_async_get", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = Instant::now();
+                for _ in 0..iters {
+                    black_box(*black_box(&ASYNC_STATE).get().await);
+                }
+                began.elapsed()
+            })
+        });
+    });
+    asynchronous.bench_function("async_block_baseline", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = Instant::now();
+                for _ in 0..iters {
+                    black_box(async { *black_box(&42_u64) }.await);
+                }
+                began.elapsed()
+            })
+        });
+    });
+    asynchronous.finish();
 }
 
 criterion_group! {

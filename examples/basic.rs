@@ -86,6 +86,9 @@ fn names(states: &[lifecycle::StateInfo]) -> Vec<&str> {
     states.iter().map(lifecycle::StateInfo::name).collect()
 }
 
+/// `#[lifecycle::main]`: SIGINT/SIGTERM handling, and `lifecycle::stop()` when main returns,
+/// fails or panics — so the store is flushed however the program ends.
+#[lifecycle::main]
 fn main() -> Result<(), lifecycle::Error> {
     lifecycle::watch("print", |event, state| {
         println!("  event: {event:?} {}", state.name())
@@ -111,6 +114,9 @@ fn main() -> Result<(), lifecycle::Error> {
     println!("stopping everything, newest first:");
     let report = lifecycle::stop()?;
     println!("stopped: {:?}", report.stopped);
-    lifecycle::unwatch("print");
+
+    // Started again and left running: `#[lifecycle::main]` stops it when main returns.
+    STORE.get().bump("runs");
+    println!("leaving basic/store running; main returns and the teardown stops it:");
     Ok(())
 }

@@ -28,7 +28,13 @@
 //!   value never dangles and its resources are released when `stop` returns.
 //! - A failed or panicking start leaves the state unrealized; the next `get` tries again.
 //! - Reading a realized state takes no lock and writes no shared memory.
+//! - An [`AsyncState<T>`] (`#[defstate]` with an `async { ... }` initializer) is read with
+//!   `.get().await` and hands out `Send` guards; [`stop_async`] stops sync and async states
+//!   together, in one reverse order. No particular async runtime is required.
 
+// The loom model checks build lifecycle-core's dev-dependencies (this crate, for its doc
+// examples) with `--cfg loom`, where the core is only its kernel: nothing here applies then.
+#![cfg(not(loom))]
 #![deny(unsafe_code)]
 
 pub use lifecycle_core::*;
@@ -39,7 +45,7 @@ pub use lifecycle_macros::{defstate, state};
 /// `defstate` here is the attribute, `#[defstate]`; its block form is
 /// [`lifecycle::decl::defstate!`](crate::decl::defstate).
 pub mod prelude {
-    pub use crate::{defstate, state, Error, State};
+    pub use crate::{defstate, state, AsyncState, Error, State};
     // Resources, systems and shutdown (issue 4).
     pub use crate::{closeable, defresource, mk_system, with_resources, Atom, Closeable, Resource};
 }
@@ -138,6 +144,36 @@ pub use lifecycle_core::private as __private;
 /// assert_eq!(error.to_string(), "resource `b` failed to open: b is down");
 /// assert_eq!(*log.borrow(), ["a"]);   // `a` was opened, so it was closed
 /// ```
+///
+/// # Async
+///
+/// `with_resources!(async [...] { body })`, inside async code, is the twin for resources whose
+/// close is `async`: each value is an [`AsyncResource`] (every [`Resource`] is one, and so is
+/// an [`AsyncState`]), bindings and body may `.await`, and every close of the normal path and
+/// of the rollback is awaited, last opened first, with the same errors. A scope left early
+/// (a panic, `return`/`?` in the body, or its future dropped) cannot await in `Drop`: there
+/// the closes run on the dropping thread, bounded by [`stop_timeout`], and failures are logged.
+///
+/// ```
+/// use lifecycle::prelude::*;
+/// use lifecycle::{AsyncResource, Error};
+///
+/// struct Conn(&'static str);
+/// impl AsyncResource for Conn {
+///     async fn close_async(self) -> Result<(), Error> {
+///         println!("closing {}", self.0);   // e.g. flush, then say goodbye to the peer
+///         Ok(())
+///     }
+/// }
+/// async fn connect(name: &'static str) -> Result<Conn, Error> { Ok(Conn(name)) }
+///
+/// # lifecycle::__private::block_on_for_doctest(async {
+/// let names = with_resources!(async [a = connect("a").await?, b = connect("b").await?] {
+///     format!("{}+{}", a.0, b.0)
+/// });
+/// assert_eq!(names.unwrap(), "a+b");   // closed b, then a
+/// # });
+/// ```
 pub use lifecycle_macros::with_resources;
 
 /// A struct of named resources that start in declaration order and close in reverse.
@@ -191,6 +227,35 @@ pub use lifecycle_macros::with_resources;
 ///   `Debug` among them, `Name` is `Debug` too and shows its parts.
 /// - Every part's type must be a [`Resource`]; a leading `crate = path;` names a renamed
 ///   `lifecycle` crate.
+/// - `mk_system! { vis async struct Name(params) { ... } }` is the async twin: `start` and
+///   `close` are `async fn`s (initializers may `.await`), parts are [`AsyncResource`]s, and
+///   the closes of `close` and of a failed start's rollback are awaited, newest first, with
+///   the same errors. The system is an [`AsyncResource`], so async systems nest; dropping
+///   one closes its parts on the dropping thread, bounded by [`stop_timeout`].
+///
+/// ```
+/// use lifecycle::prelude::*;
+/// use lifecycle::Error;
+///
+/// async fn pool(url: &str) -> Result<Vec<String>, Error> { Ok(vec![url.to_owned()]) }
+///
+/// mk_system! {
+///     pub async struct Service(url: &str) {
+///         pub pool: Closeable<Vec<String>> = closeable(pool(url).await?, |_| ()),
+///         pub client: AsyncState<usize> = {
+///             let size = pool.len();
+///             AsyncState::new("service/client", move || async move { Ok::<_, Error>(size) })
+///         },
+///     }
+/// }
+///
+/// # lifecycle::__private::block_on_for_doctest(async {
+/// let service = Service::start("tcp://db").await?;
+/// assert_eq!(*service.client.get().await, 1);
+/// service.close().await?;   // stops the client state, then closes the pool
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// ```
 pub use lifecycle_macros::mk_system;
 
 /// A global place for a resource: `defresource!(pub NAME: Type)`, then `NAME.define(|| ...)`.

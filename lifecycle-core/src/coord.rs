@@ -5,6 +5,7 @@
 //! waits it walks the wait-for chain: if that chain comes back to a state this thread is
 //! starting, the wait would never end, so it is a start cycle and an error instead.
 
+use crate::async_state::AsyncWorld;
 use crate::graph::Edges;
 use crate::info::StateInfo;
 use crate::registry::Registry;
@@ -27,6 +28,8 @@ pub(crate) struct World {
     waiting: HashMap<ThreadId, Key>,
     pub(crate) registry: Registry,
     pub(crate) edges: Edges,
+    /// Phases, waiters and waits of async states (see `async_state::world`).
+    pub(crate) asyncs: AsyncWorld,
 }
 
 static WORLD: LazyLock<Mutex<World>> = LazyLock::new(Mutex::default);
@@ -72,15 +75,21 @@ impl World {
         self.phases.remove(&key);
     }
 
-    /// The info of a state that is starting right now.
+    /// The info of a state that is starting right now (sync or async).
     pub(crate) fn starting_info(&self, key: Key) -> Option<StateInfo> {
-        self.phases.get(&key).map(|(_, info)| info.clone())
-    }
-
-    fn name(&self, key: Key) -> String {
         self.phases
             .get(&key)
-            .map_or_else(|| format!("#{key:x}"), |(_, info)| info.name().to_owned())
+            .map(|(_, info)| info)
+            .or_else(|| self.asyncs.starting_info(key))
+            .cloned()
+    }
+
+    pub(crate) fn name(&self, key: Key) -> String {
+        self.phases
+            .get(&key)
+            .map(|(_, info)| info)
+            .or_else(|| self.asyncs.info(key))
+            .map_or_else(|| format!("#{key:x}"), |info| info.name().to_owned())
     }
 
     /// Waits for a phase change on behalf of `me`, who waits for `key`.

@@ -1,5 +1,6 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
 
+use crate::async_state::AsyncCore;
 use crate::info::StateInfo;
 use crate::state::Core;
 use std::collections::HashMap;
@@ -27,10 +28,26 @@ impl<T: Send + Sync + 'static> DeclaredState for Core<T> {
     }
 }
 
+impl<T: Send + Sync + 'static> DeclaredState for AsyncCore<T> {
+    fn info(&self) -> &StateInfo {
+        &self.info
+    }
+
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
+    }
+}
+
 impl Declaration {
     /// Registers a static state's core (used by `#[defstate]`).
     #[doc(hidden)]
     pub const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
+        Self { state: core }
+    }
+
+    /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
+    #[doc(hidden)]
+    pub const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
         Self { state: core }
     }
 

@@ -42,17 +42,7 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
     let mut tried = HashSet::new();
     // A stop function may start states; pick those up too, but try each state once.
     loop {
-        let batch: Vec<(usize, Handle)> = {
-            let world = coord::world();
-            let mut batch: Vec<_> = world
-                .registry
-                .iter()
-                .filter(|(key, handle)| !tried.contains(key) && pred(handle.get().info()))
-                .map(|(key, handle)| (key, handle.clone()))
-                .collect();
-            batch.reverse();
-            batch
-        };
+        let batch = next_batch(&tried, &pred);
         if batch.is_empty() {
             return report.into_result();
         }
@@ -75,6 +65,23 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
             }
         }
     }
+}
+
+/// The active states `pred` selects that were not tried yet, newest first: what a stop of
+/// many states does next. (A stop function may start states; the next batch picks those up.)
+pub(crate) fn next_batch(
+    tried: &HashSet<usize>,
+    pred: &dyn Fn(&StateInfo) -> bool,
+) -> Vec<(usize, Handle)> {
+    let world = coord::world();
+    let mut batch: Vec<_> = world
+        .registry
+        .iter()
+        .filter(|(key, handle)| !tried.contains(key) && pred(handle.get().info()))
+        .map(|(key, handle)| (key, handle.clone()))
+        .collect();
+    batch.reverse();
+    batch
 }
 
 /// The dependencies recorded so far: an edge for every state whose start read another.

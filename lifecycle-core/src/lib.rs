@@ -10,6 +10,8 @@
 //! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
 //! * [`Error`] — the one error type, naming the state involved (`error`).
+//! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
+//!   ([`AsyncRef`] guards), and [`stop_async`] over sync and async states (`async_state/`).
 //! * [`Resource`], [`Closeable`], [`Closer`] — things closed after use, in reverse order
 //!   (`resource/`); [`Slot`] — the global place of `defresource!` (`slot`); the runtime of
 //!   `with_resources!` and `mk_system!` (`scope`).
@@ -32,14 +34,23 @@
 //!   the signal to a thread through a self-pipe, so no teardown runs in a signal handler
 //!   (`shutdown`). Only its `iterator` feature.
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
+//!
+//! No async runtime: [`AsyncState`] works on any executor. Its timeouts are served by one
+//! lazily spawned timer thread, and sync callers that must finish an async stop
+//! ([`stop()`], dropping a local async state) drive it by parking their thread. Tokio is only
+//! a dev-dependency of the `lifecycle` crate (tests and examples).
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// Under loom only the kernel is built, and only its model tests use it.
+#![cfg_attr(loom, allow(dead_code))]
 #![warn(missing_docs)]
 
 mod barrier;
 mod cell;
 mod sync;
 
+#[cfg(not(loom))]
+mod async_state;
 #[cfg(not(loom))]
 mod coord;
 #[cfg(not(loom))]
@@ -87,6 +98,12 @@ pub use crate::{
     scope::Opened,
     shutdown::{close_on_shutdown, install_shutdown},
     slot::Slot,
+};
+
+#[cfg(not(loom))]
+pub use crate::async_state::{
+    stop_async, stop_async_where, stop_async_within, AsyncOpened, AsyncRef, AsyncResource,
+    AsyncState,
 };
 
 #[cfg(not(loom))]

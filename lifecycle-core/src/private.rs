@@ -66,3 +66,66 @@ pub use crate::shutdown::{main_result, MainGuard, MainOutcome, MainResult};
 pub use crate::slot::{slot_core, Slot};
 /// Not public API, used by generated code.
 pub use ::core::ops::ControlFlow;
+
+/// Not public API, used by generated code: the core of a static async state.
+pub use crate::async_state::AsyncCore;
+/// Not public API, used by generated code.
+pub use crate::async_state::AsyncState;
+/// Not public API, used by generated code: boxes an async start (`async move { .. }` whose
+/// output is `Result<T, E>`) and an async stop (output `()` or `Result<(), E>`).
+pub use crate::async_state::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
+
+/// Not public API, used by generated code: a static async state over `core`.
+pub const fn static_async_state<T: Send + Sync + 'static>(
+    core: &'static AsyncCore<T>,
+) -> AsyncState<T> {
+    AsyncState::from_static(core)
+}
+
+/// Not public API, used by generated code: calls an async state's stop function and boxes
+/// the future it returns. The turbofish `call_async_stop::<T, _>` in generated code makes a
+/// stop function of the wrong type an error on that function.
+#[inline]
+pub fn call_async_stop<T, F: IntoStopFuture>(stop: impl FnOnce(T) -> F, value: T) -> StopFuture {
+    box_stop(stop(value))
+}
+
+/// Not public API, used by generated code: a local async state (`state!(async { .. })`).
+pub fn local_async_state<T, S>(info: StateInfo, start: S) -> AsyncState<T>
+where
+    T: Send + Sync + 'static,
+    S: Fn() -> StartFuture<T> + Send + Sync + 'static,
+{
+    use crate::async_state::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
+    AsyncState::from_definition(
+        info,
+        AsyncDefinition {
+            start: AsyncStartFn::Dyn(std::sync::Arc::new(start)),
+            stop: AsyncStopFn::None,
+        },
+    )
+}
+
+/// Not public API, used by generated code: a local async state with an async stop function.
+pub fn local_async_state_with_stop<T, S, P, F>(info: StateInfo, start: S, stop: P) -> AsyncState<T>
+where
+    T: Send + Sync + 'static,
+    S: Fn() -> StartFuture<T> + Send + Sync + 'static,
+    P: Fn(T) -> F + Send + Sync + 'static,
+    F: IntoStopFuture,
+{
+    local_async_state(info, start).with_stop(stop)
+}
+
+/// Not public API, used by generated code: the runtime of `with_resources!(async ...)` and
+/// of `mk_system! { async struct ... }`.
+pub use crate::async_state::{
+    close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
+};
+
+/// Not public API, used by doc examples: runs a future to its end on this thread, for examples
+/// that must not depend on an async runtime.
+pub fn block_on_for_doctest<F: core::future::Future>(future: F) -> F::Output {
+    crate::async_state::block_on(future, std::time::Duration::MAX)
+        .expect("a future without a deadline finishes or blocks forever")
+}

@@ -3,17 +3,28 @@
 //! A doubly linked list threaded through a slab (`Vec` of nodes plus a free list) and an index
 //! from key to node, so `stop()` of one state among 100k costs the same as among ten.
 
+use crate::async_state::BoxFuture;
 use crate::error::Error;
 use crate::info::StateInfo;
 use crate::thread::Key;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Something `status()` lists and `stop()` stops: a realized state or a defined resource.
 pub(crate) trait Tracked: Send + Sync + 'static {
     fn info(&self) -> &StateInfo;
     /// Stops it. `force`: clear it even if its stop function fails or panics.
     fn stop_tracked(&self, force: bool) -> Result<(), Error>;
+    /// Stops it from async code (`stop_async`), waiting at most `timeout` for its guards.
+    ///
+    /// Async states stop without blocking the thread; everything else keeps this default,
+    /// which runs the sync stop when the future is polled.
+    fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        let _ = timeout;
+        Box::pin(async move { self.stop_tracked(false) })
+    }
+
     /// True if the calling thread holds a guard on it (a stop from here would wait forever).
     fn held_by_current_thread(&self) -> bool {
         false

@@ -214,6 +214,11 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// Adds the failure of a close (used by the async twin, `AsyncOpened::close_after`).
+    pub(crate) fn push_close_error(&mut self, error: Error) {
+        self.close_errors.push(error);
+    }
+
     /// The value; or the error of opening with the close errors attached
     /// ([`Error::Rollback`]); or the close errors.
     #[inline]

@@ -57,7 +57,7 @@ impl Keyword {
 pub(crate) enum Init {
     /// Any expression; `?` converts errors into the start error.
     Expr(Expr),
-    /// `async { ... }`: parsed, but no expansion exists yet (see `expand::async_start`).
+    /// `async { ... }`: an async state, read with `.get().await` (see `expand::async_state`).
     Async(ExprAsync),
     /// Only in a fallback, for an initializer that had an error: a start that fails.
     Unusable,

@@ -6,6 +6,8 @@
 //! inside the static's initializer block, invisible outside it; the few local variables have
 //! mixed-site hygiene, so the user's expressions cannot see them.
 
+mod async_state;
+
 use crate::ast::{Annotated, Init, LocalState, Options, StateBlock, StaticState, Stop};
 use crate::attr;
 use crate::ctxt::Errors;
@@ -15,7 +17,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{ExprAsync, LitStr};
+use syn::LitStr;
 
 /// `#[defstate(args)] item`.
 pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -138,7 +140,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
                 ::core::result::Result::Ok(#value)
             }
         },
-        Some(Init::Async(block)) => return Err(async_start(block)),
+        Some(Init::Async(block)) => return Ok(async_state::static_state(state, ty, block)),
         Some(Init::Unusable) => quote! {
             || ::core::result::Result::Err(::core::convert::From::from("this state did not compile"))
         },
@@ -175,14 +177,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
             }
         }
     };
-    let name = match &options.name {
-        Some(name) => name.to_token_stream(),
-        None => {
-            let suffix = LitStr::new(&format!("::{}", unraw(ident)), ident.span());
-            quote_spanned!(ident.span()=> ::core::concat!(::core::module_path!(), #suffix))
-        }
-    };
-    let info = state_info(&private, &name, ident.span(), options);
+    let info = state_info(&private, &static_name(state), ident.span(), options);
     // A value type that is not `Send + Sync` is reported on the user's type.
     let at = ty.span();
     let state_ty = generic(quote!(#private::State), ty, at);
@@ -209,6 +204,28 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     })
 }
 
+/// The name of a static state: `name = "..."`, else `"<module path>::<IDENT>"`.
+fn static_name(state: &StaticState) -> TokenStream {
+    let ident = &state.ident;
+    match &state.options.name {
+        Some(name) => name.to_token_stream(),
+        None => {
+            let suffix = LitStr::new(&format!("::{}", unraw(ident)), ident.span());
+            quote_spanned!(ident.span()=> ::core::concat!(::core::module_path!(), #suffix))
+        }
+    }
+}
+
+/// The name of a local state: `name: "..."`, else `"state@<file>:<line>:<column>"`.
+fn local_name(options: &Options, call_site: Span) -> TokenStream {
+    match &options.name {
+        Some(name) => name.to_token_stream(),
+        None => quote_spanned! {call_site=>
+            ::core::concat!("state@", ::core::file!(), ":", ::core::line!(), ":", ::core::column!())
+        },
+    }
+}
+
 /// A `State<T>` value made from closures.
 pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
     let LocalState {
@@ -218,7 +235,7 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
     } = state;
     let start = match start {
         Init::Expr(expr) => expr,
-        Init::Async(block) => return Err(async_start(block)),
+        Init::Async(block) => return Ok(async_state::local_state(state, block)),
         Init::Unusable => {
             return Err(syn::Error::new(
                 *call_site,
@@ -227,13 +244,12 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
         }
     };
     let private = private(options);
-    let name = match &options.name {
-        Some(name) => name.to_token_stream(),
-        None => quote_spanned! {*call_site=>
-            ::core::concat!("state@", ::core::file!(), ":", ::core::line!(), ":", ::core::column!())
-        },
-    };
-    let info = state_info(&private, &name, *call_site, options);
+    let info = state_info(
+        &private,
+        &local_name(options, *call_site),
+        *call_site,
+        options,
+    );
     // Placed on the start expression: a value or capture that is not `Send + Sync + 'static`
     // is reported there.
     let start = {
@@ -259,19 +275,6 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
             }
         }
     })
-}
-
-/// The expansion of an `async { ... }` initializer.
-///
-/// Async states (read with `.get().await`, stopped by `stop_async`) need a runtime that does
-/// not exist yet. This is the one place to change when it does: generate the async start here
-/// and the error goes away. Until then the user gets this message on the `async` keyword.
-pub(crate) fn async_start(block: &ExprAsync) -> syn::Error {
-    syn::Error::new(
-        block.async_token.span,
-        "async states are not supported yet: start the state with a blocking expression \
-         (for example `runtime.block_on(async { ... })`)",
-    )
 }
 
 /// `StateInfo::new(name, module, file, line, meta)`; `at` places `file!()` and `line!()`.

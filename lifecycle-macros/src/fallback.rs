@@ -84,6 +84,8 @@ pub(crate) fn static_state(state: &StaticState) -> TokenStream {
     }
     let init = match &state.init {
         Some(Init::Expr(expr)) if state.generics.params.is_empty() => Init::Expr(expr.clone()),
+        // An async state stays async, so `.get().await` on it type-checks.
+        Some(Init::Async(block)) if state.generics.params.is_empty() => Init::Async(block.clone()),
         _ => Init::Unusable,
     };
     let plain = StaticState {
@@ -118,7 +120,7 @@ pub(crate) fn local_state(state: Option<&LocalState>, errors: Errors) -> TokenSt
         .map(|error| error.into_compile_error())
         .collect();
     let plain = state.and_then(|state| match &state.start {
-        Init::Expr(_) => {
+        Init::Expr(_) | Init::Async(_) => {
             let plain = LocalState {
                 start: state.start.clone(),
                 options: Options {
@@ -129,7 +131,7 @@ pub(crate) fn local_state(state: Option<&LocalState>, errors: Errors) -> TokenSt
             };
             expand::local_state(&plain).ok()
         }
-        Init::Async(_) | Init::Unusable => None,
+        Init::Unusable => None,
     });
     match (plain, errors.split_last()) {
         (Some(plain), _) => quote!({ #(#errors;)* #plain }),

@@ -117,7 +117,29 @@ use proc_macro::TokenStream;
 /// * `file` and `line` in `StateInfo` are those of the static's name.
 /// * Not accepted, with an error that says what to write instead: `static mut`, `const`,
 ///   generics, a missing type, `_` as the type, a stop that is a call (`stop = db.close()`).
-/// * `async { ... }` initializers parse but are not supported yet.
+/// * An `async { ... }` initializer makes an async state: the static is an
+///   `lifecycle::AsyncState<T>`, read with `.get().await`; the block may use `?` and `.await`
+///   and must be `Send` (do not hold a sync state's `Ref` across an `.await`). Its stop
+///   function returns a future (`stop = |value| async move { ... }`; in `defstate!`,
+///   `stop(value) => body;` may `.await`). `lifecycle::stop_async().await` stops it together
+///   with sync states.
+///
+///   ```
+///   # use lifecycle::prelude::*;
+///   # async fn connect(url: &str) -> std::io::Result<String> { Ok(format!("conn to {url}")) }
+///   #[defstate]
+///   static URL: String = String::from("tcp://db");
+///
+///   #[defstate(stop = |conn| async move { println!("closing {conn}") })]
+///   static CONN: String = async {
+///       let url = URL.get().clone();
+///       connect(&url).await?
+///   };
+///   # lifecycle::__private::block_on_for_doctest(async {
+///   assert_eq!(CONN.get().await.as_str(), "conn to tcp://db");
+///   lifecycle::stop_async().await.unwrap(); // CONN first, then URL
+///   # });
+///   ```
 #[proc_macro_attribute]
 pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::defstate_attr(args.into(), item.into())
@@ -218,6 +240,20 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 /// * `name: "..."` — by default `"state@<file>:<line>:<column>"` of the `state!` call.
 /// * `meta(key = "value", ...)` — as for `#[defstate]`.
 /// * `crate: path` — where the `lifecycle` crate is when it is renamed.
+///
+/// `state!(async { ... })` (or `start: async { ... }`) makes a local `AsyncState<T>`; its
+/// stop returns a future. The block runs anew on each start, so it may use only values it
+/// can copy from its surroundings; for others, use `AsyncState::new` and clone in the closure.
+///
+/// ```
+/// # use lifecycle::prelude::*;
+/// # lifecycle::__private::block_on_for_doctest(async {
+/// let base = 40;
+/// let answer = state!(async { base + 2 });
+/// assert_eq!(*answer.get().await, 42);
+/// answer.stop().await.unwrap();
+/// # });
+/// ```
 #[proc_macro]
 pub fn state(input: TokenStream) -> TokenStream {
     expand::state(input.into())

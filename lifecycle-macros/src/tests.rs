@@ -120,9 +120,43 @@ fn fallback_keeps_the_static_declared() {
 }
 
 #[test]
-fn fallback_for_async_is_the_error_and_a_plain_static() {
+fn defstate_async_with_stop_closure() {
     insta::assert_snapshot!(attr(
-        quote!(),
+        quote!(
+            stop = |client| async move { client.close().await },
+            name = "client"
+        ),
+        quote! {
+            /// A client started asynchronously.
+            pub static CLIENT: Client = async { Client::connect(&CONFIG.get().url).await? };
+        }
+    ));
+}
+
+#[test]
+fn defstate_block_async_with_stop_clause() {
+    insta::assert_snapshot!(items(expand::defstate_block(quote! {
+        static POOL: Pool = async move { Pool::open().await? };
+        stop(pool) => pool.close().await;
+        meta(bucket = "storage");
+    })));
+}
+
+#[test]
+fn state_async_with_stop() {
+    insta::assert_snapshot!(expression(expand::state(quote! {
+        start: async { connect().await? },
+        stop: |conn| async move { conn.close().await },
+        name: "conn",
+    })));
+}
+
+#[test]
+fn fallback_of_an_async_state_keeps_it_async() {
+    // An unknown option: one error, and `CLIENT` is still an `AsyncState<Client>`, so
+    // `CLIENT.get().await` in the code that uses it type-checks.
+    insta::assert_snapshot!(attr(
+        quote!(stpo = |client| client.close()),
         quote! {
             static CLIENT: Client = async { Client::connect().await };
         }

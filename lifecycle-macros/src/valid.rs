@@ -4,7 +4,7 @@
 //! Every check reports on the smallest token that is wrong and says what to write instead.
 //! All checks run, so one compile lists every mistake.
 
-use crate::ast::{Keyword, LocalState, Options, StaticState, Stop};
+use crate::ast::{Init, Keyword, LocalState, Options, StaticState, Stop};
 use crate::ctxt::Errors;
 use quote::ToTokens;
 use syn::{Expr, Type};
@@ -80,32 +80,35 @@ pub(crate) fn static_state(state: &StaticState, errors: &mut Errors) {
             );
         }
     }
-    options(&state.options, Form::Static, errors);
+    let is_async = matches!(state.init, Some(Init::Async(_)));
+    options(&state.options, Form::Static, is_async, errors);
 }
 
 pub(crate) fn local_state(state: &LocalState, errors: &mut Errors) {
-    options(&state.options, Form::Local, errors);
+    let is_async = matches!(state.start, Init::Async(_));
+    options(&state.options, Form::Local, is_async, errors);
 }
 
-fn options(options: &Options, form: Form, errors: &mut Errors) {
+fn options(options: &Options, form: Form, is_async: bool, errors: &mut Errors) {
     if let Some(name) = &options.name {
         if name.value().is_empty() {
             errors.spanned(name, "a state's name cannot be empty");
         }
     }
     match &options.stop {
-        Some(Stop::Function(function)) => stop_function(function, form, errors),
+        Some(Stop::Function(function)) => stop_function(function, form, is_async, errors),
         Some(Stop::Binding { .. }) | None => {}
     }
 }
 
-fn stop_function(function: &Expr, form: Form, errors: &mut Errors) {
+fn stop_function(function: &Expr, form: Form, is_async: bool, errors: &mut Errors) {
     match function {
         Expr::Closure(closure) => {
-            if let Some(token) = &closure.asyncness {
+            if let (Some(token), false) = (&closure.asyncness, is_async) {
                 errors.spanned(
                     token,
-                    "async stop functions are not supported yet; stop with a blocking closure",
+                    "an async stop function needs an async state: start it with \
+                     `async { ... }`, or stop this one with a blocking closure",
                 );
             }
             match closure.inputs.len() {

@@ -382,6 +382,14 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
         self.stop(force, stop_timeout())
     }
 
+    fn stop_tracked_async(
+        &self,
+        timeout: Duration,
+    ) -> crate::async_state::BoxFuture<'_, Result<(), Error>> {
+        // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
+        Box::pin(async move { self.stop(false, timeout) })
+    }
+
     fn held_by_current_thread(&self) -> bool {
         let id = self.reader_id();
         id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0)

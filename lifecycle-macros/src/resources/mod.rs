@@ -37,6 +37,63 @@ fn check_resource(krate: &CratePath, expr: &syn::Expr, ty: Option<&syn::Type>) -
     check_resource_at(krate, expr.span(), quote!(#expr), ty)
 }
 
+/// The runtime names that differ between the sync macros and their async twins
+/// (`with_resources!(async ...)`, `mk_system! { async struct ... }`).
+pub(crate) struct Flavor {
+    /// `Opened` or `AsyncOpened`.
+    pub(crate) opened: TokenStream,
+    /// Nothing, or `.await` after a close.
+    pub(crate) wait: TokenStream,
+    is_async: bool,
+}
+
+impl Flavor {
+    pub(crate) fn new(krate: &CratePath, is_async: bool) -> Self {
+        if is_async {
+            Self {
+                opened: quote!(#krate::__private::AsyncOpened),
+                wait: quote!(.await),
+                is_async,
+            }
+        } else {
+            Self {
+                opened: quote!(#krate::__private::Opened),
+                wait: TokenStream::new(),
+                is_async,
+            }
+        }
+    }
+
+    /// The check that the expression is a resource (`Resource` or `AsyncResource`).
+    pub(crate) fn check(
+        &self,
+        krate: &CratePath,
+        expr: &syn::Expr,
+        ty: Option<&syn::Type>,
+    ) -> TokenStream {
+        if self.is_async {
+            check_async_resource_at(krate, expr.span(), quote!(#expr), ty)
+        } else {
+            check_resource(krate, expr, ty)
+        }
+    }
+}
+
+/// `resource_async(value)` (with the part's type, `resource_async::<T>`), spanned at `span`
+/// like [`check_resource_at`]: the check of the async twins.
+fn check_async_resource_at(
+    krate: &CratePath,
+    span: Span,
+    value: TokenStream,
+    ty: Option<&syn::Type>,
+) -> TokenStream {
+    let check = match ty {
+        Some(ty) => quote_spanned!(span=> #krate::__private::resource_async::<#ty>),
+        None => quote_spanned!(span=> #krate::__private::resource_async),
+    };
+    quote!(#check(#value))
+}
+
 /// `resource(value)` with the call spanned at `span`. Every check of one part uses the same
 /// span and type tokens, so a type that is not a resource gives identical errors, which the
 /// compiler reports once.

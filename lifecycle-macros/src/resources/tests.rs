@@ -68,3 +68,25 @@ fn main_returning_result() {
     .expect("a function");
     insta::assert_snapshot!(items(super::main_attr::expand(args, main)));
 }
+
+#[test]
+fn with_resources_async_awaits_every_close() {
+    insta::assert_snapshot!(with_resources(quote! {
+        async [pool = Pool::connect().await?, server = Server::start(&pool).await?] {
+            server.serve().await
+        }
+    }));
+}
+
+#[test]
+fn mk_system_async_struct() {
+    let input = syn::parse2(quote! {
+        /// The application, started asynchronously.
+        pub async struct App(port: u16) {
+            pub pool: Pool = Pool::connect().await?,
+            server: Server = Server::start(port, &pool).await?,
+        }
+    })
+    .expect("valid input");
+    insta::assert_snapshot!(items(super::system::expand(input)));
+}

@@ -7,11 +7,13 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
 
-/// `(crate = path;)? #[attrs] vis struct Name(params) { parts }`
+/// `(crate = path;)? #[attrs] vis async? struct Name(params) { parts }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
+    /// `async struct`: `start` and `close` are `async`, parts are `AsyncResource`s.
+    pub(crate) asyncness: Option<Token![async]>,
     pub(crate) name: Ident,
     pub(crate) params: Vec<Param>,
     pub(crate) parts: Vec<PartDef>,
@@ -40,6 +42,7 @@ impl Parse for Input {
         let krate = parse_crate_clause(input)?;
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
+        let asyncness = input.parse()?;
         if !input.peek(Token![struct]) {
             return Err(input.error(
                 "expected `struct`: write `mk_system! { pub struct Name(params) { part: Type = \
@@ -80,6 +83,7 @@ impl Parse for Input {
             krate,
             attrs,
             vis,
+            asyncness,
             name,
             params,
             parts,

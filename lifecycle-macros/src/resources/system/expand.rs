@@ -18,11 +18,15 @@
 //!
 //! While the system starts, each part's name is its `Opened` guard (which derefs to it), so
 //! later initializers see the earlier parts, and a panic closes them as the guards drop.
+//!
+//! `mk_system! { async struct App(...) { ... } }` is the async twin: `start` and `close` are
+//! `async fn`s (initializers may `.await`), the parts are `AsyncResource`s held by an
+//! `AsyncSystem`, and every close of the rollback and of `close` is awaited, newest first.
 
 use super::ast::Param;
 use super::valid::{Part, System};
 use crate::resources::try_rewrite;
-use crate::resources::{check_resource, check_resource_at, hidden};
+use crate::resources::{check_async_resource_at, check_resource_at, hidden, Flavor};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
@@ -37,10 +41,12 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         derives,
         debug,
         vis,
+        is_async,
         name,
         params,
         parts,
     } = system;
+    let flavor = Flavor::new(krate, *is_async);
     let parts_name = format_ident!("{}Parts", name);
     let debug_impl = debug.then(|| {
         quote! {
@@ -76,14 +82,21 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         .rev()
         .map(|(part, label)| {
             let name = &part.name;
-            let checked = check_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
-            quote!(#closer.close_checked(#label, #checked);)
+            if *is_async {
+                let checked =
+                    check_async_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
+                quote!(#krate::__private::close_into(&mut #closer, #label, #checked).await;)
+            } else {
+                let checked =
+                    check_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
+                quote!(#closer.close_checked(#label, #checked);)
+            }
         })
         .collect();
     let start = if fallback {
         fallback_start_fn(system)
     } else {
-        start_fn(system, &parts_name, &labels)
+        start_fn(system, &flavor, &parts_name, &labels)
     };
     let params_doc = if params.is_empty() {
         String::new()
@@ -99,10 +112,67 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
     let parts_doc = format!(
         " The parts of [`{name}`], a system made with `mk_system!`: `{name}` derefs to them."
     );
+    let holder = if *is_async {
+        quote!(#krate::__private::AsyncSystem)
+    } else {
+        quote!(#krate::__private::System)
+    };
+    let close_fn = if *is_async {
+        quote! {
+            #vis async fn close(self) -> ::core::result::Result<(), #krate::Error> {
+                #krate::__private::AsyncSystem::close(self.#field).await
+            }
+        }
+    } else {
+        quote! {
+            #vis fn close(self) -> ::core::result::Result<(), #krate::Error> {
+                #krate::__private::System::close(self.#field)
+            }
+        }
+    };
+    let resource_impls = if *is_async {
+        quote! {
+            #[automatically_derived]
+            impl #krate::__private::AsyncResource for #name {
+                async fn close_async(self) -> ::core::result::Result<(), #krate::Error> {
+                    #name::close(self).await
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::__private::AsyncParts for #parts_name {
+                async fn close_parts_async(self) -> ::core::result::Result<(), #krate::Error> {
+                    let #parts_name { #(#names),* } = self;
+                    let mut #closer = #krate::__private::Closer::new();
+                    #(#closes)*
+                    #closer.finish()
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl #krate::__private::Resource for #name {
+                fn close(self) -> ::core::result::Result<(), #krate::Error> {
+                    #name::close(self)
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::__private::Parts for #parts_name {
+                fn close_parts(self) -> ::core::result::Result<(), #krate::Error> {
+                    let #parts_name { #(#names),* } = self;
+                    let mut #closer = #krate::__private::Closer::new();
+                    #(#closes)*
+                    #closer.finish()
+                }
+            }
+        }
+    };
     quote! {
         #(#attrs)*
         #vis struct #name {
-            #field: #krate::__private::System<#parts_name>,
+            #field: #holder<#parts_name>,
         }
 
         #[doc = #parts_doc]
@@ -117,9 +187,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
 
             /// Closes the parts in reverse declaration order, trying every one; several
             /// failures come back together. Dropping the system closes it the same way.
-            #vis fn close(self) -> ::core::result::Result<(), #krate::Error> {
-                #krate::__private::System::close(self.#field)
-            }
+            #close_fn
         }
 
         #debug_impl
@@ -142,22 +210,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
             }
         }
 
-        #[automatically_derived]
-        impl #krate::__private::Resource for #name {
-            fn close(self) -> ::core::result::Result<(), #krate::Error> {
-                #name::close(self)
-            }
-        }
-
-        #[automatically_derived]
-        impl #krate::__private::Parts for #parts_name {
-            fn close_parts(self) -> ::core::result::Result<(), #krate::Error> {
-                let #parts_name { #(#names),* } = self;
-                let mut #closer = #krate::__private::Closer::new();
-                #(#closes)*
-                #closer.finish()
-            }
-        }
+        #resource_impls
     }
 }
 
@@ -170,8 +223,13 @@ fn hidden_field() -> syn::Ident {
 /// only add more (or, for a missing one, an unreachable-code warning).
 fn fallback_start_fn(system: &System) -> TokenStream {
     let System {
-        krate, vis, params, ..
+        krate,
+        vis,
+        params,
+        is_async,
+        ..
     } = system;
+    let asyncness = is_async.then(|| quote!(async));
     let names = params.iter().map(|param| &param.name);
     let params = params.iter().map(
         |Param {
@@ -181,21 +239,33 @@ fn fallback_start_fn(system: &System) -> TokenStream {
          }| quote!(#mutability #name: #ty),
     );
     quote! {
-        #vis fn start(#(#params),*) -> ::core::result::Result<Self, #krate::Error> {
+        #vis #asyncness fn start(#(#params),*) -> ::core::result::Result<Self, #krate::Error> {
             #(let _ = &#names;)*
             ::core::result::Result::Err(#krate::Error::other("the input of `mk_system!` has errors"))
         }
     }
 }
 
-fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> TokenStream {
+fn start_fn(
+    system: &System,
+    flavor: &Flavor,
+    parts_name: &syn::Ident,
+    labels: &[LitStr],
+) -> TokenStream {
     let System {
         krate,
         vis,
         params,
         parts,
+        is_async,
         ..
     } = system;
+    let Flavor {
+        opened: guard_type,
+        wait,
+        ..
+    } = flavor;
+    let asyncness = is_async.then(|| quote!(async));
     let params = params.iter().map(
         |Param {
              mutability,
@@ -212,7 +282,7 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
         let mut init = part.init.clone();
         let open = Lifetime::new("'__lifecycle_open", Span::mixed_site());
         let fallible = try_rewrite::rewrite(&mut init, &open, krate);
-        let checked = check_resource(krate, &init, Some(&part.ty));
+        let checked = flavor.check(krate, &init, Some(&part.ty));
         let make = if fallible {
             let value = hidden("__lifecycle_value");
             let error = hidden("__lifecycle_error");
@@ -224,7 +294,7 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
             // the newest part goes innermost (the fold wraps the oldest around it last).
             let rollback = guards[..at].iter().rev().fold(
                 failed,
-                |inner, earlier| quote!(#krate::__private::Opened::close_after(#earlier, #inner)),
+                |inner, earlier| quote!(#guard_type::close_after(#earlier, #inner) #wait),
             );
             quote! {
                 let #opened = #open: {
@@ -232,7 +302,7 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
                 };
                 #[allow(unused_mut)]
                 let mut #guard = match #opened {
-                    ::core::result::Result::Ok(#value) => #krate::__private::Opened::new(#label, #value),
+                    ::core::result::Result::Ok(#value) => #guard_type::new(#label, #value),
                     ::core::result::Result::Err(#error) => {
                         return #krate::__private::Outcome::finish(#rollback);
                     }
@@ -241,19 +311,24 @@ fn start_fn(system: &System, parts_name: &syn::Ident, labels: &[LitStr]) -> Toke
         } else {
             quote! {
                 #[allow(unused_mut)]
-                let mut #guard = #krate::__private::Opened::new(#label, #checked);
+                let mut #guard = #guard_type::new(#label, #checked);
             }
         };
         steps.push(make);
     }
     let names = parts.iter().map(|part| &part.name);
     let field = hidden_field();
+    let holder = if *is_async {
+        quote!(#krate::__private::AsyncSystem)
+    } else {
+        quote!(#krate::__private::System)
+    };
     quote! {
-        #vis fn start(#(#params),*) -> ::core::result::Result<Self, #krate::Error> {
+        #vis #asyncness fn start(#(#params),*) -> ::core::result::Result<Self, #krate::Error> {
             #(#steps)*
             ::core::result::Result::Ok(Self {
-                #field: #krate::__private::System::new(#parts_name {
-                    #(#names: #krate::__private::Opened::into_inner(#guards),)*
+                #field: #holder::new(#parts_name {
+                    #(#names: #guard_type::into_inner(#guards),)*
                 }),
             })
         }

@@ -17,6 +17,8 @@ pub(crate) struct System {
     /// One of the derives is `Debug`: the system's `Debug` shows its parts.
     pub(crate) debug: bool,
     pub(crate) vis: Visibility,
+    /// `async struct`: the async twin.
+    pub(crate) is_async: bool,
     pub(crate) name: Ident,
     pub(crate) params: Vec<Param>,
     pub(crate) parts: Vec<Part>,
@@ -35,6 +37,7 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
         krate,
         attrs,
         vis,
+        asyncness,
         name,
         params,
         parts: defs,
@@ -82,6 +85,7 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
         derives,
         debug,
         vis,
+        is_async: asyncness.is_some(),
         name,
         params,
         parts,

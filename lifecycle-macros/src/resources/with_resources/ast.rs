@@ -6,9 +6,11 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{bracketed, Block, Expr, Ident, Token};
 
-/// `(crate = path;)? [name = expr, ...] { body }`
+/// `(crate = path;)? async? [name = expr, ...] { body }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
+    /// `async`: the resources' closes are awaited (`AsyncResource`); used in async code.
+    pub(crate) asyncness: Option<Token![async]>,
     pub(crate) bindings: Vec<Binding>,
     pub(crate) body: Block,
 }
@@ -29,11 +31,12 @@ impl Binding {
     }
 }
 
-const USAGE: &str = "expected `[name = expression, ...] { body }`";
+const USAGE: &str = "expected `[name = expression, ...] { body }` (or `async [...] { body }`)";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let krate = parse_crate_clause(input)?;
+        let asyncness = input.parse()?;
         if !input.peek(syn::token::Bracket) {
             return Err(input.error(USAGE));
         }
@@ -51,6 +54,7 @@ impl Parse for Input {
         }
         Ok(Self {
             krate,
+            asyncness,
             bindings,
             body,
         })

@@ -13,12 +13,16 @@
 //! a panic (or a `return`/`break` out of the body) closes when it drops, in reverse order;
 //! the panic then goes on.
 //!
+//! `with_resources!(async [...] { ... })` is the same shape over the async twins: each
+//! resource is an `AsyncResource`, the guard an `AsyncOpened`, and each close is awaited
+//! (`AsyncOpened::close_after(guard, inner).await`).
+//!
 //! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/struct.Opened.html
 
 use super::ast::{Binding, Input};
 use crate::resources::options::CratePath;
 use crate::resources::try_rewrite;
-use crate::resources::{check_resource, hidden};
+use crate::resources::{hidden, Flavor};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
@@ -27,9 +31,11 @@ use syn::{Lifetime, LitStr};
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
     let Input {
         krate,
+        asyncness,
         bindings,
         body,
     } = input;
+    let flavor = Flavor::new(&krate, asyncness.is_some());
     // The body's statements go in braces of ours: a single-expression body in the user's
     // own braces would draw `unused_braces`. A body that diverges (`panic!`, `unreachable!`)
     // is fine, so the `let` holding it allows clippy's `diverging_sub_expression`, and the
@@ -50,7 +56,7 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
         .enumerate()
         .rev()
         .fold(innermost, |inner, (at, binding)| {
-            scope(&krate, at, binding, inner)
+            scope(&krate, &flavor, at, binding, inner)
         });
     Ok(quote! {
         #krate::__private::Outcome::finish(#nested)
@@ -58,7 +64,18 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
 }
 
 /// The scope of one binding around `inner` (the later bindings and the body).
-fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> TokenStream {
+fn scope(
+    krate: &CratePath,
+    flavor: &Flavor,
+    at: usize,
+    binding: Binding,
+    inner: TokenStream,
+) -> TokenStream {
+    let Flavor {
+        opened: guard_type,
+        wait,
+        ..
+    } = flavor;
     let label_name = LitStr::new(&binding.display_name(), binding.expr.span());
     // The guard is the binding itself; `_` gets a name the user cannot see.
     let guard = binding
@@ -68,12 +85,12 @@ fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> 
     let inner_outcome = hidden("__lifecycle_inner");
     let use_guard = quote! {
         let #inner_outcome = #inner;
-        #krate::__private::Opened::close_after(#guard, #inner_outcome)
+        #guard_type::close_after(#guard, #inner_outcome) #wait
     };
     let mut expr = binding.expr;
     let label = Lifetime::new("'__lifecycle_open", Span::mixed_site());
     let fallible = try_rewrite::rewrite(&mut expr, &label, krate);
-    let checked = check_resource(krate, &expr, None);
+    let checked = flavor.check(krate, &expr, None);
     if fallible {
         let value = hidden("__lifecycle_value");
         let error = hidden("__lifecycle_error");
@@ -85,7 +102,7 @@ fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> 
             match #opened {
                 ::core::result::Result::Ok(#value) => {
                     #[allow(unused_mut)]
-                    let mut #guard = #krate::__private::Opened::new(#label_name, #value);
+                    let mut #guard = #guard_type::new(#label_name, #value);
                     #use_guard
                 }
                 ::core::result::Result::Err(#error) => #krate::__private::Outcome::failed(
@@ -96,7 +113,7 @@ fn scope(krate: &CratePath, at: usize, binding: Binding, inner: TokenStream) -> 
     } else {
         quote! {{
             #[allow(unused_mut)]
-            let mut #guard = #krate::__private::Opened::new(#label_name, #checked);
+            let mut #guard = #guard_type::new(#label_name, #checked);
             #use_guard
         }}
     }

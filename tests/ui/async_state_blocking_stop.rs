@@ -6,15 +6,12 @@ impl Client {
     async fn connect() -> Client {
         Client
     }
+
+    fn close(self) {}
 }
 
-#[defstate]
+// The stop function of an async state returns a future; this one returns `()`.
+#[defstate(stop = |client| client.close())]
 static CLIENT: Client = async { Client::connect().await };
 
-#[defstate(stop = async |client| drop(client))]
-static ASYNC_STOP: u32 = 0;
-
-fn main() {
-    let _: &Client = &CLIENT.get();
-    let _local = state!(async { 1 });
-}
+fn main() {}

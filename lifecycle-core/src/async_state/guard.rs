@@ -1,0 +1,101 @@
+//! What an async state's `get().await` hands out: [`AsyncRef`], a `Send + 'static` guard.
+
+use super::core::AsyncCore;
+use std::fmt;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A read guard on an async state's value, from
+/// [`AsyncState::get`](crate::AsyncState::get).
+///
+/// It is `Send + 'static`: hold it across `.await`s, move it into `tokio::spawn`, clone it for
+/// other tasks. While any guard of a state is alive, stopping it waits (bounded by the stop
+/// timeout), so the value never dangles.
+pub struct AsyncRef<T: Send + Sync + 'static> {
+    value: NonNull<T>,
+    keep: Keep<T>,
+}
+
+pub(crate) enum Keep<T: Send + Sync + 'static> {
+    Static(&'static AsyncCore<T>),
+    Local(Arc<AsyncCore<T>>),
+}
+
+impl<T: Send + Sync + 'static> Keep<T> {
+    fn core(&self) -> &AsyncCore<T> {
+        match self {
+            Keep::Static(core) => core,
+            Keep::Local(core) => core,
+        }
+    }
+}
+
+// SAFETY: an `AsyncRef` gives out `&T` (needs `T: Sync`) and may be dropped on any thread,
+// which only decrements the state's shared reader counter (an atomic); the value is moved out
+// by the stopper, possibly on another thread (needs `T: Send`). Both are required by the
+// struct's bounds.
+unsafe impl<T: Send + Sync + 'static> Send for AsyncRef<T> {}
+// SAFETY: as above: `&AsyncRef` only gives out `&T`.
+unsafe impl<T: Send + Sync + 'static> Sync for AsyncRef<T> {}
+
+impl<T: Send + Sync + 'static> AsyncRef<T> {
+    /// A guard over a reader already entered on `keep`'s shared counter, at `value`.
+    pub(crate) fn entered(value: *const T, keep: Keep<T>) -> Self {
+        Self {
+            value: NonNull::new(value.cast_mut()).expect("a state's value has an address"),
+            keep,
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Deref for AsyncRef<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: entered on the shared counter of a core this guard keeps alive (a static, or
+        // an `Arc` it owns); stop waits for that counter to drop to zero before it moves the
+        // value out.
+        unsafe { self.value.as_ref() }
+    }
+}
+
+impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
+    fn clone(&self) -> Self {
+        // This guard is inside, so a stopper cannot have seen the counter at zero yet and will
+        // see this increment before it does: one more reader of a value that stays put.
+        // (`Relaxed` like `Arc::clone`: the new reader is ordered by the existing one.)
+        self.keep
+            .core()
+            .cell
+            .shared_counter()
+            .fetch_add(1, Ordering::Relaxed);
+        let keep = match &self.keep {
+            Keep::Static(core) => Keep::Static(core),
+            Keep::Local(core) => Keep::Local(Arc::clone(core)),
+        };
+        Self {
+            value: self.value,
+            keep,
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for AsyncRef<T> {
+    fn drop(&mut self) {
+        self.keep.core().cell.exit_shared();
+    }
+}
+
+impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for AsyncRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for AsyncRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}

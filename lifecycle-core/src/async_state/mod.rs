@@ -1,0 +1,335 @@
+//! [`AsyncState<T>`]: a state whose start (and stop) is `async`, read with `.get().await`.
+//!
+//! * `core` — the start and stop protocols over the world lock, without blocking threads.
+//! * `world` — the async part of the world lock: phases, parked wakers, the wait-for graph.
+//! * `guard` — [`AsyncRef`], the `Send + 'static` guard `get().await` hands out.
+//! * `definition` — the boxed start and stop futures.
+//! * `exec` — runtime-agnostic helpers: a timer thread, timeouts, `catch_unwind`, `block_on`.
+//! * `global` — [`stop_async`] and friends: sync and async states in one reverse order.
+//! * `resource` — [`AsyncResource`] and the async twins of `with_resources!`/`mk_system!`.
+
+mod core;
+mod definition;
+mod exec;
+mod global;
+mod guard;
+mod resource;
+mod world;
+
+pub use self::core::AsyncCore;
+pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
+pub(crate) use exec::block_on;
+pub use exec::BoxFuture;
+pub use global::{stop_async, stop_async_where, stop_async_within};
+pub use guard::AsyncRef;
+pub use resource::{
+    close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
+};
+pub(crate) use world::AsyncWorld;
+
+use crate::coord;
+use crate::error::{BoxError, Error};
+use crate::info::StateInfo;
+use crate::registry::Handle;
+use crate::state::stop_timeout;
+use definition::{dyn_start, dyn_stop};
+pub(crate) use definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
+use guard::Keep;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A state whose start is `async`: read with `.get().await`, started exactly once however many
+/// tasks race on the first read, tracked and stopped together with sync states.
+///
+/// * [`get`](Self::get)`.await` starts it if needed and hands out an [`AsyncRef`] guard that is
+///   `Send + 'static`, so it can be held across `.await`s and moved into spawned tasks.
+/// * Tasks that find it starting park until the start ends; no thread blocks.
+/// * A failed, panicking or cancelled start leaves it unrealized; the next read tries again.
+/// * A start that needs itself — directly, through other states, or through another task that
+///   is starting a state this start waits for — fails with [`Error::Cycle`] naming the cycle.
+/// * [`stop`](Self::stop)`.await` waits for outstanding guards (bounded), then runs the async
+///   stop with the value by value. [`stop_async`](crate::stop_async) stops every state, sync
+///   and async, in one reverse realization order.
+///
+/// Works on any executor (tokio, async-std, smol, `block_on`): the crate starts no runtime.
+///
+/// # Stopping from sync code
+///
+/// [`stop()`](crate::stop()) (and so the teardown after SIGINT/SIGTERM or at the end of
+/// `#[lifecycle::main]`), a sync [`State::restart`](crate::State::restart) that reaches an async
+/// dependent, and dropping a realized local `AsyncState` drive the async stop on a plain thread
+/// (parking it), outside any runtime. A stop function that needs its runtime's context
+/// (`tokio::time`, `tokio::spawn`) should keep a `tokio::runtime::Handle` from its start and
+/// run that part with `handle.spawn(...)`, awaiting the `JoinHandle` — as the examples'
+/// servers do — or be stopped from async code with [`stop_async`](crate::stop_async).
+///
+/// # Limits
+///
+/// * A task that holds a guard of a state and awaits that state's stop waits until the stop
+///   timeout ([`Error::StillInUse`]): tasks have no identity to detect it sooner.
+/// * A cycle through a task the start spawned and then awaits (rather than through reads in
+///   the start itself) is not seen and waits like any other await.
+///
+/// ```
+/// use lifecycle::AsyncState;
+/// # async fn connect(url: &str) -> std::io::Result<String> { Ok(format!("pool for {url}")) }
+///
+/// # lifecycle::__private::block_on_for_doctest(async {
+/// let pool = AsyncState::new("pool", || async { connect("postgres://db").await })
+///     .with_stop(|pool: String| async move { println!("closing {pool}") });
+///
+/// assert_eq!(pool.get().await.as_str(), "pool for postgres://db");
+/// pool.stop().await.unwrap();
+/// assert!(!pool.is_realized());
+/// # });
+/// ```
+pub struct AsyncState<T: Send + Sync + 'static> {
+    core: Keep<T>,
+}
+
+impl<T: Send + Sync + 'static> AsyncState<T> {
+    /// An async state over a core in a `static` (used by `#[defstate]`).
+    #[doc(hidden)]
+    pub const fn from_static(core: &'static AsyncCore<T>) -> Self {
+        Self {
+            core: Keep::Static(core),
+        }
+    }
+
+    /// A local async state named `name` whose start function is `start`.
+    pub fn new<E, F>(
+        name: impl Into<Cow<'static, str>>,
+        start: impl Fn() -> F + Send + Sync + 'static,
+    ) -> Self
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        Self::from_info(StateInfo::named(name), start)
+    }
+
+    /// A local async state with the given identity (name, place, meta).
+    pub fn from_info<E, F>(info: StateInfo, start: impl Fn() -> F + Send + Sync + 'static) -> Self
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        Self::from_definition(
+            info,
+            AsyncDefinition {
+                start: dyn_start(start),
+                stop: AsyncStopFn::None,
+            },
+        )
+    }
+
+    pub(crate) fn from_definition(info: StateInfo, definition: AsyncDefinition<T>) -> Self {
+        Self {
+            core: Keep::Local(Arc::new(AsyncCore::with_definition(info, definition))),
+        }
+    }
+
+    /// Returns this (unrealized) local state with `stop` as its async stop function; `stop`
+    /// gets the value by value and its future may return `()` or `Result<(), E>`.
+    ///
+    /// ```
+    /// use lifecycle::AsyncState;
+    /// let numbers = AsyncState::new("numbers", || async { Ok::<_, std::io::Error>(vec![1, 2]) })
+    ///     .with_stop(|numbers: Vec<i32>| async move {
+    ///         println!("stopping {numbers:?}");
+    ///         Ok::<(), std::io::Error>(())
+    ///     });
+    /// # drop(numbers);
+    /// ```
+    #[must_use]
+    pub fn with_stop<F: IntoStopFuture>(
+        self,
+        stop: impl Fn(T) -> F + Send + Sync + 'static,
+    ) -> Self {
+        self.core().definition().stop = dyn_stop(stop);
+        self
+    }
+
+    pub(crate) fn core(&self) -> &AsyncCore<T> {
+        match &self.core {
+            Keep::Static(core) => core,
+            Keep::Local(core) => core,
+        }
+    }
+
+    fn keep(&self) -> Keep<T> {
+        match &self.core {
+            Keep::Static(core) => Keep::Static(core),
+            Keep::Local(core) => Keep::Local(Arc::clone(core)),
+        }
+    }
+
+    fn handle(&self) -> Handle {
+        match &self.core {
+            Keep::Static(core) => Handle::Static(*core),
+            Keep::Local(core) => Handle::Shared(Arc::clone(core) as Arc<_>),
+        }
+    }
+
+    /// Enters as a reader if the value is there.
+    fn enter(&self) -> Option<AsyncRef<T>> {
+        let value = self.core().cell.enter_shared()?;
+        Some(AsyncRef::entered(value, self.keep()))
+    }
+
+    /// The value, starting the state if needed.
+    ///
+    /// # Panics
+    /// If the start fails; the message names the state and the cause. Use
+    /// [`try_get`](Self::try_get) to handle that as an error.
+    pub async fn get(&self) -> AsyncRef<T> {
+        match self.try_get().await {
+            Ok(value) => value,
+            Err(error) => start_failed(&error),
+        }
+    }
+
+    /// The value, starting the state if needed; a failed start leaves it unrealized, and a
+    /// later call tries again.
+    pub async fn try_get(&self) -> Result<AsyncRef<T>, Error> {
+        let core = self.core();
+        core.record_dependency();
+        loop {
+            if let Some(value) = self.enter() {
+                return Ok(value);
+            }
+            core.start_or_wait(|| self.handle()).await?;
+        }
+    }
+
+    /// The value if the state is realized; never starts it and never waits.
+    pub fn peek(&self) -> Option<AsyncRef<T>> {
+        self.enter()
+    }
+
+    /// True if the state is started and not stopped.
+    pub fn is_realized(&self) -> bool {
+        self.core().cell.is_realized()
+    }
+
+    /// Stops the state: waits for outstanding guards (up to
+    /// [`stop_timeout`](crate::stop_timeout)), runs the stop function with the value (given
+    /// the same time at most), and clears it so it may start again. `Ok(())` if it was not
+    /// realized.
+    ///
+    /// A task that holds a guard of this state while awaiting its stop waits until the
+    /// timeout and gets [`Error::StillInUse`]: drop the guard first.
+    pub async fn stop(&self) -> Result<(), Error> {
+        self.core().stop(false, stop_timeout()).await
+    }
+
+    /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and for the stop
+    /// function.
+    pub async fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
+        self.core().stop(false, timeout).await
+    }
+
+    /// Stops and clears the state even if its stop function fails, panics or times out.
+    /// Fails only if guards are still out after the timeout.
+    pub async fn force_close(&self) -> Result<(), Error> {
+        self.core().stop(true, stop_timeout()).await
+    }
+
+    /// Stops the states whose start read this one (recursively, newest first; sync ones
+    /// synchronously), stops this one, and starts it again.
+    pub async fn restart(&self) -> Result<(), Error> {
+        let key = self.core().key();
+        let dependents: Vec<Handle> = {
+            let world = coord::world();
+            let dependents = world.edges.dependents(key);
+            let mut realized: Vec<Handle> = world
+                .registry
+                .iter()
+                .filter(|(k, _)| dependents.contains(k))
+                .map(|(_, handle)| handle.clone())
+                .collect();
+            realized.reverse();
+            realized
+        };
+        for dependent in &dependents {
+            dependent.get().stop_tracked_async(stop_timeout()).await?;
+        }
+        self.stop().await?;
+        self.try_get().await.map(drop)
+    }
+
+    /// The state's name.
+    pub fn name(&self) -> &str {
+        self.core().info.name()
+    }
+
+    /// The state's name, place of declaration and meta data.
+    pub fn info(&self) -> &StateInfo {
+        &self.core().info
+    }
+
+    /// The value of meta key `key`, from `meta(key = "value")`.
+    pub fn meta(&self, key: &str) -> Option<&'static str> {
+        self.core().info.meta(key)
+    }
+}
+
+#[cold]
+#[track_caller]
+fn start_failed(error: &Error) -> ! {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    panic!("{message}")
+}
+
+impl<T: Send + Sync + 'static> Drop for AsyncState<T> {
+    fn drop(&mut self) {
+        let Keep::Local(core) = &self.core else {
+            return;
+        };
+        // A realized local state is a resource: dropping it stops it, here and now, on this
+        // thread (there is no `.await` in `Drop`). Stop it with `.stop().await` first when its
+        // stop needs the async runtime's thread.
+        if core.cell.is_realized() {
+            if let Err(error) = core.stop_blocking(false, stop_timeout()) {
+                tracing::error!(state = %core.info.name(), "dropping a local async state: {error}");
+            }
+        }
+    }
+}
+
+fn write_state<T: Send + Sync + 'static>(
+    state: &AsyncState<T>,
+    f: &mut fmt::Formatter<'_>,
+    value: impl FnOnce(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+) -> fmt::Result {
+    write!(f, "#<AsyncState@{:p}[{}]: ", state.core(), state.name())?;
+    match state.peek() {
+        Some(current) => value(&current, f)?,
+        None => f.write_str("unrealized")?,
+    }
+    f.write_str(">")
+}
+
+impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for AsyncState<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_state(self, f, |value, f| fmt::Debug::fmt(value, f))
+    }
+}
+
+impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for AsyncState<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_state(self, f, |value, f| fmt::Display::fmt(value, f))
+    }
+}

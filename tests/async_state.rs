@@ -1,0 +1,589 @@
+//! `AsyncState<T>` on a multi-threaded tokio runtime: exactly-once start under races, waiting
+//! without blocking threads, failed/panicking/cancelled starts retried, cycles across tasks,
+//! stop waiting for guards held across `.await`s in spawned tasks, dependencies and status.
+
+mod common;
+
+use common::Log;
+use lifecycle::{AsyncRef, AsyncState, Error, State};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+/// Generous: the machine is shared and loaded; a hang fails the test instead of blocking it.
+const LIMIT: Duration = Duration::from_secs(60);
+
+async fn bounded<F: Future>(future: F) -> F::Output {
+    tokio::time::timeout(LIMIT, future)
+        .await
+        .expect("the test did not finish in time (a hang?)")
+}
+
+fn counted(name: &'static str, starts: &Arc<AtomicUsize>, delay: Duration) -> AsyncState<usize> {
+    let starts = Arc::clone(starts);
+    AsyncState::new(name, move || {
+        let starts = Arc::clone(&starts);
+        async move {
+            tokio::time::sleep(delay).await;
+            Ok::<_, Error>(starts.fetch_add(1, Ordering::SeqCst) + 1)
+        }
+    })
+}
+
+#[test]
+fn guards_are_send_and_static() {
+    fn assert_send_static<T: Send + Sync + 'static>() {}
+    assert_send_static::<AsyncRef<String>>();
+    assert_send_static::<AsyncState<String>>();
+    fn assert_send<T: Send>(_: &T) {}
+    let state = AsyncState::new("send::future", || async { Ok::<_, Error>(1) });
+    assert_send(&state.get());
+    assert_send(&state.try_get());
+    assert_send(&state.stop());
+    assert_send(&lifecycle::stop_async());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_tasks_racing_the_first_get_start_it_exactly_once() {
+    let starts = Arc::new(AtomicUsize::new(0));
+    let state = Arc::new(counted("race::once", &starts, Duration::from_millis(50)));
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let state = Arc::clone(&state);
+            tokio::spawn(async move { *state.get().await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(bounded(task).await.unwrap(), 1);
+    }
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+    assert!(state.is_realized());
+    bounded(state.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiters_await_a_notification_and_never_block_the_thread() {
+    // One thread for everything: a waiter that blocked it would also block the start.
+    let starts = Arc::new(AtomicUsize::new(0));
+    let state = Arc::new(counted(
+        "race::one-thread",
+        &starts,
+        Duration::from_millis(100),
+    ));
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let ticks = Arc::clone(&ticks);
+        tokio::spawn(async move {
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let state = Arc::clone(&state);
+            tokio::spawn(async move { *state.get().await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(bounded(task).await.unwrap(), 1);
+    }
+    bounded(ticker).await.unwrap();
+    assert_eq!(ticks.load(Ordering::SeqCst), 5);
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_leaves_it_unrealized_and_the_next_get_retries() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&attempts);
+    let state = AsyncState::new("retry::failing", move || {
+        let attempt = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            tokio::task::yield_now().await;
+            if attempt < 3 {
+                Err(format!("database not ready (attempt {attempt})"))
+            } else {
+                Ok(attempt)
+            }
+        }
+    });
+    for attempt in 1..3 {
+        let error = bounded(state.try_get()).await.map(|_| ()).unwrap_err();
+        assert!(matches!(error, Error::Start { .. }), "{error:?}");
+        assert_eq!(error.state(), Some("retry::failing"));
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("database not ready (attempt {attempt})")),
+            "{error}"
+        );
+        assert!(!state.is_realized());
+        assert!(state.peek().is_none());
+    }
+    assert_eq!(*bounded(state.get()).await, 3);
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_start_is_an_error_and_the_state_stays_usable() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&attempts);
+    let state = AsyncState::new("retry::panicking", move || {
+        let attempt = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            tokio::task::yield_now().await;
+            assert!(attempt > 0, "the first start explodes");
+            Ok::<_, Error>("ok")
+        }
+    });
+    let error = bounded(state.try_get()).await.map(|_| ()).unwrap_err();
+    assert!(matches!(error, Error::StartPanicked { .. }), "{error:?}");
+    assert!(error.to_string().contains("the first start explodes"));
+    assert_eq!(*bounded(state.get()).await, "ok");
+
+    // A panic in the sync part of the start function (before its future) is caught too.
+    let sync_panic = AsyncState::new(
+        "retry::sync-part",
+        || -> std::future::Ready<Result<u8, Error>> { panic!("no future for you") },
+    );
+    let error = bounded(sync_panic.try_get()).await.map(|_| ()).unwrap_err();
+    assert!(error.to_string().contains("no future for you"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_panics_with_the_name_and_the_cause() {
+    let state = Arc::new(AsyncState::new("panics::get", || async {
+        Err::<u8, _>("no config file")
+    }));
+    let task = tokio::spawn({
+        let state = Arc::clone(&state);
+        async move { *state.get().await }
+    });
+    let payload = bounded(task).await.unwrap_err().into_panic();
+    let message = payload.downcast_ref::<String>().unwrap();
+    assert!(message.contains("panics::get"), "{message}");
+    assert!(message.contains("no config file"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_start_hands_over_to_a_waiting_task() {
+    let starts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&starts);
+    let state = Arc::new(AsyncState::new("cancel::start", move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            if n == 1 {
+                std::future::pending::<()>().await; // the first start never ends by itself
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, Error>(n)
+        }
+    }));
+    let first = tokio::spawn({
+        let state = Arc::clone(&state);
+        async move { *state.get().await }
+    });
+    while starts.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiter = tokio::spawn({
+        let state = Arc::clone(&state);
+        async move { *state.get().await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    first.abort();
+    assert!(bounded(first).await.unwrap_err().is_cancelled());
+    assert_eq!(bounded(waiter).await.unwrap(), 2);
+    assert_eq!(starts.load(Ordering::SeqCst), 2);
+
+    // A get abandoned by a timeout while waiting leaves nothing behind either.
+    bounded(state.stop()).await.unwrap();
+    let slow = Arc::new(counted(
+        "cancel::wait",
+        &Arc::new(AtomicUsize::new(0)),
+        Duration::from_millis(200),
+    ));
+    let starter = tokio::spawn({
+        let slow = Arc::clone(&slow);
+        async move { *slow.get().await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(tokio::time::timeout(Duration::from_millis(10), slow.get())
+        .await
+        .is_err());
+    assert_eq!(bounded(starter).await.unwrap(), 1);
+    assert_eq!(*bounded(slow.get()).await, 1);
+}
+
+static SELF_CYCLE: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::self", || async {
+        let again = SELF_CYCLE.try_get().await?;
+        Ok::<_, Error>(*again)
+    })
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_reads_itself_is_a_cycle() {
+    let error = bounded(SELF_CYCLE.try_get()).await.map(|_| ()).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("start cycle: cycle::self -> cycle::self"),
+        "{text}"
+    );
+    assert!(!SELF_CYCLE.is_realized());
+}
+
+static INLINE_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::inline-a", || async {
+        Ok::<_, Error>(*INLINE_B.try_get().await? + 1)
+    })
+});
+static INLINE_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::inline-b", || async {
+        tokio::task::yield_now().await;
+        Ok::<_, Error>(*INLINE_A.try_get().await? + 1)
+    })
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_through_another_state_in_one_task_is_an_error() {
+    let error = bounded(INLINE_A.try_get()).await.map(|_| ()).unwrap_err();
+    let Error::Start { source, .. } = &error else {
+        panic!("{error:?}")
+    };
+    let text = source.to_string();
+    assert!(
+        text.contains("start cycle: cycle::inline-a -> cycle::inline-b -> cycle::inline-a"),
+        "{text}"
+    );
+    assert!(!INLINE_A.is_realized() && !INLINE_B.is_realized());
+}
+
+static CROSS_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::cross-a", || async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, Error>(*CROSS_B.try_get().await? + 1)
+    })
+});
+static CROSS_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::cross-b", || async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, Error>(*CROSS_A.try_get().await? + 1)
+    })
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cycle_across_two_tasks_is_an_error_in_both_never_a_hang() {
+    let a = tokio::spawn(async { CROSS_A.try_get().await.map(|v| *v) });
+    let b = tokio::spawn(async { CROSS_B.try_get().await.map(|v| *v) });
+    let (a, b) = (bounded(a).await.unwrap(), bounded(b).await.unwrap());
+    for result in [a, b] {
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("start cycle: "), "{text}");
+        assert!(
+            text.contains("cycle::cross-a") && text.contains("cycle::cross-b"),
+            "{text}"
+        );
+    }
+    assert!(!CROSS_A.is_realized() && !CROSS_B.is_realized());
+}
+
+static CHAIN_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::chain-a", || async {
+        Ok::<_, Error>(*CHAIN_B.try_get().await? + 1)
+    })
+});
+static CHAIN_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::chain-b", || async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok::<_, Error>(*CHAIN_C.try_get().await? + 1)
+    })
+});
+static CHAIN_C: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+    AsyncState::new("cycle::chain-c", || async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        Ok::<_, Error>(*CHAIN_A.try_get().await? + 1)
+    })
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cycle_through_an_inline_start_in_another_task_is_found() {
+    // Task 1 starts a, which starts b inline, which waits for c; task 2 starts c, which then
+    // reads a. The wait-for chain a -> b -> c must be visible to task 2.
+    let c = tokio::spawn(async { CHAIN_C.try_get().await.map(|v| *v) });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let a = tokio::spawn(async { CHAIN_A.try_get().await.map(|v| *v) });
+    let (c, a) = (bounded(c).await.unwrap(), bounded(a).await.unwrap());
+    let c = c.unwrap_err().to_string();
+    assert!(
+        c.contains(
+            "start cycle: cycle::chain-c -> cycle::chain-a -> cycle::chain-b -> cycle::chain-c"
+        ),
+        "{c}"
+    );
+    assert!(a.unwrap_err().to_string().contains("start cycle: "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stop_waits_for_a_guard_held_across_an_await_in_a_spawned_task() {
+    let log = Log::default();
+    let state = Arc::new(
+        AsyncState::new("stop::guard", || async {
+            Ok::<_, Error>(String::from("conn"))
+        })
+        .with_stop({
+            let log = log.clone();
+            move |value: String| {
+                let log = log.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    log.push(format!("stopped {value}"));
+                }
+            }
+        }),
+    );
+    let guard = bounded(state.get()).await;
+    let released = Arc::new(AtomicBool::new(false));
+    let holder = tokio::spawn({
+        let released = Arc::clone(&released);
+        let log = log.clone();
+        async move {
+            let value: AsyncRef<String> = guard; // moved into the task
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            log.push(format!("still reading {}", *value));
+            released.store(true, Ordering::SeqCst);
+            drop(value);
+        }
+    });
+    let began = Instant::now();
+    bounded(state.stop()).await.unwrap();
+    assert!(
+        released.load(Ordering::SeqCst),
+        "stop returned while a guard was out"
+    );
+    assert!(began.elapsed() >= Duration::from_millis(250));
+    assert_eq!(log.take(), ["still reading conn", "stopped conn"]);
+    assert!(!state.is_realized());
+    bounded(holder).await.unwrap();
+
+    // New readers during the stop wait for it and then start the state again.
+    assert_eq!(bounded(state.get()).await.as_str(), "conn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_that_times_out_names_the_state_and_leaves_it_started() {
+    let state = AsyncState::new("stop::held", || async { Ok::<_, Error>(5) });
+    let guard = bounded(state.get()).await;
+    let error = bounded(state.stop_within(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::StillInUse { .. }), "{error:?}");
+    assert_eq!(error.state(), Some("stop::held"));
+    assert!(state.is_realized());
+    assert_eq!(*guard, 5);
+    let another = guard.clone();
+    drop(guard);
+    assert_eq!(*another, 5);
+    drop(another);
+    bounded(state.stop()).await.unwrap();
+    assert!(!state.is_realized());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_async_stop_must_be_force_closed() {
+    let fail = Arc::new(AtomicBool::new(true));
+    let state = AsyncState::new("stop::failing", || async { Ok::<_, Error>(1) }).with_stop({
+        let fail = Arc::clone(&fail);
+        move |_| {
+            let fail = fail.load(Ordering::SeqCst);
+            async move {
+                tokio::task::yield_now().await;
+                if fail {
+                    Err("socket busy")
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    });
+    bounded(state.get()).await;
+    let error = bounded(state.stop()).await.unwrap_err();
+    assert!(error.to_string().contains("socket busy"), "{error}");
+    let error = bounded(state.try_get()).await.map(|_| ()).unwrap_err();
+    assert!(
+        matches!(error, Error::StopFailedEarlier { .. }),
+        "{error:?}"
+    );
+    bounded(state.force_close()).await.unwrap();
+    fail.store(false, Ordering::SeqCst);
+    assert_eq!(*bounded(state.get()).await, 1);
+    bounded(state.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_stop_that_never_ends_is_bounded_and_drops_the_value() {
+    struct Noisy(Arc<AtomicBool>);
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let state = AsyncState::new("stop::hanging", {
+        let dropped = Arc::clone(&dropped);
+        move || {
+            let dropped = Arc::clone(&dropped);
+            async move { Ok::<_, Error>(Noisy(dropped)) }
+        }
+    })
+    .with_stop(|value: Noisy| async move {
+        std::future::pending::<()>().await;
+        drop(value);
+    });
+    bounded(state.get()).await;
+    let error = bounded(state.stop_within(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("did not finish within"),
+        "{error}"
+    );
+    assert!(dropped.load(Ordering::SeqCst));
+    bounded(state.force_close()).await.unwrap();
+    assert!(!state.is_realized());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_state_from_its_own_start_is_reentrant() {
+    static SELF_STOP: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
+        AsyncState::new("reentrant::start", || async {
+            SELF_STOP.stop().await?;
+            Ok::<_, Error>(1)
+        })
+    });
+    let error = bounded(SELF_STOP.try_get()).await.map(|_| ()).unwrap_err();
+    assert!(
+        error.to_string().contains("is starting on this thread"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_inside_an_async_start_are_recorded_in_the_graph() {
+    let config = Arc::new(State::new("graph::config", || {
+        Ok(String::from("db.sqlite"))
+    }));
+    let pool = Arc::new(AsyncState::new("graph::pool", || async {
+        Ok::<_, Error>(4_usize)
+    }));
+    let server = AsyncState::new("graph::server", {
+        let (config, pool) = (Arc::clone(&config), Arc::clone(&pool));
+        move || {
+            let (config, pool) = (Arc::clone(&config), Arc::clone(&pool));
+            async move {
+                let file = config.get().clone(); // a sync read inside an async start
+                let size = *pool.try_get().await?;
+                Ok::<_, Error>(format!("{file} x{size}"))
+            }
+        }
+    });
+    assert_eq!(bounded(server.get()).await.as_str(), "db.sqlite x4");
+    let graph = lifecycle::graph();
+    let mut deps = graph.dependencies_of("graph::server");
+    deps.sort_unstable();
+    assert_eq!(deps, ["graph::config", "graph::pool"]);
+    assert!(graph
+        .to_dot()
+        .contains("\"graph::server\" -> \"graph::pool\";"));
+
+    // status() lists them in realization order: config and pool realized inside server's start.
+    let names: Vec<String> = lifecycle::status()
+        .iter()
+        .map(|s| s.name().to_owned())
+        .filter(|n| n.starts_with("graph::"))
+        .collect();
+    assert_eq!(names, ["graph::config", "graph::pool", "graph::server"]);
+
+    // Restarting a dependency stops its dependents first; they start again on their next use.
+    bounded(pool.restart()).await.unwrap();
+    assert!(pool.is_realized() && !server.is_realized() && config.is_realized());
+    assert_eq!(bounded(server.get()).await.as_str(), "db.sqlite x4");
+    // A sync restart reaches async dependents too.
+    config.restart().unwrap();
+    assert!(!server.is_realized());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printing_shows_the_name_and_never_starts_it() {
+    let state = AsyncState::new("print::me", || async { Ok::<_, Error>(7) });
+    assert!(format!("{state:?}").ends_with("[print::me]: unrealized>"));
+    let _guard = bounded(state.get()).await;
+    assert!(format!("{state}").ends_with("[print::me]: 7>"));
+    assert!(format!("{state:?}").starts_with("#<AsyncState@"));
+}
+
+#[test]
+fn dropping_a_realized_local_async_state_stops_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let log = Log::default();
+    let state = AsyncState::new("drop::local", || async { Ok::<_, Error>("value") }).with_stop({
+        let log = log.clone();
+        move |value| {
+            let log = log.clone();
+            async move { log.push(format!("stopped {value}")) }
+        }
+    });
+    runtime.block_on(async { bounded(state.get()).await });
+    assert!(lifecycle::status()
+        .iter()
+        .any(|s| s.name() == "drop::local"));
+    drop(state);
+    assert_eq!(log.take(), ["stopped value"]);
+    assert!(!lifecycle::status()
+        .iter()
+        .any(|s| s.name() == "drop::local"));
+}
+
+#[test]
+fn works_without_tokio_on_a_plain_block_on() {
+    let state = AsyncState::new("plain::block-on", || async {
+        Ok::<_, Error>(String::from("x"))
+    });
+    let value = lifecycle::__private::block_on_for_doctest(async { (*state.get().await).clone() });
+    assert_eq!(value, "x");
+    lifecycle::__private::block_on_for_doctest(state.stop()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_states_owned_handle_crosses_await_in_spawn_and_stop_waits_for_it() {
+    let log = Log::default();
+    let state = Arc::new(
+        State::new("owned::sync", || Ok(String::from("pool"))).with_stop({
+            let log = log.clone();
+            move |value: String| log.push(format!("stopped {value}"))
+        }),
+    );
+    let handle: lifecycle::Owned<String> = state.get_owned();
+    let holder = tokio::spawn({
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            log.push(format!("released {}", *handle));
+        }
+    });
+    // The sync stop waits by sleeping: off the async threads.
+    let stopper = Arc::clone(&state);
+    bounded(tokio::task::spawn_blocking(move || stopper.stop()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.take(), ["released pool", "stopped pool"]);
+    bounded(holder).await.unwrap();
+}

@@ -1,0 +1,276 @@
+//! The state macros with `async { ... }` initializers, as a program uses them: `#[defstate]`,
+//! `lifecycle::decl::defstate!` and `state!` give `AsyncState<T>`s read with `.get().await`,
+//! with async stops, `?` in the block, names, meta, `declared()`, and hygiene.
+//!
+//! Tests run in parallel in one process; each uses its own states and stops only those.
+
+use lifecycle::prelude::*;
+use lifecycle::{AsyncState, Error};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+use std::time::Duration;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(async {
+        tokio::time::timeout(Duration::from_secs(60), future)
+            .await
+            .expect("the test did not finish in time (a hang?)")
+    })
+}
+
+mod attribute {
+    use super::*;
+
+    static STARTS: AtomicUsize = AtomicUsize::new(0);
+    static STOPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    #[derive(Debug)]
+    pub struct Client {
+        pub url: String,
+        pub generation: usize,
+    }
+
+    impl Client {
+        async fn connect(url: &str) -> std::io::Result<Client> {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Ok(Client {
+                url: url.to_owned(),
+                generation: STARTS.fetch_add(1, SeqCst) + 1,
+            })
+        }
+
+        async fn close(self) -> Result<(), std::io::Error> {
+            tokio::task::yield_now().await;
+            STOPPED.lock().unwrap().push(self.url);
+            Ok(())
+        }
+    }
+
+    #[defstate]
+    static URL: String = String::from("tcp://db");
+
+    /// A client started asynchronously; its start reads the sync state `URL`.
+    #[defstate(stop = |client| async move { client.close().await }, meta(bucket = "db"))]
+    pub static CLIENT: Client = async {
+        let url = URL.get().clone(); // a sync guard is not `Send`: do not hold it across `.await`
+        Client::connect(&url).await?
+    };
+
+    #[test]
+    fn starts_on_first_await_once_stops_with_its_async_stop_and_starts_again() {
+        run(async {
+            assert!(!CLIENT.is_realized());
+            let client = CLIENT.get().await;
+            assert_eq!(client.url, "tcp://db");
+            assert_eq!(client.generation, 1);
+            assert_eq!(CLIENT.get().await.generation, 1, "the value is cached");
+            drop(client);
+            assert_eq!(CLIENT.name(), "defstate_async::attribute::CLIENT");
+            assert_eq!(CLIENT.meta("bucket"), Some("db"));
+            assert_eq!(
+                lifecycle::graph().dependencies_of("defstate_async::attribute::CLIENT"),
+                ["defstate_async::attribute::URL"]
+            );
+            CLIENT.stop().await.unwrap();
+            assert_eq!(*STOPPED.lock().unwrap(), ["tcp://db"]);
+            assert_eq!(CLIENT.get().await.generation, 2);
+            CLIENT.stop().await.unwrap();
+            URL.stop().unwrap();
+        });
+    }
+
+    #[test]
+    fn declared_lists_async_statics() {
+        let declared = lifecycle::declared();
+        let client = declared
+            .iter()
+            .find(|d| d.name() == "defstate_async::attribute::CLIENT")
+            .expect("CLIENT is declared");
+        assert!(client.info().file().ends_with("defstate_async.rs"));
+        assert_eq!(client.info().meta("bucket"), Some("db"));
+    }
+}
+
+mod fallible {
+    use super::*;
+
+    static BROKEN: AtomicBool = AtomicBool::new(true);
+
+    async fn configured_port() -> &'static str {
+        tokio::task::yield_now().await;
+        if BROKEN.load(SeqCst) {
+            "eighty"
+        } else {
+            "80"
+        }
+    }
+
+    #[defstate(name = "async/port")]
+    static PORT: u16 = async { configured_port().await.parse::<u16>()? };
+
+    #[test]
+    fn question_mark_in_the_block_fails_the_start_and_a_later_use_retries() {
+        run(async {
+            let error = PORT.try_get().await.map(|port| *port).unwrap_err();
+            assert!(matches!(error, Error::Start { .. }), "{error:?}");
+            let message = format!("{error}: {}", std::error::Error::source(&error).unwrap());
+            assert!(message.contains("async/port"), "{message}");
+            assert!(message.contains("invalid digit"), "{message}");
+            assert!(!PORT.is_realized());
+            BROKEN.store(false, SeqCst);
+            assert_eq!(*PORT.get().await, 80);
+            PORT.stop().await.unwrap();
+        });
+    }
+}
+
+mod block {
+    use super::*;
+
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    async fn record(line: String) {
+        tokio::task::yield_now().await;
+        LOG.lock().unwrap().push(line);
+    }
+
+    lifecycle::decl::defstate! {
+        /// A pool; its stop clause may `.await`.
+        static POOL: Vec<u8> = async { vec![1, 2, 3] };
+        stop(pool) => record(format!("closed {} connections", pool.len())).await;
+        name = "async/pool";
+
+        static SERVICE: String = async move {
+            let pool = POOL.try_get().await?;
+            format!("service over {} connections", pool.len())
+        };
+        stop = |service: String| async move { record(service).await };
+    }
+
+    #[test]
+    fn the_block_form_declares_async_states_with_stop_clauses() {
+        run(async {
+            assert_eq!(SERVICE.get().await.as_str(), "service over 3 connections");
+            assert_eq!(POOL.name(), "async/pool");
+            // Restarting the pool stops its dependent first.
+            POOL.restart().await.unwrap();
+            assert!(!SERVICE.is_realized());
+            assert_eq!(
+                *LOG.lock().unwrap(),
+                ["service over 3 connections", "closed 3 connections"]
+            );
+            POOL.stop().await.unwrap();
+        });
+    }
+}
+
+mod local {
+    use super::*;
+
+    #[test]
+    fn state_with_an_async_block_is_a_local_async_state() {
+        run(async {
+            let base = 40_u32;
+            let answer: AsyncState<u32> = state!(async {
+                tokio::task::yield_now().await;
+                base + 2
+            });
+            assert_eq!(*answer.get().await, 42);
+            assert!(answer.name().starts_with("state@"));
+
+            let stopped = std::sync::Arc::new(AtomicBool::new(false));
+            let flag = std::sync::Arc::clone(&stopped);
+            let with_stop = state! {
+                start: async { String::from("conn") },
+                stop: move |conn: String| {
+                    let flag = std::sync::Arc::clone(&flag);
+                    async move {
+                        assert_eq!(conn, "conn");
+                        flag.store(true, SeqCst);
+                    }
+                },
+                name: "async/local",
+                meta(kind = "local"),
+            };
+            assert_eq!(with_stop.get().await.as_str(), "conn");
+            assert_eq!(with_stop.meta("kind"), Some("local"));
+            with_stop.stop().await.unwrap();
+            assert!(stopped.load(SeqCst));
+            answer.stop().await.unwrap();
+        });
+    }
+}
+
+mod renamed {
+    extern crate lifecycle as lc;
+
+    #[lc::defstate(crate = lc)]
+    static RENAMED: u8 = async { 7 };
+
+    #[test]
+    fn crate_path_reaches_the_async_runtime_types() {
+        super::run(async {
+            assert_eq!(*RENAMED.get().await, 7);
+            RENAMED.stop().await.unwrap();
+        });
+    }
+}
+
+mod shadowed {
+    #![allow(dead_code, non_camel_case_types, non_upper_case_globals, unused_macros)]
+
+    struct Result;
+    struct Option;
+    struct Some;
+    struct None;
+    struct Ok;
+    struct Err;
+    struct Box;
+    struct Vec;
+    struct String;
+    mod core {}
+    mod lifecycle {}
+    mod std {}
+    static value: u8 = 0;
+    static __LIFECYCLE_CORE: u8 = 0;
+    macro_rules! concat {
+        ($($t:tt)*) => {
+            compile_error!("shadowed concat!")
+        };
+    }
+    macro_rules! module_path {
+        () => {
+            compile_error!("shadowed module_path!")
+        };
+    }
+
+    use ::lifecycle::{decl, defstate, state, AsyncState};
+
+    #[defstate(stop = |n| async move { ::std::assert_eq!(n, 1) })]
+    static ATTR: u8 = async { 1 };
+
+    decl::defstate! {
+        static BLOCK: u32 = async { "2".parse::<u32>()? };
+        stop(number) => ::std::assert_eq!(number, 2);
+    }
+
+    #[test]
+    fn async_expansions_work_among_shadowing_names() {
+        super::run(async {
+            let local: AsyncState<u8> = state!(async { 3_u8 });
+            ::std::assert_eq!(*ATTR.get().await + *local.get().await, 4);
+            ::std::assert_eq!(*BLOCK.get().await, 2);
+            ATTR.stop().await.unwrap();
+            BLOCK.stop().await.unwrap();
+            local.stop().await.unwrap();
+        });
+    }
+}

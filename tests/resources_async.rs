@@ -1,0 +1,295 @@
+//! The async twins: `with_resources!(async [...] { ... })` and
+//! `mk_system! { async struct ... }` — opening with `.await`, closes awaited in reverse
+//! order, the same rollback (start error first, close errors attached), every exit path.
+
+use lifecycle::prelude::*;
+use lifecycle::{AsyncResource, Error};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What happened, in order.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, line: impl Into<String>) {
+        self.0.lock().unwrap().push(line.into());
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// An async resource: opens and closes with an `.await` in between, and may be told to fail.
+pub struct Probe {
+    name: &'static str,
+    log: Log,
+    fail_close: bool,
+}
+
+impl Probe {
+    async fn open(log: &Log, name: &'static str) -> Result<Probe, String> {
+        tokio::task::yield_now().await;
+        if name.starts_with("broken") {
+            log.push(format!("open {name} failed"));
+            return Err(format!("{name} cannot open"));
+        }
+        log.push(format!("open {name}"));
+        Ok(Probe {
+            name,
+            log: log.clone(),
+            fail_close: name.starts_with("sticky"),
+        })
+    }
+}
+
+impl AsyncResource for Probe {
+    async fn close_async(self) -> Result<(), Error> {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        self.log.push(format!("close {}", self.name));
+        if self.fail_close {
+            Err(format!("{} is stuck", self.name).into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A sync resource in an async scope.
+struct Plain(&'static str, Log);
+
+impl Resource for Plain {
+    fn close(self) -> Result<(), Error> {
+        self.1.push(format!("close {}", self.0));
+        Ok(())
+    }
+}
+
+fn run<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), future)
+                .await
+                .expect("the test did not finish in time (a hang?)")
+        })
+}
+
+#[test]
+fn with_resources_async_closes_in_reverse_after_the_body() {
+    run(async {
+        let log = Log::default();
+        let value = with_resources!(async [
+            db = Probe::open(&log, "db").await?,
+            plain = Plain("plain", log.clone()),
+            cache = Probe::open(&log, "cache").await?,
+        ] {
+            tokio::task::yield_now().await;
+            log.push(format!("use {} {} {}", db.name, plain.0, cache.name));
+            42
+        });
+        assert_eq!(value.unwrap(), 42);
+        assert_eq!(
+            log.take(),
+            [
+                "open db",
+                "open cache",
+                "use db plain cache",
+                "close cache",
+                "close plain",
+                "close db"
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_failing_opening_closes_what_was_opened_and_attaches_close_errors() {
+    run(async {
+        let log = Log::default();
+        let result = with_resources!(async [
+            first = Probe::open(&log, "first").await?,
+            sticky = Probe::open(&log, "sticky").await?,
+            broken = Probe::open(&log, "broken").await?,
+        ] {
+            log.push("body");
+            let _ = (&first, &sticky, &broken);
+        });
+        assert_eq!(
+            log.take(),
+            [
+                "open first",
+                "open sticky",
+                "open broken failed",
+                "close sticky",
+                "close first"
+            ]
+        );
+        let Err(Error::Rollback {
+            error,
+            close_errors,
+        }) = result
+        else {
+            panic!("not a rollback: {result:?}")
+        };
+        assert!(error.to_string().contains("broken cannot open"), "{error}");
+        assert_eq!(error.resource(), Some("broken"));
+        assert_eq!(close_errors.len(), 1);
+        assert!(close_errors[0].to_string().contains("sticky is stuck"));
+    });
+}
+
+#[test]
+fn a_panicking_body_still_closes_everything_then_the_panic_goes_on() {
+    run(async {
+        let log = Log::default();
+        let task = tokio::spawn({
+            let log = log.clone();
+            async move {
+                let _ = with_resources!(async [
+                    a = Probe::open(&log, "a").await?,
+                    b = Probe::open(&log, "b").await?,
+                ] {
+                    let _ = (&a, &b);
+                    panic!("the body exploded");
+                });
+            }
+        });
+        let error = task.await.unwrap_err();
+        assert!(error.is_panic());
+        assert_eq!(log.take(), ["open a", "open b", "close b", "close a"]);
+    });
+}
+
+#[test]
+fn a_cancelled_scope_still_closes_everything() {
+    run(async {
+        let log = Log::default();
+        let scope = async {
+            with_resources!(async [
+                a = Probe::open(&log, "a").await?,
+                b = Probe::open(&log, "b").await?,
+            ] {
+                let _ = (&a, &b);
+                std::future::pending::<()>().await
+            })
+        };
+        assert!(tokio::time::timeout(Duration::from_millis(50), scope)
+            .await
+            .is_err());
+        assert_eq!(log.take(), ["open a", "open b", "close b", "close a"]);
+    });
+}
+
+mk_system! {
+    /// Three async parts started in order; initializers see parameters and earlier parts.
+    pub async struct Trio(log: &Log, last: &'static str) {
+        pub a: Probe = Probe::open(log, "a").await?,
+        pub b: Probe = Probe::open(log, if a.name == "a" { "sticky-b" } else { "b" }).await?,
+        pub c: Probe = Probe::open(log, last).await?,
+    }
+}
+
+#[test]
+fn an_async_system_starts_in_order_and_closes_in_reverse() {
+    run(async {
+        let log = Log::default();
+        let trio = Trio::start(&log, "c").await.unwrap();
+        assert_eq!(trio.b.name, "sticky-b");
+        assert_eq!(log.take(), ["open a", "open sticky-b", "open c"]);
+        let error = trio.close().await.unwrap_err();
+        assert!(error.to_string().contains("sticky-b is stuck"), "{error}");
+        assert_eq!(log.take(), ["close c", "close sticky-b", "close a"]);
+    });
+}
+
+#[test]
+fn a_failed_async_start_rolls_back_newest_first_with_close_errors_attached() {
+    run(async {
+        let log = Log::default();
+        let Err(error) = Trio::start(&log, "broken-c").await else {
+            panic!("the start should fail")
+        };
+        assert_eq!(
+            log.take(),
+            [
+                "open a",
+                "open sticky-b",
+                "open broken-c failed",
+                "close sticky-b",
+                "close a"
+            ]
+        );
+        let Error::Rollback {
+            error,
+            close_errors,
+        } = error
+        else {
+            panic!("not a rollback: {error:?}")
+        };
+        assert_eq!(error.resource(), Some("Trio.c"));
+        assert_eq!(close_errors.len(), 1);
+        assert_eq!(close_errors[0].resource(), Some("Trio.b"));
+    });
+}
+
+mk_system! {
+    /// Systems nest: a sync part, an async system, an async state.
+    async struct Outer(log: &Log) {
+        plain: Plain = Plain("plain", log.clone()),
+        inner: Trio = Trio::start(log, "c").await?,
+        counter: AsyncState<u32> = {
+            let state = AsyncState::new("outer/counter", || async { Ok::<_, Error>(7) });
+            state.get().await;
+            state
+        },
+    }
+}
+
+#[test]
+fn async_systems_nest_and_take_sync_resources_and_async_states() {
+    run(async {
+        let log = Log::default();
+        let outer = Outer::start(&log).await.unwrap();
+        assert!(outer.counter.is_realized());
+        assert!(lifecycle::status()
+            .iter()
+            .any(|s| s.name() == "outer/counter"));
+        outer.close().await.unwrap_err(); // sticky-b inside fails to close
+        assert_eq!(
+            log.take(),
+            [
+                "open a",
+                "open sticky-b",
+                "open c",
+                "close c",
+                "close sticky-b",
+                "close a",
+                "close plain"
+            ]
+        );
+        assert!(!lifecycle::status()
+            .iter()
+            .any(|s| s.name() == "outer/counter"));
+    });
+}
+
+#[test]
+fn dropping_an_async_system_closes_it_in_reverse() {
+    run(async {
+        let log = Log::default();
+        let trio = Trio::start(&log, "c").await.unwrap();
+        log.take();
+        // `Drop` cannot await: it drives the closes on the dropping thread. These closes use
+        // tokio's timer, so the drop happens on a thread of the runtime's blocking pool.
+        tokio::task::spawn_blocking(move || drop(trio))
+            .await
+            .unwrap();
+        assert_eq!(log.take(), ["close c", "close sticky-b", "close a"]);
+    });
+}
