@@ -1472,3 +1472,43 @@ fn a_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
     state.stop().unwrap();
     assert!(names(lifecycle::status()).is_empty());
 }
+
+#[test]
+fn an_async_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
+    let _serial = serial();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let failing = Arc::new(AtomicBool::new(true));
+        let knob = Arc::clone(&failing);
+        let state = Arc::new(
+            lifecycle::AsyncState::new("faults::async-unprintable", || async { Ok::<_, Error>(1) })
+                .with_stop(move |_| {
+                    let failing = knob.load(SeqCst);
+                    async move {
+                        if failing {
+                            Err::<(), BoxError>(Box::new(Unprintable))
+                        } else {
+                            Ok(())
+                        }
+                    }
+                }),
+        );
+        state.get().await;
+        let stopping = Arc::clone(&state);
+        let stopped = tokio::spawn(async move { stopping.stop().await.is_ok() }).await;
+        assert!(!matches!(stopped, Ok(true)), "the stop function failed");
+        let read = tokio::time::timeout(Duration::from_secs(20), state.try_get())
+            .await
+            .expect("a read after the stop did not finish within 20 s: deadlock");
+        assert!(read.is_err(), "the value is gone until force_close");
+        failing.store(false, SeqCst);
+        state.force_close().await.unwrap();
+        assert_eq!(*state.get().await, 1);
+        state.stop().await.unwrap();
+    });
+    assert!(names(lifecycle::status()).is_empty());
+}

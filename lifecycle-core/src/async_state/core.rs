@@ -577,7 +577,14 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         let mut world = coord::world();
         match failure {
             Some(error) if !force => {
-                let message = error.to_string();
+                // The message runs the stop error's `Display` (user code) while this task
+                // holds the state's stop right: a panic there must not leave it held forever.
+                let message =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| error.to_string()))
+                        .unwrap_or_else(|_| {
+                            let state = self.info.name();
+                            format!("state `{state}` failed to stop (its error's Display panicked)")
+                        });
                 let wakers =
                     world
                         .asyncs
