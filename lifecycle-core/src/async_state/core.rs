@@ -23,7 +23,7 @@ use crate::coord::{self, World};
 use crate::error::{panic_message, BoxError, Error};
 use crate::info::StateInfo;
 use crate::registry::{Handle, Tracked};
-use crate::state::stop_timeout;
+use crate::state::{announce_start, conclude_start, stop_timeout};
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
 use std::cell::RefCell;
@@ -465,36 +465,11 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
 
         let mut world = coord::world();
         let wakers = phase.finish(&mut world);
-        let result = match outcome {
-            Ok(Ok(value)) => {
-                // SAFETY: we held the Starting phase, so no one else started, stopped or read
-                // the slot since `Acquire` saw it unrealized under the lock.
-                unsafe { self.cell.publish(value) };
-                let replaced = world.registry.push(key, handle());
-                drop(world);
-                drop(replaced);
-                Ok(())
-            }
-            Ok(Err(source)) => {
-                drop(world);
-                Err(Error::Start {
-                    state: self.info.name().to_owned(),
-                    source,
-                })
-            }
-            Err(payload) => {
-                drop(world);
-                Err(Error::StartPanicked {
-                    state: self.info.name().to_owned(),
-                    message: panic_message(&*payload),
-                })
-            }
-        };
+        // SAFETY: we held the Starting phase, so no one else started, stopped or read the
+        // slot since `Acquire` saw it unrealized under the lock.
+        let result = unsafe { conclude_start(&self.cell, &self.info, key, world, outcome, handle) };
         wake_all(wakers);
-        match &result {
-            Ok(()) => emit(&Event::Started, &self.info),
-            Err(error) => emit(&Event::StartFailed(error.to_string()), &self.info),
-        }
+        announce_start(&self.info, &result);
         result
     }
 

@@ -153,36 +153,11 @@ impl<T: Send + Sync + 'static> Core<T> {
 
         let mut world = coord::world();
         world.clear_phase(key);
-        let result = match outcome {
-            Ok(Ok(value)) => {
-                // SAFETY: we held the Starting phase, so no one else starts, stops or reads
-                // the slot, and the status is UNREALIZED (checked above under the lock).
-                unsafe { self.cell.publish(value) };
-                let replaced = world.registry.push(key, handle());
-                drop(world);
-                drop(replaced);
-                Ok(())
-            }
-            Ok(Err(source)) => {
-                drop(world);
-                Err(Error::Start {
-                    state: self.info.name().to_owned(),
-                    source,
-                })
-            }
-            Err(payload) => {
-                drop(world);
-                Err(Error::StartPanicked {
-                    state: self.info.name().to_owned(),
-                    message: panic_message(&*payload),
-                })
-            }
-        };
+        // SAFETY: this thread held the Starting phase since it saw the slot unrealized under
+        // the lock, so no one else started, stopped or read it.
+        let result = unsafe { conclude_start(&self.cell, &self.info, key, world, outcome, handle) };
         coord::notify();
-        match &result {
-            Ok(()) => emit(&Event::Started, &self.info),
-            Err(error) => emit(&Event::StartFailed(error.to_string()), &self.info),
-        }
+        announce_start(&self.info, &result);
         result
     }
 
@@ -370,6 +345,52 @@ impl<T: Send + Sync + 'static> Core<T> {
         world
             .edges
             .record((dependent, &dependent_info), (key, &self.info));
+    }
+}
+
+/// What running a start function gave: its result, or the payload of its panic.
+pub(crate) type StartOutcome<T> = Result<Result<T, BoxError>, Box<dyn std::any::Any + Send>>;
+
+/// Ends a start (sync or async): publishes the value and tracks the state, or turns the
+/// failure into the error naming the state. The caller has ended its Starting phase in
+/// `world`; the lock is released here before a replaced handle is dropped.
+///
+/// # Safety
+/// The caller held the state's Starting phase for the whole start, so the slot is
+/// unrealized and no one else touches it (see `ValueCell::publish`).
+pub(crate) unsafe fn conclude_start<T>(
+    cell: &ValueCell<T>,
+    info: &StateInfo,
+    key: Key,
+    mut world: std::sync::MutexGuard<'static, World>,
+    outcome: StartOutcome<T>,
+    handle: impl FnOnce() -> Handle,
+) -> Result<(), Error> {
+    match outcome {
+        Ok(Ok(value)) => {
+            // SAFETY: exclusive start right, per this function's contract.
+            unsafe { cell.publish(value) };
+            let replaced = world.registry.push(key, handle());
+            drop(world);
+            drop(replaced);
+            Ok(())
+        }
+        Ok(Err(source)) => Err(Error::Start {
+            state: info.name().to_owned(),
+            source,
+        }),
+        Err(payload) => Err(Error::StartPanicked {
+            state: info.name().to_owned(),
+            message: panic_message(&*payload),
+        }),
+    }
+}
+
+/// Tells watchers how a start ended.
+pub(crate) fn announce_start(info: &StateInfo, result: &Result<(), Error>) {
+    match result {
+        Ok(()) => emit(&Event::Started, info),
+        Err(error) => emit(&Event::StartFailed(error.to_string()), info),
     }
 }
 

@@ -5,6 +5,7 @@ mod definition;
 mod fmt;
 mod guard;
 
+pub(crate) use self::core::{announce_start, conclude_start};
 pub use self::core::{set_stop_timeout, stop_timeout, Core};
 pub(crate) use definition::dyn_stop;
 pub use definition::IntoStopResult;
