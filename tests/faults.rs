@@ -70,6 +70,11 @@ fn assert_nothing_broken() {
     assert!(broken.is_empty(), "{broken:?}");
 }
 
+/// The stop timeout of the tests with a stop that never returns: `stop()` gives up on it
+/// after twice that. Generous enough that on a loaded machine the other states' stops (a few
+/// microseconds of work) are never given up on too.
+const STUCK_TIMEOUT: Duration = Duration::from_millis(300);
+
 /// Sets the stop timeout until dropped (also when the test fails).
 struct StopTimeout;
 
@@ -144,7 +149,7 @@ fn stuck(name: &'static str, start_gate: Option<mpsc::Receiver<()>>) -> Stuck {
 /// Realizes `stuck` and lets `lifecycle::stop()` give up on it.
 fn abandon(stuck: &Stuck) {
     stuck.state.get();
-    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    let _timeout = StopTimeout::set(STUCK_TIMEOUT);
     let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
         panic!("not StopAll")
     };
@@ -186,6 +191,8 @@ fn a_stuck_stop_returning_during_a_new_start_does_not_let_a_second_start_in() {
     abandon(&stuck);
     stuck.state.force_close().unwrap();
     std::thread::scope(|s| {
+        // Dropped if the test fails inside the scope: the waiting start then fails too.
+        let open_gate = open_gate;
         // The second start runs (and waits at the gate) while the stuck stop returns.
         let first = s.spawn(|| *stuck.state.get());
         eventually("the second start began", || stuck.starts.load(SeqCst) == 2);
@@ -402,6 +409,16 @@ impl Gate {
     fn open(&self) {
         *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
         self.opened.notify_all();
+    }
+}
+
+/// Opens a gate when dropped: a test that fails while a thread of its scope waits at the
+/// gate then fails instead of hanging in the scope's join.
+struct OpenOnDrop<'a>(&'a Gate);
+
+impl Drop for OpenOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.open();
     }
 }
 
@@ -992,7 +1009,7 @@ fn a_stop_that_never_returns_in_a_chain_blocks_nothing_else_and_reads_of_it_erro
     let middle = &chain.states[1];
     chain.last().get();
     chain.knobs[1].stop.store(STUCK, SeqCst);
-    let timeout = Duration::from_millis(200);
+    let timeout = STUCK_TIMEOUT;
     let _timeout = StopTimeout::set(timeout);
 
     let (report, waited_reader) = std::thread::scope(|s| {
@@ -1063,7 +1080,7 @@ fn two_stops_that_never_return_are_both_reported_and_the_rest_stop() {
     chain.last().get();
     chain.knobs[0].stop.store(STUCK, SeqCst);
     chain.knobs[2].stop.store(STUCK, SeqCst);
-    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    let _timeout = StopTimeout::set(STUCK_TIMEOUT);
     let began = Instant::now();
     let Error::StopAll(report) = lifecycle::stop().unwrap_err() else {
         panic!("not StopAll")
@@ -1095,8 +1112,9 @@ fn a_direct_stop_that_never_returns_is_given_up_by_stop_all_and_its_readers_are_
     let middle = &chain.states[1];
     chain.last().get();
     chain.knobs[1].stop.store(STUCK, SeqCst);
-    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    let _timeout = StopTimeout::set(STUCK_TIMEOUT);
     std::thread::scope(|s| {
+        let _open_on_failure = OpenOnDrop(&chain.knobs[1].gate);
         // A plain `State::stop` runs on its caller's thread, unbounded: it sticks.
         let direct = s.spawn(|| middle.stop());
         eventually("the stuck stop began", || {
