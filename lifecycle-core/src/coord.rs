@@ -8,7 +8,7 @@
 use crate::async_state::AsyncWorld;
 use crate::graph::Edges;
 use crate::info::StateInfo;
-use crate::registry::Registry;
+use crate::registry::{Handle, Registry};
 use crate::thread::Key;
 use std::collections::HashMap;
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, PoisonError};
@@ -134,6 +134,24 @@ impl World {
             }
             chain.push(at);
         }
+    }
+
+    /// The realized states whose start read `key`, directly or through others, in the order
+    /// to stop them: dependents first, otherwise newest first.
+    pub(crate) fn dependents_to_stop(&self, key: Key) -> Vec<Handle> {
+        let dependents = self.edges.dependents(key);
+        let mut realized: Vec<(Key, Handle)> = self
+            .registry
+            .iter()
+            .filter(|(k, _)| dependents.contains(k))
+            .map(|(k, handle)| (k, handle.clone()))
+            .collect();
+        realized.reverse();
+        self.edges
+            .dependents_first(realized)
+            .into_iter()
+            .map(|(_, handle)| handle)
+            .collect()
     }
 
     /// Names for a cycle this thread closes by reading `key` while it is starting it.

@@ -67,7 +67,8 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
     }
 }
 
-/// The active states `pred` selects that were not tried yet, newest first: what a stop of
+/// The active states `pred` selects that were not tried yet, dependents before what they
+/// depend on and otherwise newest first: what a stop of
 /// many states does next. (A stop function may start states; the next batch picks those up.)
 pub(crate) fn next_batch(
     tried: &HashSet<usize>,
@@ -81,7 +82,7 @@ pub(crate) fn next_batch(
         .map(|(key, handle)| (key, handle.clone()))
         .collect();
     batch.reverse();
-    batch
+    world.edges.dependents_first(batch)
 }
 
 /// The dependencies recorded so far: an edge for every state whose start read another.

@@ -108,6 +108,60 @@ impl Edges {
         found
     }
 
+    /// Reorders `newest_first` (a batch of states to stop, newest realization first) so that
+    /// every state comes after the states whose start read it — a dependent always stops
+    /// before what it depends on, even when the dependency was stopped and started again on
+    /// its own (and so is newer). Otherwise the order is kept. O(batch + edges).
+    pub(crate) fn dependents_first<H>(&self, newest_first: Vec<(Key, H)>) -> Vec<(Key, H)> {
+        let position: HashMap<Key, usize> = newest_first
+            .iter()
+            .enumerate()
+            .map(|(at, (key, _))| (*key, at))
+            .collect();
+        // For each batch member, the batch members whose last start read it.
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); newest_first.len()];
+        for (dependent, deps) in &self.dependencies {
+            let Some(&dependent) = position.get(dependent) else {
+                continue;
+            };
+            for dep in deps {
+                if let Some(&dep) = position.get(dep) {
+                    dependents[dep].push(dependent);
+                }
+            }
+        }
+        for list in &mut dependents {
+            list.sort_unstable(); // newest first among them, too
+        }
+        // Depth-first, emitting a state after its dependents (iterative: chains may be long).
+        let mut order = Vec::with_capacity(newest_first.len());
+        let mut seen = vec![false; newest_first.len()];
+        for root in 0..newest_first.len() {
+            if seen[root] {
+                continue;
+            }
+            seen[root] = true;
+            let mut stack = vec![(root, 0)];
+            while let Some((at, next)) = stack.last_mut() {
+                if let Some(&dependent) = dependents[*at].get(*next) {
+                    *next += 1;
+                    if !seen[dependent] {
+                        seen[dependent] = true;
+                        stack.push((dependent, 0));
+                    }
+                } else {
+                    order.push(*at);
+                    stack.pop();
+                }
+            }
+        }
+        let mut items: Vec<Option<(Key, H)>> = newest_first.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|at| items[at].take())
+            .collect()
+    }
+
     /// A public snapshot; `realized` lists the realized states in realization order.
     pub(crate) fn snapshot(&self, realized: &[(Key, StateInfo)]) -> Graph {
         let mut graph = Graph::default();

@@ -238,22 +238,11 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         self.core().stop(true, stop_timeout()).await
     }
 
-    /// Stops the states whose start read this one (recursively, newest first; sync ones
+    /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first; sync ones
     /// synchronously), stops this one, and starts it again.
     pub async fn restart(&self) -> Result<(), Error> {
         let key = self.core().key();
-        let dependents: Vec<Handle> = {
-            let world = coord::world();
-            let dependents = world.edges.dependents(key);
-            let mut realized: Vec<Handle> = world
-                .registry
-                .iter()
-                .filter(|(k, _)| dependents.contains(k))
-                .map(|(_, handle)| handle.clone())
-                .collect();
-            realized.reverse();
-            realized
-        };
+        let dependents = coord::world().dependents_to_stop(key);
         for dependent in &dependents {
             dependent.get().stop_tracked_async(stop_timeout()).await?;
         }

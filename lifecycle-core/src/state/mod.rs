@@ -322,22 +322,11 @@ impl<T: Send + Sync + 'static> State<T> {
         self.core().stop(true, stop_timeout())
     }
 
-    /// Stops the states whose start read this one (recursively, newest first), stops this
+    /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first), stops this
     /// one, and starts it again. Dependents start again on their next use.
     pub fn restart(&self) -> Result<(), Error> {
         let key = self.key();
-        let dependents: Vec<Handle> = {
-            let world = coord::world();
-            let dependents = world.edges.dependents(key);
-            let mut realized: Vec<Handle> = world
-                .registry
-                .iter()
-                .filter(|(k, _)| dependents.contains(k))
-                .map(|(_, handle)| handle.clone())
-                .collect();
-            realized.reverse();
-            realized
-        };
+        let dependents = coord::world().dependents_to_stop(key);
         for dependent in &dependents {
             dependent.get().stop_tracked(false)?;
         }
