@@ -57,6 +57,23 @@ pub(crate) fn abandon_stop(key: Key, cause: String) {
     notify();
 }
 
+/// Records that the start running on this thread (or in this poll) read the state `key`.
+pub(crate) fn record_dependency(key: Key, info: &StateInfo) {
+    let Some(dependent) = crate::thread::innermost_starting() else {
+        return;
+    };
+    if dependent == key {
+        return;
+    }
+    let mut world = world();
+    let Some(dependent_info) = world.starting_info(dependent) else {
+        return;
+    };
+    world
+        .edges
+        .record((dependent, &dependent_info), (key, info));
+}
+
 impl World {
     pub(crate) fn phase(&self, key: Key) -> Option<&Phase> {
         self.phases.get(&key).map(|(phase, _)| phase)

@@ -112,20 +112,7 @@ impl<T> AsyncCore<T> {
 
     /// Records that the start running in this poll (sync or async) read this state.
     pub(crate) fn record_dependency(&self) {
-        let Some(dependent) = thread::innermost_starting() else {
-            return;
-        };
-        let key = self.key();
-        if dependent == key {
-            return;
-        }
-        let mut world = coord::world();
-        let Some(dependent_info) = world.starting_info(dependent) else {
-            return;
-        };
-        world
-            .edges
-            .record((dependent, &dependent_info), (key, &self.info));
+        coord::record_dependency(self.key(), &self.info);
     }
 }
 
