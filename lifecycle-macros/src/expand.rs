@@ -153,21 +153,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     };
     let stop = match &options.stop {
         None => quote!(::core::option::Option::None),
-        Some(Stop::Function(function)) => {
-            // All of the call is placed on the function, so that a function of the wrong type
-            // is reported there; the turbofish makes "the wrong type" mean "not `fn(T)`".
-            let at = function.span();
-            let value = format_ident!(
-                "__lifecycle_value",
-                span = Span::mixed_site().located_at(at)
-            );
-            let call_stop = respan(&quote!(#private::call_stop::<), at);
-            let rest = respan(&quote!(, _>), at);
-            let args = parenthesized(quote!(#function, #value), at);
-            quote! {
-                ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
-            }
-        }
+        Some(Stop::Function(function)) => stop_function(&private, "call_stop", function, ty),
         Some(Stop::Binding { pat, body }) => {
             let at = body.span();
             let convert = respan(&quote!(#private::IntoStopResult::into_stop_result), at);
@@ -316,6 +302,30 @@ fn generic(path: TokenStream, ty: &syn::Type, at: Span) -> TokenStream {
 }
 
 /// `(tokens)` with the parentheses placed at `at`.
+/// `Some(|value| <private>::<helper>::<T, _>(function, value))` for `stop = function`.
+///
+/// All of the call is placed on the function, so that a function of the wrong type is
+/// reported there; the turbofish makes "the wrong type" mean "not `fn(T)`".
+fn stop_function(
+    private: &TokenStream,
+    helper: &str,
+    function: &impl ToTokens,
+    ty: &syn::Type,
+) -> TokenStream {
+    let at = function.span();
+    let value = format_ident!(
+        "__lifecycle_value",
+        span = Span::mixed_site().located_at(at)
+    );
+    let helper = proc_macro2::Ident::new(helper, Span::call_site());
+    let call_stop = respan(&quote!(#private::#helper::<), at);
+    let rest = respan(&quote!(, _>), at);
+    let args = parenthesized(quote!(#function, #value), at);
+    quote! {
+        ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
+    }
+}
+
 fn parenthesized(tokens: TokenStream, at: Span) -> TokenStream {
     let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
     group.set_span(Span::call_site().located_at(at));

@@ -46,20 +46,10 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
     let start = quote!(#boxed #args);
     let stop = match &options.stop {
         None => quote!(::core::option::Option::None),
+        // As for sync states: a function of the wrong type (or one that returns no future)
+        // is reported on the function.
         Some(Stop::Function(function)) => {
-            // As for sync states: the call is placed on the function, so a function of the
-            // wrong type (or one that returns no future) is reported there.
-            let at = function.span();
-            let value = format_ident!(
-                "__lifecycle_value",
-                span = Span::mixed_site().located_at(at)
-            );
-            let call_stop = respan(&quote!(#private::call_async_stop::<), at);
-            let rest = respan(&quote!(, _>), at);
-            let args = parenthesized(quote!(#function, #value), at);
-            quote! {
-                ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
-            }
+            super::stop_function(&private, "call_async_stop", function, ty)
         }
         Some(Stop::Binding { pat, body }) => {
             let at = body.span();
