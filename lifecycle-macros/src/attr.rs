@@ -18,7 +18,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::discouraged::Speculative;
-use syn::parse::ParseStream;
+use syn::parse::{Lookahead1, ParseStream};
 use syn::{token, Expr, Ident, Lit, LitStr, Pat, Path, Token};
 
 mod kw {
@@ -72,32 +72,50 @@ impl Syntax {
     }
 }
 
+/// Parses one of the options `#[defstate(...)]` and `state! { ... }` share — `stop`, `name`,
+/// `meta`, `crate` — if it comes next; false if none does (its peeks still count towards
+/// `lookahead`'s "expected one of ..." error).
+fn parse_shared_option(
+    lookahead: &Lookahead1,
+    input: ParseStream,
+    syntax: Syntax,
+    options: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<bool> {
+    if lookahead.peek(kw::stop) {
+        let key: kw::stop = input.parse()?;
+        separator(input, syntax, "stop", errors)?;
+        let stop = Stop::Function(input.parse()?);
+        set_once(&mut options.stop, stop, key.span, "stop", errors);
+    } else if lookahead.peek(kw::name) {
+        let key: kw::name = input.parse()?;
+        separator(input, syntax, "name", errors)?;
+        if let Some(name) = parse_name(input, syntax, errors)? {
+            set_once(&mut options.name, name, key.span, "name", errors);
+        }
+    } else if lookahead.peek(kw::meta) {
+        let key: kw::meta = input.parse()?;
+        parse_meta(input, key.span, options, errors)?;
+    } else if lookahead.peek(Token![crate]) {
+        let key: Token![crate] = input.parse()?;
+        separator(input, syntax, "crate", errors)?;
+        if let Some(path) = parse_crate(input, syntax, errors)? {
+            set_once(&mut options.krate, path, key.span, "crate", errors);
+        }
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Parses the arguments of `#[defstate(...)]`.
 pub(crate) fn parse_attr_options(input: ParseStream, errors: &mut Errors) -> syn::Result<Options> {
     let mut options = Options::default();
     let syntax = Syntax::Attribute;
     while !input.is_empty() {
         let lookahead = input.lookahead1();
-        if lookahead.peek(kw::stop) {
-            let key: kw::stop = input.parse()?;
-            separator(input, syntax, "stop", errors)?;
-            let stop = Stop::Function(input.parse()?);
-            set_once(&mut options.stop, stop, key.span, "stop", errors);
-        } else if lookahead.peek(kw::name) {
-            let key: kw::name = input.parse()?;
-            separator(input, syntax, "name", errors)?;
-            if let Some(name) = parse_name(input, syntax, errors)? {
-                set_once(&mut options.name, name, key.span, "name", errors);
-            }
-        } else if lookahead.peek(kw::meta) {
-            let key: kw::meta = input.parse()?;
-            parse_meta(input, key.span, &mut options, errors)?;
-        } else if lookahead.peek(Token![crate]) {
-            let key: Token![crate] = input.parse()?;
-            separator(input, syntax, "crate", errors)?;
-            if let Some(path) = parse_crate(input, syntax, errors)? {
-                set_once(&mut options.krate, path, key.span, "crate", errors);
-            }
+        if parse_shared_option(&lookahead, input, syntax, &mut options, errors)? {
+            // stop, name, meta or crate: parsed
         } else if input.peek(Ident::peek_any) {
             unknown_key(input, syntax, ATTR_OPTIONS, errors)?;
         } else {
@@ -274,26 +292,8 @@ pub(crate) fn parse_local(
             separator(input, syntax, "start", errors)?;
             let expr: Expr = input.parse()?;
             set_once(&mut start, Init::new(expr), key.span, "start", errors);
-        } else if lookahead.peek(kw::stop) {
-            let key: kw::stop = input.parse()?;
-            separator(input, syntax, "stop", errors)?;
-            let stop = Stop::Function(input.parse()?);
-            set_once(&mut options.stop, stop, key.span, "stop", errors);
-        } else if lookahead.peek(kw::name) {
-            let key: kw::name = input.parse()?;
-            separator(input, syntax, "name", errors)?;
-            if let Some(name) = parse_name(input, syntax, errors)? {
-                set_once(&mut options.name, name, key.span, "name", errors);
-            }
-        } else if lookahead.peek(kw::meta) {
-            let key: kw::meta = input.parse()?;
-            parse_meta(input, key.span, &mut options, errors)?;
-        } else if lookahead.peek(Token![crate]) {
-            let key: Token![crate] = input.parse()?;
-            separator(input, syntax, "crate", errors)?;
-            if let Some(path) = parse_crate(input, syntax, errors)? {
-                set_once(&mut options.krate, path, key.span, "crate", errors);
-            }
+        } else if parse_shared_option(&lookahead, input, syntax, &mut options, errors)? {
+            // stop, name, meta or crate: parsed
         } else if input.peek(Ident::peek_any) {
             unknown = true;
             unknown_key(input, syntax, LOCAL_KEYS, errors)?;
