@@ -4,7 +4,7 @@
 //! poisoned and never hangs.
 //!
 //! Its own test binary, because `lifecycle::stop()` stops every state of the process; the
-//! tests take turns through [`serial`].
+//! tests take turns through [`turn`].
 
 mod common;
 
@@ -12,44 +12,26 @@ use common::Log;
 use lifecycle::{BoxError, Error, Event, State};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// `stop()` is global: the tests of this binary take turns. Also keeps the injected panics
-/// from flooding the output (every other panic is printed as usual), and tells how many
-/// faults were injected so far when a test ends (run with `--nocapture` to see it).
-fn serial() -> Serial {
-    Serial { _turn: take_turn() }
-}
-
-struct Serial {
-    _turn: MutexGuard<'static, ()>,
-}
-
-impl Drop for Serial {
-    fn drop(&mut self) {
-        eprintln!("faults injected so far: {}", INJECTED.load(SeqCst));
+/// Takes this binary's turn ([`common::serial`]: `stop()` is global, and injected panics are
+/// not printed), and tells how many faults were injected so far when the test ends (run with
+/// `--nocapture` to see it).
+fn turn() -> Turn {
+    Turn {
+        _serial: common::serial(),
     }
 }
 
-fn take_turn() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    static QUIET: Once = Once::new();
-    QUIET.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let message = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !message.starts_with("injected fault") {
-                default(info);
-            }
-        }));
-    });
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+struct Turn {
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        eprintln!("faults injected so far: {}", INJECTED.load(SeqCst));
+    }
 }
 
 /// Faults injected by this binary, for the figures of `RELIABILITY.md`.
@@ -161,7 +143,7 @@ fn abandon(stuck: &Stuck) {
 
 #[test]
 fn a_stuck_stop_returning_late_leaves_a_restarted_state_tracked() {
-    let _serial = serial();
+    let _turn = turn();
     let stuck = stuck("faults::late-after-restart", None);
     abandon(&stuck);
     stuck.state.force_close().unwrap();
@@ -185,7 +167,7 @@ fn a_stuck_stop_returning_late_leaves_a_restarted_state_tracked() {
 
 #[test]
 fn a_stuck_stop_returning_during_a_new_start_does_not_let_a_second_start_in() {
-    let _serial = serial();
+    let _turn = turn();
     let (open_gate, gate) = mpsc::channel::<()>();
     let stuck = stuck("faults::late-during-start", Some(gate));
     abandon(&stuck);
@@ -229,7 +211,7 @@ fn within<R: Send + 'static>(
 
 #[test]
 fn a_stop_that_needs_a_state_whose_start_needs_the_stopping_state_is_a_cycle_not_a_deadlock() {
-    let _serial = serial();
+    let _turn = turn();
     // B's stop reads A; A's start reads B. Thread X starts A while thread Y stops B: Y's stop
     // waits for A's start, which waits for B's stop.
     let (a_starting, a_is_starting) = mpsc::channel::<()>();
@@ -291,7 +273,7 @@ fn a_stop_that_needs_a_state_whose_start_needs_the_stopping_state_is_a_cycle_not
 
 #[test]
 fn a_start_that_stops_a_state_whose_start_needs_it_is_a_cycle_not_a_deadlock() {
-    let _serial = serial();
+    let _turn = turn();
     // A's start stops B; B's start reads A. Thread Y starts B, thread X starts A.
     let (b_waits_for_a, a_is_read) = mpsc::channel::<()>();
     let a_is_read = Mutex::new(a_is_read);
@@ -610,7 +592,7 @@ impl Chain {
 
 #[test]
 fn a_failing_or_panicking_start_at_any_position_leaves_its_dependencies_and_nothing_else() {
-    let _serial = serial();
+    let _turn = turn();
     for (position, at) in POSITIONS.iter().enumerate() {
         for kind in [FAIL, PANIC] {
             let scenario = format!("start {} at {at}", kind_name(kind));
@@ -657,7 +639,7 @@ enum Trigger {
 
 #[test]
 fn a_failing_or_panicking_stop_or_drop_at_any_position_is_reported_and_recovered_from() {
-    let _serial = serial();
+    let _turn = turn();
     for (position, at) in POSITIONS.iter().enumerate() {
         for kind in [FAIL, PANIC, DROP_PANIC] {
             for trigger in [
@@ -748,7 +730,7 @@ fn a_failing_or_panicking_stop_or_drop_at_any_position_is_reported_and_recovered
 
 #[test]
 fn a_value_whose_drop_panics_without_a_stop_function_is_a_failed_stop() {
-    let _serial = serial();
+    let _turn = turn();
     struct Bomb;
     impl Drop for Bomb {
         fn drop(&mut self) {
@@ -772,7 +754,7 @@ fn a_value_whose_drop_panics_without_a_stop_function_is_a_failed_stop() {
 
 #[test]
 fn dropping_a_local_state_whose_stop_fails_does_not_leave_it_tracked() {
-    let _serial = serial();
+    let _turn = turn();
     for (kind, stopped_before) in [(FAIL, false), (PANIC, false), (FAIL, true), (PANIC, true)] {
         let knob = Arc::new(AtomicU8::new(kind));
         let on_stop = Arc::clone(&knob);
@@ -826,7 +808,7 @@ fn every_event(chain: &Chain, position: usize, scenario: &str) {
 
 #[test]
 fn a_panicking_watch_callback_at_any_event_and_position_changes_nothing() {
-    let _serial = serial();
+    let _turn = turn();
     for (position, at) in POSITIONS.iter().enumerate() {
         for event in [
             "Starting",
@@ -860,7 +842,7 @@ fn a_panicking_watch_callback_at_any_event_and_position_changes_nothing() {
 
 #[test]
 fn a_watch_callback_may_use_the_library_during_any_event() {
-    let _serial = serial();
+    let _turn = turn();
     // A callback that reads states, lists them, prints them, and watches and unwatches
     // during every event of every state: nothing deadlocks, nothing changes.
     let chain = Arc::new(Chain::new("watch-reentrant"));
@@ -920,7 +902,7 @@ fn a_watch_callback_may_use_the_library_during_any_event() {
 
 #[test]
 fn a_user_mutex_poisoned_inside_a_start_or_stop_is_the_users_error_not_the_librarys() {
-    let _serial = serial();
+    let _turn = turn();
     let config = Arc::new(Mutex::new(String::from("v1")));
     let panic_in_start = Arc::new(AtomicBool::new(true));
     let panic_in_stop = Arc::new(AtomicBool::new(false));
@@ -1004,7 +986,7 @@ fn a_user_mutex_poisoned_inside_a_start_or_stop_is_the_users_error_not_the_libra
 
 #[test]
 fn a_stop_that_never_returns_in_a_chain_blocks_nothing_else_and_reads_of_it_error() {
-    let _serial = serial();
+    let _turn = turn();
     let chain = Chain::new("stuck-middle");
     let middle = &chain.states[1];
     chain.last().get();
@@ -1075,7 +1057,7 @@ fn a_stop_that_never_returns_in_a_chain_blocks_nothing_else_and_reads_of_it_erro
 
 #[test]
 fn two_stops_that_never_return_are_both_reported_and_the_rest_stop() {
-    let _serial = serial();
+    let _turn = turn();
     let chain = Chain::new("stuck-two");
     chain.last().get();
     chain.knobs[0].stop.store(STUCK, SeqCst);
@@ -1107,7 +1089,7 @@ fn two_stops_that_never_return_are_both_reported_and_the_rest_stop() {
 
 #[test]
 fn a_direct_stop_that_never_returns_is_given_up_by_stop_all_and_its_readers_are_told() {
-    let _serial = serial();
+    let _turn = turn();
     let chain = Chain::new("stuck-direct");
     let middle = &chain.states[1];
     chain.last().get();
@@ -1238,7 +1220,7 @@ mod resources {
 
     #[test]
     fn a_failing_or_panicking_open_at_any_part_closes_the_earlier_ones_in_reverse() {
-        let _serial = serial();
+        let _turn = turn();
         let plan = Arc::new(Plan::default());
         for (position, part) in PARTS.iter().enumerate() {
             for kind in [FAIL, PANIC] {
@@ -1288,7 +1270,7 @@ mod resources {
 
     #[test]
     fn a_failing_or_panicking_close_at_any_part_still_closes_every_part() {
-        let _serial = serial();
+        let _turn = turn();
         let plan = Arc::new(Plan::default());
         for (position, part) in PARTS.iter().enumerate() {
             for kind in [FAIL, PANIC, DROP_PANIC] {
@@ -1352,7 +1334,7 @@ mod resources {
 
     #[test]
     fn a_state_in_a_system_whose_stop_fails_is_reported_and_not_left_tracked() {
-        let _serial = serial();
+        let _turn = turn();
         let plan = Arc::new(Plan::default());
         for kind in [FAIL, PANIC] {
             let stop = Arc::new(AtomicU8::new(OK));
@@ -1386,7 +1368,7 @@ mod resources {
 
     #[test]
     fn a_place_whose_close_fails_in_stop_all_is_reported_and_can_be_defined_again() {
-        let _serial = serial();
+        let _turn = turn();
         for kind in [FAIL, PANIC] {
             let close = Arc::new(AtomicU8::new(kind));
             let knob = Arc::clone(&close);
@@ -1416,7 +1398,7 @@ mod resources {
 
     #[test]
     fn a_close_on_shutdown_resource_whose_close_panics_is_reported_and_the_rest_stop() {
-        let _serial = serial();
+        let _turn = turn();
         let closed = Log::default();
         let log = closed.clone();
         let before = State::new("faults::before-shutdown-resource", || Ok(1));
@@ -1460,7 +1442,7 @@ impl std::error::Error for Unprintable {}
 
 #[test]
 fn a_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
-    let _serial = serial();
+    let _turn = turn();
     let failing = Arc::new(AtomicBool::new(true));
     let knob = Arc::clone(&failing);
     let state = Arc::new(
@@ -1493,7 +1475,7 @@ fn a_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
 
 #[test]
 fn an_async_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
-    let _serial = serial();
+    let _turn = turn();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -19,12 +19,15 @@
 //! (256 by default). A failure is shrunk to a minimal sequence, printed; such sequences are
 //! kept in `mod regressions` below.
 
+mod common;
+
+use common::serial;
 use lifecycle::{BoxError, Error, State, StateInfo};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Mutex};
 
 /// The states of every case: `s1`'s start reads `s0`, `s2`'s reads `s1`; `s0` and `s3` are in
 /// the "web" bucket.
@@ -755,27 +758,6 @@ fn run_case(ops: &[Op]) -> Result<(), String> {
         }
     }
     outcome
-}
-
-/// `stop()` is global: one case at a time. Injected panics are not printed.
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    static QUIET: Once = Once::new();
-    QUIET.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !message.contains("injected fault") {
-                default(info);
-            }
-        }));
-    });
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn env_or(name: &str, default: u64) -> u64 {

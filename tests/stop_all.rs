@@ -3,12 +3,9 @@
 
 mod common;
 
-use common::Log;
+use common::{serial, Log};
 use lifecycle::{BoxError, Error, State};
 use std::sync::{Arc, Mutex};
-
-/// `stop()` is global; the tests of this binary take turns.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn logged(name: &'static str, log: &Log, fail: Option<&'static str>) -> State<&'static str> {
     let log = log.clone();
@@ -24,9 +21,7 @@ fn logged(name: &'static str, log: &Log, fail: Option<&'static str>) -> State<&'
 
 #[test]
 fn stop_goes_in_exact_reverse_realization_order_and_names_what_it_stopped() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = serial();
     let log = Log::default();
     let a = Arc::new(logged("all::a", &log, None));
     let b = logged("all::b", &log, None);
@@ -46,9 +41,7 @@ fn stop_goes_in_exact_reverse_realization_order_and_names_what_it_stopped() {
 
 #[test]
 fn stop_tries_every_state_and_reports_every_failure() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = serial();
     let log = Log::default();
     let states = [
         logged("all::first", &log, None),
@@ -120,9 +113,7 @@ fn stop_tries_every_state_and_reports_every_failure() {
 
 #[test]
 fn stop_where_stops_only_a_bucket() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = serial();
     let web = lifecycle::__private::local_state(
         lifecycle::StateInfo::new(
             "all::web",
@@ -145,9 +136,7 @@ fn stop_where_stops_only_a_bucket() {
 
 #[test]
 fn a_stop_that_never_returns_is_reported_and_does_not_block_the_others() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = serial();
     let log = Log::default();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let released = Mutex::new(released);
@@ -192,9 +181,7 @@ fn a_stop_that_never_returns_is_reported_and_does_not_block_the_others() {
 
 #[test]
 fn stop_reports_a_state_this_thread_holds_at_once_and_stops_the_rest() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = serial();
     let held = State::new("all::held", || Ok(1));
     let other = State::new("all::other", || Ok(2));
     let guard = held.get();

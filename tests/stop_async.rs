@@ -4,17 +4,11 @@
 
 mod common;
 
-use common::Log;
+use common::{serial, Log};
 use lifecycle::{AsyncState, BoxError, Error, State};
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Runs `test` on a fresh multi-threaded runtime, after the other tests of this binary.
 fn run(test: impl Future<Output = ()>) {

@@ -11,16 +11,14 @@
 //! `STRESS_SECS` sets the length of the main test (2 s by default). Its own test binary,
 //! because `lifecycle::stop()` is global; the tests take turns.
 
+mod common;
+
+use common::serial;
 use lifecycle::{Event, Owned, State};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 fn seconds(default: f64) -> Duration {
     let secs = std::env::var("STRESS_SECS")

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 
 /// An ordered log that start and stop functions write to.
 #[derive(Clone, Default)]
@@ -31,4 +31,30 @@ pub fn events_of(prefix: &'static str, f: impl FnOnce()) -> Vec<String> {
     f();
     lifecycle::unwatch(&key);
     seen.take()
+}
+
+/// Takes this test binary's turn: `lifecycle::stop()`, `stop_where` and the stop timeout are
+/// process-wide, so the tests of a binary that uses them run one at a time. A test that
+/// panicked during its turn does not poison it for the next one.
+///
+/// Also keeps the panics the tests inject on purpose (their message contains
+/// `injected fault`) from flooding the output; every other panic is printed as usual.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if !message.contains("injected fault") {
+                default(info);
+            }
+        }));
+    });
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
