@@ -588,8 +588,12 @@ fn a_guard_holder_reads_again_while_another_thread_stops() {
     if !stopping.wait() {
         problems.push("T's stop did not begin".to_owned());
     }
-    // `Stopping` is announced just before the stop shuts the door on new readers.
-    thread::sleep(Duration::from_millis(50));
+    // `Stopping` is announced just before the stop shuts the door on new readers (from then
+    // on S is not realized); give it that moment, bounded.
+    let shut = Instant::now();
+    while s.is_realized() && shut.elapsed() < Duration::from_millis(200) {
+        thread::sleep(Duration::from_millis(1));
+    }
     let _ = go.send(());
 
     match reader.recv_timeout(LATER) {
