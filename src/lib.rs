@@ -321,3 +321,23 @@ pub use lifecycle_macros::defresource;
 ///   #[tokio::main] async fn main()`.
 /// - `#[lifecycle::main(crate = path)]` names a renamed `lifecycle` crate.
 pub use lifecycle_macros::main;
+
+// ---------------------------------------------------------------------------------------------
+// The library console and the server helper (issue 12, item 5): optional modules, each
+// behind its cargo feature.
+//
+// - `console`: `lifecycle::console`. Depends on tokio (`sync`, `rt`): the async console's
+//   line channel, and `spawn_blocking` so a sync state's stop, which may wait for guards,
+//   never blocks an async thread.
+// - `server`: `lifecycle::server`. Depends on tokio (`net`, `rt`, `sync`, `time`): the
+//   server's task, its shutdown signal, its grace timer and its one-turn lock; and on
+//   `tracing` (already in the build through lifecycle-core) for its INFO lines.
+//
+// Without these features `lifecycle` needs no async runtime.
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "console")]
+pub mod console;
+
+#[cfg(feature = "server")]
+pub mod server;

@@ -1,0 +1,149 @@
+//! The input loops: the sync console on the calling thread or a thread of its own, and the
+//! async one fed by a reader thread; and the small `block_on` the sync flavour drives the
+//! engine with.
+//!
+//! Imports the console's engine (through `Console`); nothing below it is imported here.
+
+use super::{Console, Ended, Reply};
+use std::future::Future;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{JoinHandle, Thread};
+
+/// The first line a console prints.
+const GREETING: &str = "console: type `help` for commands";
+
+impl Console {
+    /// Reads commands from stdin on this thread until `quit` or the end of input; replies go
+    /// to stdout. A `>` prompt is shown when stdin is a terminal.
+    pub fn run(self) -> Ended {
+        let interactive = std::io::stdin().is_terminal();
+        self.read_loop(std::io::stdin().lock(), std::io::stdout(), interactive)
+    }
+
+    /// [`run`](Console::run) on a thread of its own, named `console`, so the calling thread
+    /// goes on (serving, say); join the handle for how it ended.
+    ///
+    /// # Panics
+    /// If the thread cannot be spawned.
+    pub fn spawn(self) -> JoinHandle<Ended> {
+        std::thread::Builder::new()
+            .name("console".to_owned())
+            .spawn(move || self.run())
+            .expect("spawn the console thread")
+    }
+
+    /// Reads commands from `input` until `quit` or its end, writing the replies to `output`:
+    /// [`run`](Console::run) over any reader and writer.
+    ///
+    /// ```
+    /// let mut output = Vec::new();
+    /// let input = "help\nbogus\nquit\nstatus\n".as_bytes();
+    /// let ended = lifecycle::console::Console::new().run_with(input, &mut output);
+    /// assert_eq!(ended, lifecycle::console::Ended::Quit);   // `status` was never read
+    /// let output = String::from_utf8(output).unwrap();
+    /// assert!(output.contains("unknown command `bogus`"));
+    /// assert!(!output.contains("active states"));
+    /// ```
+    pub fn run_with(self, input: impl BufRead, output: impl Write) -> Ended {
+        self.read_loop(input, output, false)
+    }
+
+    fn read_loop(self, input: impl BufRead, mut output: impl Write, prompt: bool) -> Ended {
+        let _ = writeln!(output, "{GREETING}");
+        let mut lines = input.lines();
+        loop {
+            if prompt {
+                let _ = write!(output, "> ");
+                let _ = output.flush();
+            }
+            let Some(Ok(line)) = lines.next() else {
+                return Ended::EndOfInput;
+            };
+            let reply = self.execute_blocking(&line);
+            if write_reply(&mut output, &reply) {
+                return Ended::Quit;
+            }
+        }
+    }
+
+    /// Reads commands from stdin until `quit` or the end of input, in async code; replies go
+    /// to stdout. Stdin is read on a thread of its own, so a read blocked on a terminal never
+    /// holds up the runtime or the program's exit.
+    pub async fn run_async(self) -> Ended {
+        let interactive = std::io::stdin().is_terminal();
+        let mut lines = stdin_lines();
+        let mut output = std::io::stdout();
+        let _ = writeln!(output, "{GREETING}");
+        loop {
+            if interactive {
+                let _ = write!(output, "> ");
+                let _ = output.flush();
+            }
+            let Some(line) = lines.recv().await else {
+                return Ended::EndOfInput;
+            };
+            let reply = self.execute(&line).await;
+            if write_reply(&mut output, &reply) {
+                return Ended::Quit;
+            }
+        }
+    }
+}
+
+/// Writes the reply (if any); true if it ends the run.
+fn write_reply(output: &mut impl Write, reply: &Reply) -> bool {
+    if !reply.text().is_empty() {
+        let _ = writeln!(output, "{}", reply.text());
+    }
+    let _ = output.flush();
+    reply.is_quit()
+}
+
+/// The lines of stdin, read on a thread of its own; the channel closes at the end of input.
+fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (lines, received) = tokio::sync::mpsc::unbounded_channel();
+    let reader = std::thread::Builder::new()
+        .name("console-input".to_owned())
+        .spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    if let Err(error) = reader {
+        // No input thread: the channel is closed at once, which reads as the end of input.
+        let _ = writeln!(std::io::stderr(), "console: no input thread: {error}");
+    }
+    received
+}
+
+/// Wakes the thread that waits in [`block_on`].
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on this thread, parking between polls. The engine's futures
+/// need no runtime of their own (a sync state's operation runs inline outside tokio).
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
