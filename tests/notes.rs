@@ -41,7 +41,15 @@ impl Drop for DataDir {
 }
 
 fn notes(args: Vec<String>, env: Vec<(&str, String)>, console: bool) -> Example {
-    Example::start("notes", Options { args, env, console })
+    Example::start(
+        "notes",
+        Options {
+            args,
+            env,
+            console,
+            separate_streams: false,
+        },
+    )
 }
 
 fn post(port: u16, text: &str) -> String {

@@ -8,7 +8,15 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 fn webapp(args: Vec<String>, env: Vec<(&str, String)>, console: bool) -> Example {
-    Example::start("webapp", Options { args, env, console })
+    Example::start(
+        "webapp",
+        Options {
+            args,
+            env,
+            console,
+            separate_streams: false,
+        },
+    )
 }
 
 /// The teardown in reverse realization order: the server (gracefully), then what it read.
@@ -213,3 +221,4 @@ fn end_of_console_input_keeps_the_server_running() {
     assert_eq!(status.signal(), Some(libc::SIGTERM));
     app.assert_in_order(&TEARDOWN);
 }
+

@@ -2,6 +2,10 @@
 //! read its output line by line, drive its console through stdin, talk HTTP/1.1 to it over
 //! 127.0.0.1 with bounded timeouts, and send it real signals.
 //!
+//! The program's stdout and stderr share one pipe by default, so lines arrive in the order
+//! they were written (a console reply on stdout after the log lines on stderr of what it
+//! did); [`Options::separate_streams`] reads them apart, marking stderr lines.
+//!
 //! Every wait is bounded and generous (the machine may be loaded); a timeout fails the test
 //! with everything the program printed.
 #![allow(dead_code)]
@@ -54,7 +58,8 @@ pub struct Example {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
-    /// Every line read so far (stdout and stderr, stderr lines prefixed with `stderr: `).
+    /// Every line read so far (stdout and stderr; with separate streams, stderr lines are
+    /// prefixed with `stderr: `).
     pub output: Vec<String>,
     /// How many of `output` the waits have consumed.
     cursor: usize,
@@ -65,6 +70,31 @@ pub struct Options<'a> {
     pub env: Vec<(&'a str, String)>,
     /// A pipe for the console, or no input at all (`</dev/null`).
     pub console: bool,
+    /// Read stdout and stderr through pipes of their own, stderr lines prefixed with
+    /// `stderr: ` (the order between the two streams is then not kept).
+    pub separate_streams: bool,
+}
+
+/// One pipe, both ends close-on-exec (the child gets the write end as its stdout/stderr).
+fn pipe() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `pipe` writes two new descriptors into the array we pass, which has room for
+    // exactly two.
+    let made = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    assert_eq!(made, 0, "pipe: {}", std::io::Error::last_os_error());
+    for fd in fds {
+        // SAFETY: `fd` is a descriptor we just created and own; FD_CLOEXEC only marks it so
+        // that other test processes spawned meanwhile do not inherit it.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    // SAFETY: both descriptors are open, ours, and owned by nothing else from here on.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
 }
 
 impl Example {
@@ -74,8 +104,6 @@ impl Example {
             .args(&options.args)
             .env_remove("PORT")
             .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .stdin(if options.console {
                 Stdio::piped()
             } else {
@@ -84,14 +112,28 @@ impl Example {
         for (key, value) in &options.env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start the example");
+        let mut streams: Vec<(Box<dyn Read + Send>, &str)> = Vec::new();
+        let mut child = if options.separate_streams {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = command.spawn().expect("start the example");
+            let stdout = child.stdout.take().expect("stdout is piped");
+            let stderr = child.stderr.take().expect("stderr is piped");
+            streams.push((Box::new(stdout), ""));
+            streams.push((Box::new(stderr), "stderr: "));
+            child
+        } else {
+            let (reader, writer) = pipe();
+            let second = writer.try_clone().expect("duplicate the pipe");
+            command.stdout(writer).stderr(second);
+            let child = command.spawn().expect("start the example");
+            // Our copies of the write end are gone with `command`: the pipe ends when the
+            // program (and anything it spawned) closes its own.
+            drop(command);
+            streams.push((Box::new(reader), ""));
+            child
+        };
         let (sender, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        for (stream, prefix) in [
-            (Box::new(stdout) as Box<dyn Read + Send>, ""),
-            (Box::new(stderr), "stderr: "),
-        ] {
+        for (stream, prefix) in streams {
             let sender = sender.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
