@@ -25,12 +25,14 @@
 //!   with its lock file (one process per directory) and the SQLite connection. If opening the
 //!   database fails, the lock is released again (the system's rollback); stopping the state
 //!   closes the connection, then releases the lock.
-//! * `SERVER` — `#[defstate]` with an `async` initializer: an axum server whose start reads
-//!   `CONFIG` and `STORE`, so `graph` shows both edges and restarting the store stops the
-//!   server first.
+//! * `SERVER` — `#[defstate]` with an `async` initializer: an axum server
+//!   ([`lifecycle::server::Running`]) whose start reads `CONFIG` and `STORE`, so `graph` shows
+//!   both edges and restarting the store stops the server first — and the console starts it
+//!   again.
 //!
-//! The console (`status`, `start`, `stop [name]`, `restart [name]`, `graph`, `help`, `quit`) and the
-//! signals behave as in the webapp example.
+//! The console ([`lifecycle::console`]: `status`, `start`, `stop [name]`, `restart [name]`,
+//! `graph`, `help`, `quit`; names may be short, `restart store`) and the signals behave as in
+//! the webapp example.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -39,21 +41,16 @@ use axum::extract::Path as UrlPath;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use lifecycle::console::{Console, Ended};
 use lifecycle::prelude::*;
+use lifecycle::server::Running;
 use lifecycle::Error;
 use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
-use support::console::{self, Ended};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tracing::info;
-
-/// How long a stopping server lets open requests finish before it drops them.
-const GRACE: Duration = Duration::from_millis(100);
 
 /// How many times the store and the server have started in this process.
 static STORE_STARTS: AtomicU64 = AtomicU64::new(0);
@@ -67,11 +64,9 @@ pub struct Config {
 }
 
 impl Config {
-    fn from_env() -> Result<Config, String> {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let dir = args
-            .get(1)
-            .cloned()
+    fn from_env() -> Result<Config, Error> {
+        let dir = std::env::args()
+            .nth(2)
             .or_else(|| std::env::var("NOTES_DIR").ok())
             .map_or_else(
                 || std::env::temp_dir().join("lifecycle-notes"),
@@ -79,7 +74,7 @@ impl Config {
             );
         Ok(Config {
             host: std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned()),
-            port: support::port_from(&args, std::env::var("PORT").ok(), 8888)?,
+            port: lifecycle::server::port(8888)?,
             dir,
         })
     }
@@ -186,70 +181,35 @@ static STORE: Store = {
     store
 };
 
-/// The HTTP server, started asynchronously.
+/// The HTTP server, started asynchronously: a [`Running`] server, stopped gracefully (100 ms
+/// for open requests) by its state's stop, which returns when the port is free.
 #[defstate(name = "notes/server", stop = |server| server.stop())]
-static SERVER: Server = async { Server::start().await? };
+static SERVER: Running = async {
+    let (host, port) = {
+        let config = CONFIG.get();
+        (config.host.clone(), config.port)
+    };
+    STORE.try_get()?; // the handlers use it: started (and recorded) before the server
+    let generation = SERVER_STARTS.fetch_add(1, Ordering::Relaxed) + 1;
+    info!("Starting server on port: {port} (start {generation})");
+    let listener = TcpListener::bind((host.as_str(), port)).await?;
+    Running::spawn(port, |shutdown| {
+        axum::serve(listener, app()).with_graceful_shutdown(shutdown)
+    })?
+};
 
-/// A server accepting connections on its own task.
-pub struct Server {
-    port: u16,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
-    /// The runtime the server runs on: its stop may be polled from a thread outside it (the
-    /// teardown after a signal, a sync restart), so the timed part of the stop runs there.
-    runtime: tokio::runtime::Handle,
-}
-
-impl Server {
-    async fn start() -> Result<Server, Error> {
-        let (host, port) = {
-            let config = CONFIG.get();
-            (config.host.clone(), config.port)
-        };
-        STORE.try_get()?; // the handlers use it: started (and recorded) before the server
-        let generation = SERVER_STARTS.fetch_add(1, Ordering::Relaxed) + 1;
-        info!("Starting server on port: {port} (start {generation})");
-        let listener = TcpListener::bind((host.as_str(), port)).await?;
-        let app = Router::new()
-            .route("/", get(|| async { "Notes API\n" }))
-            .route("/notes", get(list_notes).post(add_note))
-            .route("/notes/{id}", get(get_note))
-            .route("/stats", get(stats))
-            .route("/healthz", get(|| async { support::health::healthz() }))
-            .route(
-                "/readyz",
-                get(|| async {
-                    support::health::readyz(&["notes/config", "notes/store", "notes/server"])
-                }),
-            );
-        let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = signal.await;
-                })
-                .await
-        });
-        Ok(Server {
-            port,
-            shutdown,
-            task,
-            runtime: tokio::runtime::Handle::current(),
-        })
-    }
-
-    async fn stop(self) {
-        info!("Application server shutting down...");
-        let _ = self.shutdown.send(());
-        let mut task = self.task;
-        let finished = self.runtime.spawn(async move {
-            if tokio::time::timeout(GRACE, &mut task).await.is_err() {
-                task.abort();
-                let _ = task.await;
-            }
-        });
-        let _ = finished.await;
-    }
+fn app() -> Router {
+    let ready = ["notes/config", "notes/store", "notes/server"];
+    Router::new()
+        .route("/", get(|| async { "Notes API\n" }))
+        .route("/notes", get(list_notes).post(add_note))
+        .route("/notes/{id}", get(get_note))
+        .route("/stats", get(stats))
+        .route("/healthz", get(|| async { support::health::healthz() }))
+        .route(
+            "/readyz",
+            get(move || async move { support::health::readyz(&ready) }),
+        )
 }
 
 type Answer = (StatusCode, String);
@@ -324,78 +284,19 @@ async fn stats() -> Answer {
     }
 }
 
-struct Notes;
-
-impl console::App for Notes {
-    fn describe(&self) -> String {
-        match SERVER.peek() {
-            Some(server) => format!("server: running on port {}", server.port),
-            None => "server: stopped".to_owned(),
-        }
-    }
-
-    async fn start(&self) -> Result<String, Error> {
-        if let Some(server) = SERVER.peek() {
-            return Ok(format!("server already running on port {}", server.port));
-        }
-        let port = SERVER.try_get().await?.port;
-        Ok(format!("server running on port {port}"))
-    }
-
-    fn server_names(&self) -> &[&str] {
-        &["notes/server", "server"]
-    }
-
-    async fn stop_server(&self) -> Result<String, Error> {
-        Ok(match SERVER.peek().map(|server| server.port) {
-            Some(port) => {
-                SERVER.stop().await?;
-                format!("server on port {port} stopped")
-            }
-            None => "no server running".to_owned(),
-        })
-    }
-
-    async fn restart_server(&self) -> Result<String, Error> {
-        SERVER.restart().await?;
-        Ok("restarted notes/server".to_owned())
-    }
-
-    async fn restart_state(&self, name: &str) -> Result<String, Error> {
-        let (name, restart): (&str, fn() -> Result<(), Error>) = match name {
-            "notes/server" | "server" => return self.restart_server().await,
-            "notes/store" | "store" => ("notes/store", || STORE.restart()),
-            "notes/config" | "config" => ("notes/config", || CONFIG.restart()),
-            other => return Err(format!("no state named `{other}` to restart").into()),
-        };
-        let was_serving = SERVER.is_realized();
-        // A sync restart stops what depends on the state first (the server, and for the
-        // config the store) and may wait for their guards: off the async threads.
-        tokio::task::spawn_blocking(restart)
-            .await
-            .map_err(Error::other)??;
-        if was_serving && !SERVER.is_realized() {
-            SERVER.try_get().await?;
-            return Ok(format!("restarted {name} and notes/server"));
-        }
-        Ok(format!("restarted {name}"))
-    }
-}
-
 #[lifecycle::main]
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     support::init_logging();
-    let port = SERVER.try_get().await?.port;
+    let port = SERVER.try_get().await?.port();
     println!(
         "notes: serving on port {port}, data in {}",
         CONFIG.get().dir.display()
     );
-    match console::run(&Notes).await {
-        Ended::Quit => Ok(()),
-        Ended::EndOfInput => {
-            info!("end of input: the console is closed; serving until SIGINT or SIGTERM");
-            std::future::pending().await
-        }
+    let console = Console::new().state(&CONFIG).state(&STORE).main(&SERVER);
+    if console.run_async().await == Ended::EndOfInput {
+        info!("end of input: the console is closed; serving until SIGINT or SIGTERM");
+        std::future::pending::<()>().await;
     }
+    Ok(())
 }

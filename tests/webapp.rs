@@ -222,3 +222,39 @@ fn end_of_console_input_keeps_the_server_running() {
     app.assert_in_order(&TEARDOWN);
 }
 
+#[test]
+fn console_replies_go_to_stdout_and_logs_to_stderr() {
+    let port = free_port();
+    let mut app = Example::start(
+        "webapp",
+        Options {
+            args: vec![port.to_string()],
+            env: vec![],
+            console: true,
+            separate_streams: true,
+        },
+    );
+    let reply = app.wait_for(&format!("server running on port {port}"));
+    assert!(!reply.starts_with("stderr: "), "a reply on stderr: {reply}");
+    app.send("restart");
+    app.wait_for(&format!("server running on port {port}"));
+    app.send("quit");
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.code(), Some(0), "{:#?}", app.output);
+    for log in [
+        "Starting server on port",
+        "stopping webapp/server",
+        "stopped webapp/hits",
+    ] {
+        let line = &app.output[app.position(log)];
+        assert!(line.starts_with("stderr: "), "a log line on stdout: {line}");
+    }
+    for reply in [
+        "console: type `help`",
+        "restarted webapp/server",
+        "stopped webapp/server, ",
+    ] {
+        let line = &app.output[app.position(reply)];
+        assert!(!line.starts_with("stderr: "), "a reply on stderr: {line}");
+    }
+}
