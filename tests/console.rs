@@ -177,7 +177,7 @@ fn own_commands_are_listed_and_may_replace_a_built_in() {
     let console = Console::new()
         .command("add", "add the numbers", |args| {
             let numbers: Result<Vec<i64>, _> = args.iter().map(|arg| arg.parse()).collect();
-            let numbers = numbers.map_err(|error| Error::other(error))?;
+            let numbers = numbers.map_err(Error::other)?;
             Ok(numbers.iter().sum::<i64>().to_string())
         })
         .command("status", "the program's own status", |_| {

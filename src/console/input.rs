@@ -44,7 +44,7 @@ impl Console {
     /// assert_eq!(ended, lifecycle::console::Ended::Quit);   // `status` was never read
     /// let output = String::from_utf8(output).unwrap();
     /// assert!(output.contains("unknown command `bogus`"));
-    /// assert!(!output.contains("active states"));
+    /// assert!(!output.contains("no active states"));
     /// ```
     pub fn run_with(self, input: impl BufRead, output: impl Write) -> Ended {
         self.read_loop(input, output, false)

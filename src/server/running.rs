@@ -44,14 +44,13 @@ pub(crate) fn shutdown_pair() -> (oneshot::Sender<()>, Shutdown) {
 /// ```
 /// use lifecycle::prelude::*;
 /// use lifecycle::server::Running;
-/// use tokio::io::AsyncWriteExt;
 /// use tokio::net::TcpListener;
 ///
-/// /// Answers every connection with a line.
+/// /// Accepts every connection, and closes it.
 /// async fn hello(listener: TcpListener) -> std::io::Result<()> {
 ///     loop {
-///         let (mut peer, _) = listener.accept().await?;
-///         peer.write_all(b"hello\n").await?;
+///         let (peer, _) = listener.accept().await?;
+///         drop(peer);
 ///     }
 /// }
 ///
