@@ -62,6 +62,12 @@
 //! - A sync state's start, stop and restart block: in the async console they run on tokio's
 //!   blocking threads, so the program keeps serving while a stop waits for its guards.
 //!
+//! # Dependencies
+//!
+//! The feature brings in tokio (`sync`, `rt`): the async console's line channel, and
+//! `spawn_blocking`, so a sync state's stop, which may wait for guards, never blocks an async
+//! thread. The sync console uses neither runtime nor reactor.
+//!
 //! The module owns the command engine (`engine`), name lookup (`names`), the record of what
 //! changed (`events`) and the input loops (`input`); it imports the runtime only.
 
@@ -215,7 +221,8 @@ impl Console {
         self.commands.push(Command { name, help, run });
     }
 
-    /// [`execute`](Console::execute) for sync code: runs the command on this thread.
+    /// [`execute`](Console::execute) for sync code: runs the command on this thread. Not for
+    /// async code (it would block the executor's thread): `.await` `execute` there.
     pub fn execute_blocking(&self, line: &str) -> Reply {
         input::block_on(self.execute(line))
     }

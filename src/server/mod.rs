@@ -54,6 +54,13 @@
 //! - [`Running`] is the engine underneath — one server on its own task and its graceful
 //!   stop — for a server declared as a `#[defstate]` of its own.
 //!
+//! # Dependencies
+//!
+//! The feature brings in tokio (`net`, `rt`, `sync`, `time`) — the server's task, its
+//! shutdown signal, its grace timer and its one-turn lock — and `tracing` (already in the
+//! build through lifecycle-core) for its INFO lines (`Starting server on port: 8888`).
+//! axum is not among them: the serve function is any future, `axum::serve(...)` included.
+//!
 //! The module owns the server's slot and turn (`mod.rs`) and the running server (`running`);
 //! it imports the runtime and tokio, and the console only to implement its `Part`.
 
