@@ -56,6 +56,8 @@ mod coord;
 #[cfg(not(loom))]
 mod declared;
 #[cfg(not(loom))]
+mod diagnostics;
+#[cfg(not(loom))]
 mod error;
 #[cfg(not(loom))]
 mod global;
@@ -72,6 +74,8 @@ mod readers;
 mod registry;
 #[cfg(not(loom))]
 mod state;
+#[cfg(not(loom))]
+mod stop_kind;
 #[cfg(not(loom))]
 mod stop_worker;
 #[cfg(not(loom))]

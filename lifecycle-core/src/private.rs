@@ -129,3 +129,106 @@ pub fn block_on_for_doctest<F: core::future::Future>(future: F) -> F::Output {
     crate::async_state::block_on(future, std::time::Duration::MAX)
         .expect("a future without a deadline finishes or blocks forever")
 }
+
+// --- constructors for generated code (macros helper) ---
+//
+// Generated code reaches every constructor through these free functions, so the runtime's
+// types need no `#[doc(hidden)]` constructors of their own for it.
+
+/// Not public API, used by generated code: the checks that give one error per mistake.
+pub use crate::diagnostics::{
+    StateValue, StaticAsyncCore, StaticAsyncState, StaticCore, StaticState, StaticTypes, StopReturn,
+};
+/// Not public API, used by generated code: a stop of an async state that returns a future
+/// or a plain value.
+pub use crate::stop_kind::{FutureStop, FutureStopKind, PlainStop, PlainStopKind};
+
+/// Not public API, used by generated code: `StateInfo::new`.
+#[inline]
+pub const fn state_info(
+    name: &'static str,
+    module: &'static str,
+    file: &'static str,
+    line: u32,
+    meta: &'static [(&'static str, &'static str)],
+) -> StateInfo {
+    StateInfo::new(name, module, file, line, meta)
+}
+
+/// Not public API, used by generated code: registers a static state for `declared()`.
+#[inline]
+pub const fn declaration<T: Send + Sync + 'static>(core: &'static Core<T>) -> Declaration {
+    Declaration::new(core)
+}
+
+/// Not public API, used by generated code: registers a static async state for `declared()`.
+#[inline]
+pub const fn async_declaration<T: Send + Sync + 'static>(
+    core: &'static AsyncCore<T>,
+) -> Declaration {
+    Declaration::new_async(core)
+}
+
+/// Not public API, used by generated code: the core of a static state.
+#[inline]
+pub const fn static_core<T>(
+    info: StateInfo,
+    start: fn() -> Result<T, BoxError>,
+    stop: Option<fn(T) -> Result<(), BoxError>>,
+) -> Core<T> {
+    Core::new_static(info, start, stop)
+}
+
+/// Not public API, used by generated code: the core of a static async state.
+#[inline]
+pub const fn static_async_core<T>(
+    info: StateInfo,
+    start: fn() -> StartFuture<T>,
+    stop: Option<fn(T) -> StopFuture>,
+) -> AsyncCore<T> {
+    AsyncCore::new_static(info, start, stop)
+}
+
+/// Not public API, used by generated code: the closer of a system's parts.
+#[inline]
+pub const fn closer() -> Closer {
+    Closer::new()
+}
+
+/// Not public API, used by generated code: the core of a `defresource!` slot.
+#[inline]
+pub const fn slot_state_core<R: Resource + Send + Sync + 'static>(info: StateInfo) -> Core<R> {
+    slot_core(info)
+}
+
+/// Not public API, used by generated code: a `defresource!` slot over its core.
+#[inline]
+pub const fn slot<R: Send + Sync + 'static>(core: &'static Core<R>) -> Slot<R> {
+    Slot::from_core(core)
+}
+
+/// Not public API, used by generated code: calls a stop function and converts what it
+/// returns (`()` or `Result<(), E>`), with [`StopReturn`] in the error when it is neither.
+#[inline]
+pub fn stop_with<T, R: StopReturn>(stop: impl FnOnce(T) -> R, value: T) -> Result<(), BoxError> {
+    stop(value).into_stop_result()
+}
+
+/// Not public API, used by generated code: calls a stop function, typed `FnOnce(T) -> R`,
+/// so that a closure's argument gets the state's type; the caller picks the conversion.
+#[inline]
+pub fn call_stop_fn<T, R>(stop: impl FnOnce(T) -> R, value: T) -> R {
+    stop(value)
+}
+
+/// Not public API, used by generated code: `stop`, typed as a stop of `state`, so that a
+/// closure's argument gets the state's value type.
+#[inline]
+pub fn stop_of<T: Send + Sync + 'static, R, P: Fn(T) -> R>(_state: &AsyncState<T>, stop: P) -> P {
+    stop
+}
+
+/// Not public API, used by generated code: how `#[lifecycle::main]` prints an `Err`.
+pub use crate::shutdown::{
+    MainBoxedErrorKind, MainDebugKind, MainErrorKind, MainReport, MainReturned,
+};

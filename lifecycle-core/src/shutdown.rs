@@ -143,7 +143,7 @@ fn teardown_and_report() -> bool {
     match teardown() {
         Ok(_) => true,
         Err(error) => {
-            eprintln!("lifecycle: shutdown: {error}");
+            eprintln!("lifecycle: shutdown: {}", render_chain(&error));
             false
         }
     }
@@ -297,4 +297,89 @@ impl Drop for MainGuard {
             teardown_and_report();
         }
     }
+}
+
+/// Not public API, used by generated code: what `main` returned, as `#[lifecycle::main]`
+/// looks at it to pick how an `Err` is printed (see [`MainReport`]).
+pub struct MainReturned<'a, R>(pub &'a R);
+
+/// Not public API, used by generated code: an `Err` of `main`, already rendered with
+/// `Display` and its source chain when the error type allows it.
+///
+/// Generated code calls `(&&&MainReturned(&returned)).lifecycle_main_kind()`; autoref
+/// specialization picks [`MainErrorKind`] for `Result<T, E: Error>`, [`MainBoxedErrorKind`]
+/// for `Result<T, Box<dyn Error ...>>`, and [`MainDebugKind`] otherwise (today's `Debug`
+/// report, as for `anyhow::Error`, whose `Debug` already shows the chain).
+pub struct MainReport(Option<String>);
+
+/// Not public API, used by generated code: `main` returned `Result<T, E: Error>`.
+pub trait MainErrorKind {
+    /// The error rendered as `message` + `Caused by:` lines.
+    fn lifecycle_main_kind(&self) -> MainReport;
+}
+
+impl<T, E: std::error::Error> MainErrorKind for &&MainReturned<'_, Result<T, E>> {
+    fn lifecycle_main_kind(&self) -> MainReport {
+        MainReport(self.0.as_ref().err().map(|error| render_chain(error)))
+    }
+}
+
+/// Not public API, used by generated code: `main` returned `Result<T, Box<E>>` with
+/// `E: Error + ?Sized` (`Box<dyn Error>` is not itself an `Error`).
+pub trait MainBoxedErrorKind {
+    /// The error rendered as `message` + `Caused by:` lines.
+    fn lifecycle_main_kind(&self) -> MainReport;
+}
+
+impl<T, E: std::error::Error + ?Sized> MainBoxedErrorKind for &MainReturned<'_, Result<T, Box<E>>> {
+    fn lifecycle_main_kind(&self) -> MainReport {
+        MainReport(self.0.as_ref().err().map(|error| render_chain(&**error)))
+    }
+}
+
+/// Not public API, used by generated code: any other return value, reported as before.
+pub trait MainDebugKind {
+    /// Nothing rendered: the value reports itself through `Termination`.
+    fn lifecycle_main_kind(&self) -> MainReport;
+}
+
+impl<R> MainDebugKind for MainReturned<'_, R> {
+    fn lifecycle_main_kind(&self) -> MainReport {
+        MainReport(None)
+    }
+}
+
+impl MainReport {
+    /// Prints a rendered error (`Error: ...`, exit status 1), or reports `returned` with
+    /// `report` (`main_result`, which prints an `Err` with `Debug`).
+    pub fn finish<R>(self, returned: R, report: fn(R) -> MainOutcome) -> MainOutcome {
+        match self.0 {
+            Some(text) => {
+                eprintln!("Error: {text}");
+                drop(returned);
+                MainOutcome {
+                    success: false,
+                    code: std::process::ExitCode::FAILURE,
+                }
+            }
+            None => report(returned),
+        }
+    }
+}
+
+/// `error`'s `Display`, then one `Caused by:` line per source, as `anyhow` prints a chain.
+fn render_chain<E: std::error::Error + ?Sized>(error: &E) -> String {
+    use std::fmt::Write;
+    let mut text = error.to_string();
+    let mut source = error.source();
+    if source.is_some() {
+        text.push_str("\n\nCaused by:");
+    }
+    let mut index = 0;
+    while let Some(cause) = source {
+        let _ = write!(text, "\n    {index}: {cause}");
+        index += 1;
+        source = cause.source();
+    }
+    text
 }

@@ -1,0 +1,95 @@
+//! Traits that exist for their compile errors: generated code requires them so that a
+//! mistake is reported once, on the user's tokens, in words about `lifecycle` rather than
+//! about its internals (`ValueCell`, `Core`, ...). Imports only the types it names.
+//!
+//! * [`StateValue`]: the value type of a static state must be `Send + Sync + 'static`. The
+//!   static's type is written through [`StaticState`] (a projection), so a type that is not
+//!   gives one error, ours, and every other use of the (then erroneous) type stays quiet.
+//! * [`StopReturn`]: what a stop function may return.
+
+use crate::async_state::{AsyncCore, AsyncState};
+use crate::error::BoxError;
+use crate::state::{Core, State};
+
+/// The value type of a state: `Send + Sync + 'static`, because a state is shared between
+/// threads (any thread may `get` it, and `stop()` may drop it on another thread).
+///
+/// Implemented for every such type. For a type that is not, wrap it: `Mutex<T>` (or
+/// `RwLock<T>`) makes any `Send` type `Sync`.
+#[diagnostic::on_unimplemented(
+    message = "a state is shared between threads, so its value must be `Send + Sync`; `{Self}` is not",
+    label = "not `Send + Sync`",
+    note = "wrap it, as in `std::sync::Mutex<{Self}>`, or use a thread-safe type"
+)]
+pub trait StateValue: Send + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Send + Sync + 'static> StateValue for T {}
+
+/// Not public API, used by generated code: the types of a static state over `T`.
+pub trait StaticTypes {
+    /// `State<T>`.
+    type State;
+    /// `Core<T>`.
+    type Core;
+    /// `AsyncState<T>`.
+    type AsyncState;
+    /// `AsyncCore<T>`.
+    type AsyncCore;
+}
+
+impl<T: StateValue> StaticTypes for T {
+    type State = State<T>;
+    type Core = Core<T>;
+    type AsyncState = AsyncState<T>;
+    type AsyncCore = AsyncCore<T>;
+}
+
+/// Not public API, used by generated code: `State<T>`, checking `T` with [`StateValue`].
+pub type StaticState<T> = <T as StaticTypes>::State;
+/// Not public API, used by generated code: `Core<T>`, checked like [`StaticState`].
+pub type StaticCore<T> = <T as StaticTypes>::Core;
+/// Not public API, used by generated code: `AsyncState<T>`, checked like [`StaticState`].
+pub type StaticAsyncState<T> = <T as StaticTypes>::AsyncState;
+/// Not public API, used by generated code: `AsyncCore<T>`, checked like [`StaticState`].
+pub type StaticAsyncCore<T> = <T as StaticTypes>::AsyncCore;
+
+/// What a stop function may return: `()`, or `Result<(), E>` where `E` converts into
+/// [`BoxError`] (any `std::error::Error + Send + Sync + 'static`, a `String` or a `&str`).
+/// An async state's stop may also return a future whose output is one of these.
+///
+/// ```
+/// # use lifecycle::prelude::*;
+/// fn close(lines: Vec<String>) -> Result<(), std::io::Error> {
+///     drop(lines);
+///     Ok(())
+/// }
+/// #[defstate(stop = close)]
+/// static LINES: Vec<String> = Vec::new();
+/// # LINES.get();
+/// # LINES.stop().unwrap();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a stop function must return `()` or `Result<(), E>` with `E: std::error::Error + Send + Sync + 'static`, not `{Self}`",
+    label = "this stop function returns `{Self}`",
+    note = "write `stop = |value| {{ value.close(); }}` to ignore a returned value; convert other errors with `.map_err(...)`; an async state's stop may also return a future of these"
+)]
+pub trait StopReturn {
+    /// Converts the returned value.
+    fn into_stop_result(self) -> Result<(), BoxError>;
+}
+
+impl StopReturn for () {
+    #[inline]
+    fn into_stop_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<E: Into<BoxError>> StopReturn for Result<(), E> {
+    #[inline]
+    fn into_stop_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
