@@ -97,6 +97,13 @@ fn child_main() -> Result<(), Error> {
     match scenario.as_str() {
         "return-ok" => println!("main done"),
         "return-err" => return Err("failed on purpose".into()),
+        "start-err" => {
+            // A start error with a source, as a server whose port is taken fails.
+            let server = Box::leak(Box::new(State::<()>::new("webapp/server", || {
+                Err(std::io::Error::from_raw_os_error(libc::EADDRINUSE))?
+            })));
+            server.try_get()?;
+        }
         "panic" => panic!("main panicked on purpose"),
         "exit" => std::process::exit(3),
         "exit-holding-a-guard" => {
@@ -342,10 +349,24 @@ fn return_ok() {
 fn return_err() {
     let (status, stdout, stderr) = Run::start("return-err").finish();
     expect_full_teardown(&stdout, &stderr);
-    assert!(
-        stderr.contains("Error: Other(\"failed on purpose\")"),
-        "{stderr}"
+    // `Display`, as `anyhow` prints it (it was `Debug`: `Error: Other("failed on purpose")`).
+    assert!(stderr.contains("Error: failed on purpose\n"), "{stderr}");
+    assert!(!stderr.contains("Other("), "{stderr}");
+    assert_eq!(status.code(), Some(1));
+}
+
+fn return_start_err() {
+    let (status, stdout, stderr) = Run::start("start-err").finish();
+    expect_full_teardown(&stdout, &stderr);
+    let taken = std::io::Error::from_raw_os_error(libc::EADDRINUSE).to_string();
+    let expected = format!(
+        "Error: state `webapp/server` failed to start: {taken}\n\nCaused by:\n    0: {taken}\n"
     );
+    assert!(
+        stderr.contains(&expected),
+        "expected {expected:?} in {stderr:?}"
+    );
+    assert!(!stderr.contains("Start {"), "{stderr}");
     assert_eq!(status.code(), Some(1));
 }
 
@@ -468,6 +489,7 @@ fn main() -> ExitCode {
     let tests: &[(&str, fn())] = &[
         ("main_returns_ok", return_ok),
         ("main_returns_err", return_err),
+        ("main_returns_a_start_error", return_start_err),
         ("main_panics", panic_in_main),
         ("process_exit", process_exit),
         ("process_exit_holding_a_guard", process_exit_holding_a_guard),

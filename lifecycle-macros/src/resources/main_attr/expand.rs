@@ -5,7 +5,9 @@
 //! fn main() -> ::std::process::ExitCode {
 //!     fn __lifecycle_main() -> Result<(), Error> { /* the body */ }
 //!     let guard = MainGuard::start();                         // signals, atexit
-//!     guard.finish(main_result::<Result<(), Error>>(__lifecycle_main()))
+//!     let returned = __lifecycle_main();
+//!     let report = (&&&MainReturned(&returned)).lifecycle_main_kind(); // Display or Debug
+//!     guard.finish(report.finish(returned, main_result::<Result<(), Error>>))
 //!     // ^ reports Err first, then the teardown; a panic tears down as it unwinds
 
 //! }
@@ -40,6 +42,10 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
         }
     };
     let guard = hidden("__lifecycle_guard");
+    let returned = hidden("__lifecycle_returned");
+    let report_of = hidden("__lifecycle_report");
+    // Autoref specialization picks how an `Err` is printed: `Display` and its source chain
+    // for an `Error` (or a `Box` of one), else `Debug` through `main_result`.
     quote! {
         #(#outer)*
         #vis fn #name() -> ::std::process::ExitCode {
@@ -47,7 +53,17 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
             #sig #block
 
             let #guard = #krate::__private::MainGuard::start();
-            #krate::__private::MainGuard::finish(#guard, #report(#body_fn()))
+            let #returned = #body_fn();
+            let #report_of = {
+                use #krate::__private::{
+                    MainBoxedErrorKind as _, MainDebugKind as _, MainErrorKind as _,
+                };
+                (&&&#krate::__private::MainReturned(&#returned)).lifecycle_main_kind()
+            };
+            #krate::__private::MainGuard::finish(
+                #guard,
+                #krate::__private::MainReport::finish(#report_of, #returned, #report),
+            )
         }
     }
 }
