@@ -274,3 +274,120 @@ mod shadowed {
         });
     }
 }
+
+/// A stop that is a plain closure or function (issue 10): it returns `()` or `Result<(), E>`
+/// instead of a future, and works as naturally as `|v| async move { .. }`.
+// `|v| log(v)` is the form under test, not a redundant closure.
+#[allow(clippy::redundant_closure)]
+mod plain_stop {
+    use super::*;
+
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn log(line: String) {
+        LOG.lock().unwrap().push(line);
+    }
+
+    fn logged(prefix: &str) -> Vec<String> {
+        let log = LOG.lock().unwrap();
+        log.iter()
+            .filter(|l| l.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    #[defstate(stop = |v| log(v))]
+    static UNIT: String = async { String::from("unit:stopped") };
+
+    #[defstate(stop = |v: String| if v.is_empty() { Ok(()) } else { Err(format!("{v}: refused")) })]
+    static FAILING: String = async { String::from("failing") };
+
+    fn log_and_ok(v: String) -> Result<(), std::io::Error> {
+        log(format!("{v}:stopped"));
+        Ok(())
+    }
+
+    #[defstate(stop = log_and_ok)]
+    static BY_PATH: String = async { String::from("path") };
+
+    lifecycle::decl::defstate! {
+        static CLAUSE: String = async { String::from("clause:stopped") };
+        stop = |v| log(v);
+
+        static BINDING: String = async { String::from("binding") };
+        stop(v) => log(format!("{v}:stopped"));
+    }
+
+    #[test]
+    fn a_plain_closure_returning_unit_stops_the_state() {
+        run(async {
+            assert_eq!(UNIT.get().await.as_str(), "unit:stopped");
+            UNIT.stop().await.unwrap();
+            assert!(!UNIT.is_realized());
+            assert_eq!(logged("unit:"), ["unit:stopped"]);
+        });
+    }
+
+    #[test]
+    fn a_plain_closure_returning_an_error_fails_the_stop() {
+        run(async {
+            FAILING.get().await;
+            let error = FAILING.stop().await.unwrap_err();
+            assert!(error.to_string().contains("failing: refused"), "{error}");
+        });
+    }
+
+    #[test]
+    fn a_function_path_returning_a_result_stops_the_state() {
+        run(async {
+            BY_PATH.get().await;
+            BY_PATH.stop().await.unwrap();
+            assert_eq!(logged("path:"), ["path:stopped"]);
+        });
+    }
+
+    #[test]
+    fn block_form_clauses_accept_a_plain_stop() {
+        run(async {
+            CLAUSE.get().await;
+            BINDING.get().await;
+            CLAUSE.stop().await.unwrap();
+            BINDING.stop().await.unwrap();
+            assert_eq!(logged("clause:"), ["clause:stopped"]);
+            assert_eq!(logged("binding:"), ["binding:stopped"]);
+        });
+    }
+
+    #[test]
+    fn a_local_async_state_accepts_a_plain_stop() {
+        run(async {
+            let stopped = std::sync::Arc::new(AtomicBool::new(false));
+            let flag = stopped.clone();
+            let local = state! {
+                start: async { 7_u32 },
+                stop: move |v| {
+                    assert_eq!(v, 7);
+                    flag.store(true, SeqCst);
+                },
+            };
+            assert_eq!(*local.get().await, 7);
+            local.stop().await.unwrap();
+            assert!(stopped.load(SeqCst));
+
+            let failing = state! {
+                start: async { 1_u32 },
+                stop: |_v| Err::<(), _>("local refused"),
+            };
+            failing.get().await;
+            let error = failing.stop().await.unwrap_err();
+            assert!(error.to_string().contains("local refused"), "{error}");
+            // An `async move` stop still works in the same form.
+            let future_stop = state! {
+                start: async { 2_u32 },
+                stop: |v| async move { assert_eq!(v, 2) },
+            };
+            future_stop.get().await;
+            future_stop.stop().await.unwrap();
+        });
+    }
+}

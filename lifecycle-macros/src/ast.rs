@@ -4,11 +4,12 @@
 //! The parsers here are deliberately lenient: `static mut`, `const`, generics, a missing type
 //! or a missing initializer all parse, so that `valid` can name the mistake and say what to
 //! write instead (a strict parser could only say "expected `:`").
+//!
+//! Imports only `common`: the option syntaxes (`attr`) build on this model, never the other
+//! way round, so the `defstate! { ... }` block, which needs both, is parsed in `attr`.
 
-use crate::attr;
-use crate::ctxt::Errors;
+use crate::common::errors::Errors;
 use proc_macro2::Span;
-use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::{
     Attribute, Expr, ExprAsync, Generics, Ident, LitStr, Pat, Path, Token, Type, Visibility,
@@ -136,7 +137,7 @@ pub(crate) fn parse_static(
 }
 
 /// Everything up to the initializer; `init` is left `None`.
-fn parse_static_header(
+pub(crate) fn parse_static_header(
     input: ParseStream,
     attrs: Vec<Attribute>,
     options: Options,
@@ -173,7 +174,10 @@ fn parse_static_header(
 }
 
 /// `= init;` or `;`.
-fn parse_static_init(input: ParseStream, state: &StaticState) -> syn::Result<Option<Init>> {
+pub(crate) fn parse_static_init(
+    input: ParseStream,
+    state: &StaticState,
+) -> syn::Result<Option<Init>> {
     let has_type = state.ty.is_some();
     let init = if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
@@ -213,68 +217,4 @@ pub(crate) struct StateBlock {
     pub(crate) broken: Vec<StaticState>,
     /// Syntax errors. Parsing resumes after the next `;`, so every state gets checked.
     pub(crate) errors: Errors,
-}
-
-impl Parse for StateBlock {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let mut errors = Errors::new();
-        let fork = input.fork();
-        let krate = match attr::parse_block_crate(&fork, &mut errors) {
-            Ok(krate) => {
-                input.advance_to(&fork);
-                krate
-            }
-            Err(error) => {
-                errors.push(error);
-                attr::skip_past_semicolon(input);
-                None
-            }
-        };
-        let mut states = Vec::new();
-        let mut broken = Vec::new();
-        let mut current: Option<StaticState> = None;
-        loop {
-            // Clauses after a state; after a broken one they are read only for their errors.
-            let mut ignored = Options::default();
-            let options = current
-                .as_mut()
-                .map_or(&mut ignored, |state| &mut state.options);
-            attr::parse_clauses(input, options, &mut errors);
-            states.extend(current.take());
-            if input.is_empty() {
-                break;
-            }
-            // On a fork, like the clauses: a failed state leaves no mark on `input`, which
-            // then skips past the state's `;`.
-            let fork = input.fork();
-            let header = fork.call(Attribute::parse_outer).and_then(|attrs| {
-                let options = Options {
-                    krate: krate.clone(),
-                    ..Options::default()
-                };
-                parse_static_header(&fork, attrs, options)
-            });
-            match header.map(|state| (parse_static_init(&fork, &state), state)) {
-                Ok((Ok(init), mut state)) => {
-                    input.advance_to(&fork);
-                    state.init = init;
-                    current = Some(state);
-                }
-                Ok((Err(error), state)) => {
-                    errors.push(error);
-                    attr::skip_past_semicolon(input);
-                    broken.push(state);
-                }
-                Err(error) => {
-                    errors.push(error);
-                    attr::skip_past_semicolon(input);
-                }
-            }
-        }
-        Ok(StateBlock {
-            states,
-            broken,
-            errors,
-        })
-    }
 }

@@ -11,15 +11,19 @@
 //! recorded and parsing goes on, so one compile reports every such mistake. A real syntax
 //! error ends the attribute or `state!` where it is; in `defstate!` it ends only its clause or
 //! state, and parsing resumes after the next `;`.
+//!
+//! Also the parser of the whole `defstate! { ... }` block (`impl Parse for StateBlock`), as
+//! it mixes statics and clauses. Imports `ast` and `common`; `ast` never imports this.
 
-use crate::ast::{Init, LocalState, MetaPair, Options, Stop};
-use crate::ctxt::{closest, one_of, Errors};
+use crate::ast::{self, Init, LocalState, MetaPair, Options, StateBlock, StaticState, Stop};
+use crate::common::errors::{closest, one_of, Errors};
+use crate::common::{krate, recover};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::discouraged::Speculative;
-use syn::parse::{Lookahead1, ParseStream};
-use syn::{token, Expr, Ident, Lit, LitStr, Pat, Path, Token};
+use syn::parse::{Lookahead1, Parse, ParseStream};
+use syn::{token, Attribute, Expr, Ident, Lit, LitStr, Pat, Path, Token};
 
 mod kw {
     syn::custom_keyword!(start);
@@ -178,15 +182,6 @@ fn parse_clause(
         let stop = parse_stop_clause(input)?;
         set_once(&mut options.stop, stop, key.span, "stop", errors);
         return Ok(true);
-    } else if lookahead.peek(kw::name) {
-        let key: kw::name = input.parse()?;
-        separator(input, syntax, "name", errors)?;
-        if let Some(name) = parse_name(input, syntax, errors)? {
-            set_once(&mut options.name, name, key.span, "name", errors);
-        }
-    } else if lookahead.peek(kw::meta) {
-        let key: kw::meta = input.parse()?;
-        parse_meta(input, key.span, options, errors)?;
     } else if lookahead.peek(Token![#])
         || lookahead.peek(Token![pub])
         || lookahead.peek(Token![static])
@@ -201,6 +196,8 @@ fn parse_clause(
         );
         separator(input, syntax, "crate", errors)?;
         parse_crate(input, syntax, errors)?;
+    } else if parse_shared_option(&lookahead, input, syntax, options, errors)? {
+        // name or meta (`stop` and `crate` are taken above)
     } else if input.peek(Ident::peek_any) {
         // Its syntax is unknown too: skip the whole clause.
         unknown_key(input, syntax, CLAUSES, errors)?;
@@ -560,61 +557,18 @@ fn parse_meta_value(input: ParseStream, errors: &mut Errors) -> syn::Result<Opti
     Ok(None)
 }
 
-/// The value of `crate`: a path to the `lifecycle` crate, like `::lifecycle` or `lc`.
+/// The value of `crate`, by the rule every macro shares (`common::krate`).
 fn parse_crate(
     input: ParseStream,
     syntax: Syntax,
     errors: &mut Errors,
 ) -> syn::Result<Option<Path>> {
-    let sep = syntax.joiner();
-    if input.peek(LitStr) {
-        let lit: LitStr = input.parse()?;
-        let path = lit.parse::<Path>().ok();
-        let written = path.as_ref().map_or_else(
-            || "lifecycle".to_owned(),
-            |path| path.to_token_stream().to_string().replace(' ', ""),
-        );
-        errors.spanned(
-            &lit,
-            format!("`crate` takes a path, not a string: write `crate{sep} {written}`"),
-        );
-        return Ok(path);
-    }
-    let value: Expr = input.parse()?;
-    if let Expr::Path(path) = &value {
-        let plain = path.attrs.is_empty()
-            && path.qself.is_none()
-            && path
-                .path
-                .segments
-                .iter()
-                .all(|segment| segment.arguments.is_none());
-        if plain {
-            return Ok(Some(path.path.clone()));
-        }
-    }
-    errors.spanned(
-        &value,
-        format!(
-            "`crate` takes the path of the `lifecycle` crate, like `crate{sep} ::lifecycle` or \
-             `crate{sep} my_reexports::lifecycle`"
-        ),
-    );
-    Ok(None)
+    krate::parse_value(input, syntax.joiner(), errors)
 }
 
 /// After a syntax error, resumes after the next top-level `;` so later states still parse.
 pub(crate) fn skip_past_semicolon(input: ParseStream) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tree, next)) = rest.token_tree() {
-            rest = next;
-            if matches!(&tree, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';') {
-                break;
-            }
-        }
-        Ok(((), rest))
-    });
+    recover::skip_past(input, ';');
 }
 
 /// Parses the inside of a group; on error, drains the group, because tokens left in it would
@@ -626,4 +580,69 @@ fn within<T>(
     parse(content).inspect_err(|_| {
         let _ = content.parse::<proc_macro2::TokenStream>();
     })
+}
+
+/// `defstate! { ... }`: the states and their clauses, resuming after a syntax error.
+impl Parse for StateBlock {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut errors = Errors::new();
+        let fork = input.fork();
+        let krate = match parse_block_crate(&fork, &mut errors) {
+            Ok(krate) => {
+                input.advance_to(&fork);
+                krate
+            }
+            Err(error) => {
+                errors.push(error);
+                skip_past_semicolon(input);
+                None
+            }
+        };
+        let mut states = Vec::new();
+        let mut broken = Vec::new();
+        let mut current: Option<StaticState> = None;
+        loop {
+            // Clauses after a state; after a broken one they are read only for their errors.
+            let mut ignored = Options::default();
+            let options = current
+                .as_mut()
+                .map_or(&mut ignored, |state| &mut state.options);
+            parse_clauses(input, options, &mut errors);
+            states.extend(current.take());
+            if input.is_empty() {
+                break;
+            }
+            // On a fork, like the clauses: a failed state leaves no mark on `input`, which
+            // then skips past the state's `;`.
+            let fork = input.fork();
+            let header = fork.call(Attribute::parse_outer).and_then(|attrs| {
+                let options = Options {
+                    krate: krate.clone(),
+                    ..Options::default()
+                };
+                ast::parse_static_header(&fork, attrs, options)
+            });
+            match header.map(|state| (ast::parse_static_init(&fork, &state), state)) {
+                Ok((Ok(init), mut state)) => {
+                    input.advance_to(&fork);
+                    state.init = init;
+                    current = Some(state);
+                }
+                Ok((Err(error), state)) => {
+                    errors.push(error);
+                    skip_past_semicolon(input);
+                    broken.push(state);
+                }
+                Err(error) => {
+                    errors.push(error);
+                    skip_past_semicolon(input);
+                }
+            }
+        }
+        Ok(StateBlock {
+            states,
+            broken,
+            errors,
+        })
+    }
 }

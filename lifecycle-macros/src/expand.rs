@@ -10,10 +10,12 @@ mod async_state;
 
 use crate::ast::{Annotated, Init, LocalState, Options, StateBlock, StaticState, Stop};
 use crate::attr;
-use crate::ctxt::Errors;
+use crate::common::entry;
+use crate::common::errors::Errors;
+pub(crate) use crate::common::span::{parenthesized, respan};
 use crate::fallback;
 use crate::valid;
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
@@ -28,11 +30,11 @@ pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result
         Ok(Annotated::State(state)) => *state,
         Ok(Annotated::Other(other)) => {
             errors.push(fallback::not_a_static(&other));
-            return Ok(fallback::keep_item(errors, &item));
+            return Ok(entry::keep_item(errors, &item));
         }
         Err(error) => {
             errors.push(error);
-            return Ok(fallback::keep_item(errors, &item));
+            return Ok(entry::keep_item(errors, &item));
         }
     };
     state.options = options;
@@ -41,12 +43,7 @@ pub(crate) fn defstate_attr(args: TokenStream, item: TokenStream) -> syn::Result
         // not have generic parameters") or missing type, and still passes the item on: saying
         // it again would make one mistake two errors. (A missing initializer is reported after
         // expansion, on the item as the macro leaves it, so that one is ours to report.)
-        let mut expanded = errors
-            .into_error()
-            .map(syn::Error::into_compile_error)
-            .unwrap_or_default();
-        expanded.extend(fallback::static_state(&state));
-        return Ok(expanded);
+        return Ok(entry::with_errors(errors, fallback::static_state(&state)));
     }
     Ok(checked_static_state(&state, errors))
 }
@@ -104,21 +101,13 @@ fn checked_static_state(state: &StaticState, mut errors: Errors) -> TokenStream 
             Err(error) => errors.push(error),
         }
     }
-    let mut expanded = errors
-        .into_error()
-        .map(syn::Error::into_compile_error)
-        .unwrap_or_default();
-    expanded.extend(fallback::static_state(state));
-    expanded
+    entry::with_errors(errors, fallback::static_state(state))
 }
 
 /// A `static NAME: State<T>` whose core lives in a hidden static next to its start and stop
 /// functions, registered with `inventory` for `lifecycle::declared()`.
 pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     let StaticState {
-        attrs,
-        vis,
-        keyword,
         ident,
         ty,
         init,
@@ -130,7 +119,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     };
     let private = private(options);
     let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
-    // Start and stop are closures coerced to the `fn` pointers `Core::new_static` takes, not
+    // Start and stop are closures coerced to the `fn` pointers `__private::static_core` takes, not
     // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
     // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
     let start = match init {
@@ -153,10 +142,10 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     };
     let stop = match &options.stop {
         None => quote!(::core::option::Option::None),
-        Some(Stop::Function(function)) => stop_function(&private, "call_stop", function, ty),
+        Some(Stop::Function(function)) => stop_function(&private, "stop_with", function, ty),
         Some(Stop::Binding { pat, body }) => {
             let at = body.span();
-            let convert = respan(&quote!(#private::IntoStopResult::into_stop_result), at);
+            let convert = respan(&quote!(#private::StopReturn::into_stop_result), at);
             let args = parenthesized(body.to_token_stream(), at);
             quote! {
                 ::core::option::Option::Some(|#pat| #convert #args)
@@ -164,30 +153,83 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
         }
     };
     let info = state_info(&private, &static_name(state), ident.span(), options);
-    // A value type that is not `Send + Sync` is reported on the user's type.
+    Ok(static_item(
+        state,
+        ty,
+        &private,
+        &StaticFlavor::SYNC,
+        quote!(#info, #start, #stop),
+    ))
+}
+
+/// The runtime names that differ between a sync and an async static state.
+pub(crate) struct StaticFlavor {
+    state: &'static str,
+    core: &'static str,
+    new_core: &'static str,
+    declaration: &'static str,
+    from_core: &'static str,
+}
+
+impl StaticFlavor {
+    const SYNC: Self = Self {
+        state: "StaticState",
+        core: "StaticCore",
+        new_core: "static_core",
+        declaration: "declaration",
+        from_core: "static_state",
+    };
+    pub(crate) const ASYNC: Self = Self {
+        state: "StaticAsyncState",
+        core: "StaticAsyncCore",
+        new_core: "static_async_core",
+        declaration: "async_declaration",
+        from_core: "static_async_state",
+    };
+}
+
+/// `static NAME: State<T> = { static CORE: Core<T> = ..; submit!(..); static_state(&CORE) };`
+/// (or the async twins), with `core_args` the arguments of the core's constructor.
+///
+/// The static's type is written `StaticState<T>` (a projection that checks `T: StateValue`),
+/// and so is the core's, with the same tokens at the same place: a value type that is not
+/// `Send + Sync` gives one error on the user's type, and every other use of the type is
+/// then an error type the compiler says nothing more about.
+pub(crate) fn static_item(
+    state: &StaticState,
+    ty: &syn::Type,
+    private: &TokenStream,
+    flavor: &StaticFlavor,
+    core_args: TokenStream,
+) -> TokenStream {
+    let StaticState {
+        attrs,
+        vis,
+        keyword,
+        ident,
+        ..
+    } = state;
+    let name = |name: &str| proc_macro2::Ident::new(name, Span::call_site());
+    let (state_name, core_name) = (name(flavor.state), name(flavor.core));
+    let (new_core, declaration, from_core) = (
+        name(flavor.new_core),
+        name(flavor.declaration),
+        name(flavor.from_core),
+    );
     let at = ty.span();
-    let state_ty = generic(quote!(#private::State), ty, at);
-    let core_ty = generic(quote!(#private::Core), ty, at);
-    let core_ref = respan(&quote!(&__LIFECYCLE_CORE), at);
-    let declaration = respan(&quote!(#private::Declaration::new), at);
-    let declaration_args = parenthesized(core_ref.clone(), at);
-    let static_state = respan(&quote!(#private::static_state), at);
-    let static_state_args = parenthesized(core_ref, at);
+    let state_ty = generic(quote!(#private::#state_name), ty, at);
+    let core_ty = generic(quote!(#private::#core_name), ty, at);
     let static_token = keyword.static_token();
-    Ok(quote! {
+    quote! {
         #(#attrs)*
         #vis #static_token #ident: #state_ty = {
-            static __LIFECYCLE_CORE: #core_ty = #private::Core::new_static(
-                #info,
-                #start,
-                #stop,
-            );
+            static __LIFECYCLE_CORE: #core_ty = #private::#new_core(#core_args);
             #private::inventory::submit! {
-                #declaration #declaration_args
+                #private::#declaration(&__LIFECYCLE_CORE)
             }
-            #static_state #static_state_args
+            #private::#from_core(&__LIFECYCLE_CORE)
         };
-    })
+    }
 }
 
 /// The name of a static state: `name = "..."`, else `"<module path>::<IDENT>"`.
@@ -212,6 +254,14 @@ fn local_name(options: &Options, call_site: Span) -> TokenStream {
     }
 }
 
+/// `__private` and the `state_info(..)` of a local state.
+pub(crate) fn local_info(options: &Options, call_site: Span) -> (TokenStream, TokenStream) {
+    let private = private(options);
+    let name = local_name(options, call_site);
+    let info = state_info(&private, &name, call_site, options);
+    (private, info)
+}
+
 /// A `State<T>` value made from closures.
 pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
     let LocalState {
@@ -229,13 +279,7 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
             ))
         }
     };
-    let private = private(options);
-    let info = state_info(
-        &private,
-        &local_name(options, *call_site),
-        *call_site,
-        options,
-    );
+    let (private, info) = local_info(options, *call_site);
     // Placed on the start expression: a value or capture that is not `Send + Sync + 'static`
     // is reported there.
     let start = {
@@ -263,7 +307,7 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
     })
 }
 
-/// `StateInfo::new(name, module, file, line, meta)`; `at` places `file!()` and `line!()`.
+/// `__private::state_info(name, module, file, line, meta)`; `at` places `file!()` and `line!()`.
 fn state_info(
     private: &TokenStream,
     name: &TokenStream,
@@ -280,7 +324,7 @@ fn state_info(
     let file = quote_spanned!(at=> ::core::file!());
     let line = quote_spanned!(at=> ::core::line!());
     quote! {
-        #private::StateInfo::new(#name, #module, #file, #line, &[#((#keys, #values)),*])
+        #private::state_info(#name, #module, #file, #line, &[#((#keys, #values)),*])
     }
 }
 
@@ -324,32 +368,6 @@ fn stop_function(
     quote! {
         ::core::option::Option::Some(|#value| #call_stop #ty #rest #args)
     }
-}
-
-fn parenthesized(tokens: TokenStream, at: Span) -> TokenStream {
-    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
-    group.set_span(Span::call_site().located_at(at));
-    TokenTree::Group(group).into()
-}
-
-/// `tokens` moved to `span`'s place (keeping their hygiene), so that an error about them is
-/// shown on the user's token (a stop closure) instead of on the macro.
-fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
-    tokens
-        .clone()
-        .into_iter()
-        .map(|mut tree| {
-            if let TokenTree::Group(group) = &tree {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-                inner.set_span(group.span().located_at(span));
-                tree = TokenTree::Group(inner);
-            } else {
-                tree.set_span(tree.span().located_at(span));
-            }
-            tree
-        })
-        .collect()
 }
 
 fn unraw(ident: &syn::Ident) -> String {

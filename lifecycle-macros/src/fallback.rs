@@ -8,21 +8,11 @@
 //! reports nothing more about.
 
 use crate::ast::{Init, Keyword, LocalState, Options, StaticState};
-use crate::ctxt::Errors;
+use crate::common::errors::Errors;
 use crate::expand;
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::{Generics, Item, Type};
-
-/// The errors, then the item as it was written.
-pub(crate) fn keep_item(errors: Errors, item: &TokenStream) -> TokenStream {
-    let mut expanded = errors
-        .into_error()
-        .map(syn::Error::into_compile_error)
-        .unwrap_or_default();
-    expanded.extend(item.clone());
-    expanded
-}
 
 /// The error for `#[defstate]` on something that is not a `static`, on its keyword.
 pub(crate) fn not_a_static(item: &Item) -> syn::Error {

@@ -14,7 +14,10 @@
 //!   type, a stop that is a call instead of a function, ...).
 //! * `expand` — generation, and the entry points that run parse → check → generate.
 //! * `fallback` — what is emitted next to errors, so one mistake gives one error.
-//! * `ctxt` — collects every error of one input; suggestions for misspelled words.
+//! * `common` — what every macro shares: the error accumulator and "did you mean"
+//!   (`common::errors`), the one `crate = path` rule (`common::krate`), span helpers
+//!   (`common::span`) and the fallback contract (`common::entry`).
+//! * `resources` — `with_resources!`, `mk_system!`, `defresource!`, `#[lifecycle::main]`.
 //!
 //! # Dependencies
 //!
@@ -32,7 +35,7 @@
 
 mod ast;
 mod attr;
-mod ctxt;
+mod common;
 mod expand;
 mod fallback;
 mod valid;
@@ -41,6 +44,14 @@ mod valid;
 mod tests;
 
 use proc_macro::TokenStream;
+
+/// The expansion, or the error that stopped it as `compile_error!` (each macro emits its
+/// fallback itself where there is something to keep; see `common::entry`).
+fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    expanded
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Declares a static state: a `static` that starts lazily on first use, is tracked, can be
 /// stopped and started again, and is listed by `lifecycle::declared()`.
@@ -142,9 +153,7 @@ use proc_macro::TokenStream;
 ///   ```
 #[proc_macro_attribute]
 pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::defstate_attr(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(expand::defstate_attr(args.into(), item.into()))
 }
 
 /// Declares static states, like `#[defstate]`, in a block: `lifecycle::decl::defstate!`.
@@ -197,9 +206,7 @@ pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the attribute.
 #[proc_macro]
 pub fn defstate_block(input: TokenStream) -> TokenStream {
-    expand::defstate_block(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(expand::defstate_block(input.into()))
 }
 
 /// Makes a local state: `state!(expression)` or
@@ -256,9 +263,7 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn state(input: TokenStream) -> TokenStream {
-    expand::state(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(expand::state(input.into()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,36 +276,23 @@ mod resources;
 /// Opens resources, runs a body, closes them in reverse order on every exit path.
 #[proc_macro]
 pub fn with_resources(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as resources::with_resources::Input);
-    resources::with_resources::expand(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(syn::parse2(input.into()).and_then(resources::with_resources::expand))
 }
 
 /// A struct of named resources that start in order and close in reverse.
 #[proc_macro]
 pub fn mk_system(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as resources::system::Input);
-    resources::system::expand(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(syn::parse2(input.into()).and_then(resources::system::expand))
 }
 
 /// A global place for a resource: `defresource!(pub NAME: Type)`.
 #[proc_macro]
 pub fn defresource(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as resources::defresource::Input);
-    resources::defresource::expand(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    emit(syn::parse2(input.into()).and_then(resources::defresource::expand))
 }
 
 /// Shutdown handling around `fn main`: SIGINT/SIGTERM, exit, and teardown when it ends.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = syn::parse_macro_input!(args as resources::main_attr::Args);
-    let main = syn::parse_macro_input!(item as resources::main_attr::Main);
-    resources::main_attr::expand(args, main)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    resources::main_attr::entry(args.into(), item.into()).into()
 }

@@ -5,7 +5,7 @@
 //! All checks run, so one compile lists every mistake.
 
 use crate::ast::{Init, Keyword, LocalState, Options, StaticState, Stop};
-use crate::ctxt::Errors;
+use crate::common::errors::Errors;
 use quote::ToTokens;
 use syn::{Expr, Type};
 

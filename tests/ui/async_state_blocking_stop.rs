@@ -7,11 +7,14 @@ impl Client {
         Client
     }
 
-    fn close(self) {}
+    fn generation(&self) -> u32 {
+        1
+    }
 }
 
-// The stop function of an async state returns a future; this one returns `()`.
-#[defstate(stop = |client| client.close())]
+// An async state's stop may return a future, `()` or `Result<(), E>` (a plain closure is
+// fine since issue 10); this one returns a `u32`.
+#[defstate(stop = |client| client.generation())]
 static CLIENT: Client = async { Client::connect().await };
 
 fn main() {}

@@ -1,4 +1,5 @@
-//! Collecting every mistake of one macro input before reporting, and "did you mean" hints.
+//! The one error accumulator of every macro: collecting every mistake of one macro input
+//! before reporting, and "did you mean" hints. Imports nothing of this crate.
 //!
 //! Parsing stops at the first syntax error (like rustc's parser), but everything that parses
 //! is checked in full: an unknown option, a duplicate option and an empty name in the same
@@ -26,6 +27,11 @@ impl Errors {
         }
     }
 
+    /// Records every error of `errors`.
+    pub(crate) fn extend(&mut self, errors: impl IntoIterator<Item = syn::Error>) {
+        errors.into_iter().for_each(|error| self.push(error));
+    }
+
     /// An error on `tokens` (their whole span where the compiler can show it).
     pub(crate) fn spanned(&mut self, tokens: impl ToTokens, message: impl Display) {
         self.push(syn::Error::new_spanned(tokens, message));
@@ -43,6 +49,13 @@ impl Errors {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.combined.is_none()
+    }
+
+    /// Every error as a `compile_error!`, or nothing.
+    pub(crate) fn into_tokens(self) -> proc_macro2::TokenStream {
+        self.into_error()
+            .map(syn::Error::into_compile_error)
+            .unwrap_or_default()
     }
 
     /// All errors as one (they stay separate diagnostics when emitted).

@@ -4,11 +4,11 @@
 //! The same shape as a sync state, over the async runtime types: the static is an
 //! `AsyncState<T>` over a hidden `AsyncCore<T>`, whose start is a closure coerced to
 //! `fn() -> StartFuture<T>` that boxes `async move { let value: T = <block>; Ok(value) }`, so
-//! `?` and `.await` work in the block as in the start of a sync state. A stop function's
-//! future is boxed by `call_async_stop` (a function or closure returning a future) or, for
-//! `stop(value) => body;`, by wrapping the body in `async move`.
+//! `?` and `.await` work in the block as in the start of a sync state. A stop function may
+//! return a future or a plain `()`/`Result` (see [`stop_function`]); `stop(value) => body;`
+//! wraps the body in `async move`.
 
-use super::{local_name, parenthesized, private, respan, state_info, static_name};
+use super::{parenthesized, private, respan, state_info, static_name};
 use crate::ast::{LocalState, StaticState, Stop};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -17,14 +17,7 @@ use syn::{ExprAsync, Type};
 
 /// `static NAME: AsyncState<T>` for `static NAME: T = async { ... };`.
 pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> TokenStream {
-    let StaticState {
-        attrs,
-        vis,
-        keyword,
-        ident,
-        options,
-        ..
-    } = state;
+    let StaticState { ident, options, .. } = state;
     let private = private(options);
     let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
     let block = statements(init);
@@ -48,9 +41,7 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
         None => quote!(::core::option::Option::None),
         // As for sync states: a function of the wrong type (or one that returns no future)
         // is reported on the function.
-        Some(Stop::Function(function)) => {
-            super::stop_function(&private, "call_async_stop", function, ty)
-        }
+        Some(Stop::Function(function)) => stop_function(&private, function, Some(ty)),
         Some(Stop::Binding { pat, body }) => {
             let at = body.span();
             let boxed = respan(&quote!(#private::box_stop), at);
@@ -61,28 +52,60 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
         }
     };
     let info = state_info(&private, &static_name(state), ident.span(), options);
-    let at = ty.span();
-    let state_ty = super::generic(quote!(#private::AsyncState), ty, at);
-    let core_ty = super::generic(quote!(#private::AsyncCore), ty, at);
-    let core_ref = respan(&quote!(&__LIFECYCLE_CORE), at);
-    let declaration = respan(&quote!(#private::Declaration::new_async), at);
-    let declaration_args = parenthesized(core_ref.clone(), at);
-    let static_state = respan(&quote!(#private::static_async_state), at);
-    let static_state_args = parenthesized(core_ref, at);
-    let static_token = keyword.static_token();
-    quote! {
-        #(#attrs)*
-        #vis #static_token #ident: #state_ty = {
-            static __LIFECYCLE_CORE: #core_ty = #private::AsyncCore::new_static(
-                #info,
-                #start,
-                #stop,
-            );
-            #private::inventory::submit! {
-                #declaration #declaration_args
+    super::static_item(
+        state,
+        ty,
+        &private,
+        &super::StaticFlavor::ASYNC,
+        quote!(#info, #start, #stop),
+    )
+}
+
+/// The stop of an async state from `stop = function`: the function may return a future
+/// (`|v| async move { .. }`) or a plain value (`|v| log(v)`, `()` or `Result<(), E>`), and
+/// either becomes a `StopFuture` through autoref specialization (`__private::FutureStopKind`
+/// is found before `PlainStopKind`, which needs one more `&`).
+///
+/// With the state's type (statics), `Some(|value| ..)` coerced to a `fn` pointer, the call
+/// typed `call_stop_fn::<T, _>` so that a function of the wrong type is reported on it;
+/// without (local states), the closure `move |value| ..` over `__lifecycle_stop`.
+fn stop_function(
+    private: &TokenStream,
+    function: &impl ToTokens,
+    ty: Option<&Type>,
+) -> TokenStream {
+    let at = function.span();
+    let hidden = |name: &str| proc_macro2::Ident::new(name, Span::mixed_site().located_at(at));
+    let (value, returned) = (hidden("__lifecycle_value"), hidden("__lifecycle_returned"));
+    let kinds = quote!(use #private::{FutureStopKind as _, PlainStopKind as _};);
+    let convert = respan(
+        &quote!((&#returned).lifecycle_stop_kind().into_stop_future(#returned)),
+        at,
+    );
+    match ty {
+        Some(ty) => {
+            let call = respan(&quote!(#private::call_stop_fn::<), at);
+            let rest = respan(&quote!(, _>), at);
+            let args = parenthesized(quote!(#function, #value), at);
+            quote! {
+                ::core::option::Option::Some(|#value| {
+                    #kinds
+                    let #returned = #call #ty #rest #args;
+                    #convert
+                })
             }
-            #static_state #static_state_args
-        };
+        }
+        None => {
+            let stop = hidden("__lifecycle_stop");
+            let call = parenthesized(quote!(#value), at);
+            quote! {
+                move |#value| {
+                    #kinds
+                    let #returned = #stop #call;
+                    #convert
+                }
+            }
+        }
     }
 }
 
@@ -102,13 +125,7 @@ pub(crate) fn local_state(state: &LocalState, init: &ExprAsync) -> TokenStream {
     let LocalState {
         options, call_site, ..
     } = state;
-    let private = private(options);
-    let info = state_info(
-        &private,
-        &local_name(options, *call_site),
-        *call_site,
-        options,
-    );
+    let (private, info) = super::local_info(options, *call_site);
     let start = {
         let at = init.async_token.span;
         let block = statements(init);
@@ -124,11 +141,20 @@ pub(crate) fn local_state(state: &LocalState, init: &ExprAsync) -> TokenStream {
         None => quote! {
             #private::local_async_state(#info, #start)
         },
-        Some(Stop::Function(stop)) => {
-            let at = stop.span();
-            let with_stop = respan(&quote!(#private::local_async_state_with_stop), at);
-            let args = parenthesized(quote!(#info, #start, #stop), at);
-            quote!(#with_stop #args)
+        Some(Stop::Function(function)) => {
+            // `stop_of` types the function's argument as the state's value; the closure
+            // around it turns what it returns into a `StopFuture`.
+            let at = function.span();
+            let hidden = |name: &str| proc_macro2::Ident::new(name, Span::mixed_site());
+            let (state, stop) = (hidden("__lifecycle_state"), hidden("__lifecycle_stop"));
+            let stop_of = respan(&quote!(#private::stop_of), at);
+            let args = parenthesized(quote!(&#state, #function), at);
+            let wrapper = stop_function(&private, function, None);
+            quote! {{
+                let #state = #private::local_async_state(#info, #start);
+                let #stop = #stop_of #args;
+                #state.with_stop(#wrapper)
+            }}
         }
         Some(Stop::Binding { pat, body }) => {
             // Not produced by `state!`'s grammar; kept total rather than unreachable.

@@ -25,16 +25,13 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-/// A name for generated locals and labels that user code cannot see or clash with.
-fn hidden(name: &str) -> syn::Ident {
-    syn::Ident::new(name, Span::mixed_site())
-}
+use crate::common::span::hidden;
 
 /// `resource(expr)`, spanned at the expression so "not a resource" is reported there. With
 /// the declared type of a system's part, the expression is checked against that type (so a
 /// closure can coerce to the `fn` pointer of `Closeable<T>`, and a mismatch shows there).
 fn check_resource(krate: &CratePath, expr: &syn::Expr, ty: Option<&syn::Type>) -> TokenStream {
-    check_resource_at(krate, expr.span(), quote!(#expr), ty)
+    check_at("resource", krate, expr.span(), quote!(#expr), ty)
 }
 
 /// The runtime names that differ between the sync macros and their async twins
@@ -72,40 +69,28 @@ impl Flavor {
         ty: Option<&syn::Type>,
     ) -> TokenStream {
         if self.is_async {
-            check_async_resource_at(krate, expr.span(), quote!(#expr), ty)
+            check_at("resource_async", krate, expr.span(), quote!(#expr), ty)
         } else {
             check_resource(krate, expr, ty)
         }
     }
 }
 
-/// `resource_async(value)` (with the part's type, `resource_async::<T>`), spanned at `span`
-/// like [`check_resource_at`]: the check of the async twins.
-fn check_async_resource_at(
+/// `<krate>::__private::<check>(value)` (`::<ty>` with a type), the call spanned at `span`:
+/// `check` is `resource` or `resource_async` (the check of the async twins). Every check of
+/// one part uses the same span and type tokens, so a type that is not a resource gives
+/// identical errors, which the compiler reports once.
+fn check_at(
+    check: &str,
     krate: &CratePath,
     span: Span,
     value: TokenStream,
     ty: Option<&syn::Type>,
 ) -> TokenStream {
+    let check = syn::Ident::new(check, span);
     let check = match ty {
-        Some(ty) => quote_spanned!(span=> #krate::__private::resource_async::<#ty>),
-        None => quote_spanned!(span=> #krate::__private::resource_async),
-    };
-    quote!(#check(#value))
-}
-
-/// `resource(value)` with the call spanned at `span`. Every check of one part uses the same
-/// span and type tokens, so a type that is not a resource gives identical errors, which the
-/// compiler reports once.
-fn check_resource_at(
-    krate: &CratePath,
-    span: Span,
-    value: TokenStream,
-    ty: Option<&syn::Type>,
-) -> TokenStream {
-    let check = match ty {
-        Some(ty) => quote_spanned!(span=> #krate::__private::resource::<#ty>),
-        None => quote_spanned!(span=> #krate::__private::resource),
+        Some(ty) => quote_spanned!(span=> #krate::__private::#check::<#ty>),
+        None => quote_spanned!(span=> #krate::__private::#check),
     };
     quote!(#check(#value))
 }

@@ -58,15 +58,13 @@ fn defresource_with_crate_path() {
 
 #[test]
 fn main_returning_result() {
-    let args = syn::parse2(quote!()).expect("no arguments");
-    let main = syn::parse2(quote! {
+    let main = quote! {
         fn main() -> Result<(), lifecycle::Error> {
             run()?;
             Ok(())
         }
-    })
-    .expect("a function");
-    insta::assert_snapshot!(items(super::main_attr::expand(args, main)));
+    };
+    insta::assert_snapshot!(items(Ok(super::main_attr::entry(quote!(), main))));
 }
 
 #[test]

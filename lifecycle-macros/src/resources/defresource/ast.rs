@@ -1,6 +1,7 @@
 //! The input of `defresource!`: an optional `crate = path;`, then one or more
 //! `#[attrs] vis NAME: Type`, separated by `;`.
 
+use crate::common::errors::Errors;
 use crate::resources::options::{parse_crate_clause, CratePath};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token, Type, Visibility};
@@ -8,6 +9,8 @@ use syn::{Attribute, Ident, Token, Type, Visibility};
 /// `(crate = path;)? place (; place)* ;?`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
+    /// Mistakes that did not stop the parse (a `crate = "string"`).
+    pub(crate) errors: Errors,
     pub(crate) places: Vec<Place>,
 }
 
@@ -21,7 +24,8 @@ pub(crate) struct Place {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let krate = parse_crate_clause(input)?;
+        let mut errors = Errors::new();
+        let krate = parse_crate_clause(input, &mut errors)?;
         let mut places = Vec::new();
         while !input.is_empty() {
             places.push(input.parse()?);
@@ -36,7 +40,11 @@ impl Parse for Input {
         if places.is_empty() {
             return Err(input.error("expected a resource: `defresource!(pub NAME: Type)`"));
         }
-        Ok(Self { krate, places })
+        Ok(Self {
+            krate,
+            errors,
+            places,
+        })
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! pub static SERVER: Slot<Server> = {
-//!     static CORE: Core<Server> = slot_core(StateInfo::new("my_app::SERVER", ...));
-//!     Slot::from_core(&CORE)
+//!     static CORE: Core<Server> = slot_state_core(state_info("my_app::SERVER", ...));
+//!     slot(&CORE)
 //! };
 //! ```
 
@@ -14,12 +14,16 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
-    let krate = &input.krate;
-    Ok(input
-        .places
+    let Input {
+        krate,
+        errors,
+        places,
+    } = input;
+    let places = places
         .iter()
-        .map(|place| expand_place(krate, place))
-        .collect())
+        .map(|place| expand_place(&krate, place))
+        .collect();
+    Ok(crate::common::entry::with_errors(errors, places))
 }
 
 fn expand_place(krate: &CratePath, place: &Place) -> TokenStream {
@@ -31,12 +35,12 @@ fn expand_place(krate: &CratePath, place: &Place) -> TokenStream {
     } = place;
     let name_str = syn::ext::IdentExt::unraw(name).to_string();
     // Spanned at the type, so a type that is not a `Send + Sync` resource is reported there.
-    let slot_core = quote_spanned!(ty.span()=> #krate::__private::slot_core::<#ty>);
+    let slot_core = quote_spanned!(ty.span()=> #krate::__private::slot_state_core::<#ty>);
     quote! {
         #(#attrs)*
         #vis static #name: #krate::__private::Slot<#ty> = {
             static __LIFECYCLE_CORE: #krate::__private::Core<#ty> = #slot_core(
-                #krate::__private::StateInfo::new(
+                #krate::__private::state_info(
                     #krate::__private::concat!(#krate::__private::module_path!(), "::", #name_str),
                     #krate::__private::module_path!(),
                     #krate::__private::file!(),
@@ -44,7 +48,7 @@ fn expand_place(krate: &CratePath, place: &Place) -> TokenStream {
                     &[],
                 ),
             );
-            #krate::__private::Slot::from_core(&__LIFECYCLE_CORE)
+            #krate::__private::slot(&__LIFECYCLE_CORE)
         };
     }
 }

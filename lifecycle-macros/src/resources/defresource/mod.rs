@@ -4,5 +4,4 @@
 mod ast;
 mod expand;
 
-pub(crate) use ast::Input;
 pub(crate) use expand::expand;

@@ -1,7 +1,8 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::main]`, and its checks.
 
-use crate::resources::options::{combine, parse_args, CratePath};
-use syn::parse::{Parse, ParseStream};
+use crate::common::errors::Errors;
+use crate::resources::options::{parse_args, CratePath};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
@@ -9,11 +10,11 @@ pub(crate) struct Args {
     pub(crate) krate: CratePath,
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Ok(Self {
-            krate: parse_args(input)?,
-        })
+impl Args {
+    /// Parses the arguments; mistakes that leave them usable (`crate = "lc"`) go to `errors`.
+    pub(crate) fn parse(args: proc_macro2::TokenStream, errors: &mut Errors) -> syn::Result<Self> {
+        let krate = (|input: ParseStream<'_>| parse_args(input, errors)).parse2(args)?;
+        Ok(Self { krate })
     }
 }
 
@@ -36,69 +37,49 @@ impl Parse for Main {
 
 /// A `main` the attribute can wrap: no parameters, generics, `const`, `unsafe` or ABI, and an
 /// `async fn` only with a runtime attribute below ours.
-pub(crate) fn validate(main: &Main) -> syn::Result<()> {
+pub(crate) fn validate(main: &Main, errors: &mut Errors) {
     let sig = &main.item.sig;
-    let mut errors = None;
     if !sig.inputs.is_empty() {
-        combine(
-            &mut errors,
-            syn::Error::new(sig.inputs.span(), "`main` takes no parameters"),
-        );
+        errors.push(syn::Error::new(
+            sig.inputs.span(),
+            "`main` takes no parameters",
+        ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        combine(
-            &mut errors,
-            syn::Error::new(sig.generics.span(), "`main` cannot be generic"),
-        );
+        errors.push(syn::Error::new(
+            sig.generics.span(),
+            "`main` cannot be generic",
+        ));
     }
     if let Some(token) = &sig.constness {
-        combine(
-            &mut errors,
-            syn::Error::new(token.span, "`main` cannot be `const`"),
-        );
+        errors.push(syn::Error::new(token.span, "`main` cannot be `const`"));
     }
     match &sig.safety {
         syn::Safety::Unsafe(token) => {
-            combine(
-                &mut errors,
-                syn::Error::new(token.span, "`main` cannot be `unsafe`"),
-            );
+            errors.push(syn::Error::new(token.span, "`main` cannot be `unsafe`"));
         }
         syn::Safety::Safe(token) => {
-            combine(
-                &mut errors,
-                syn::Error::new(token.span, "`main` cannot be `safe`"),
-            );
+            errors.push(syn::Error::new(token.span, "`main` cannot be `safe`"));
         }
         _ => {}
     }
     if let Some(abi) = &sig.abi {
-        combine(
-            &mut errors,
-            syn::Error::new(abi.span(), "`main` cannot have an ABI"),
-        );
+        errors.push(syn::Error::new(abi.span(), "`main` cannot have an ABI"));
     }
     if let Some(variadic) = &sig.variadic {
-        combine(
-            &mut errors,
-            syn::Error::new(variadic.span(), "`main` takes no parameters"),
-        );
+        errors.push(syn::Error::new(
+            variadic.span(),
+            "`main` takes no parameters",
+        ));
     }
     if let Some(token) = &sig.asyncness {
         if main.item.attrs.iter().all(is_outer_attr) {
-            combine(
-                &mut errors,
-                syn::Error::new(
-                    token.span,
-                    "an `async fn main` needs a runtime: put its attribute below \
+            errors.push(syn::Error::new(
+                token.span,
+                "an `async fn main` needs a runtime: put its attribute below \
                      `#[lifecycle::main]`, e.g. `#[tokio::main]`",
-                ),
-            );
+            ));
         }
-    }
-    match errors {
-        Some(error) => Err(error),
-        None => Ok(()),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The input of `mk_system!`, parsed leniently: a part without a type or an initializer is
 //! kept (with `None`) so `valid` can say exactly what is missing.
 
+use crate::common::errors::Errors;
 use crate::resources::options::{parse_crate_clause, CratePath};
 use proc_macro2::Span;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
@@ -10,6 +12,9 @@ use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility
 /// `(crate = path;)? #[attrs] vis async? struct Name(params) { parts }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
+    /// Mistakes that did not stop the parse: a `crate = "string"`, a part with a syntax
+    /// error (skipped up to its `,`, so the other parts are still declared).
+    pub(crate) errors: Errors,
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     /// `async struct`: `start` and `close` are `async`, parts are `AsyncResource`s.
@@ -39,7 +44,8 @@ pub(crate) struct PartDef {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let krate = parse_crate_clause(input)?;
+        let mut errors = Errors::new();
+        let krate = parse_crate_clause(input, &mut errors)?;
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let asyncness = input.parse()?;
@@ -73,14 +79,13 @@ impl Parse for Input {
         }
         let content;
         braced!(content in input);
-        let parts = Punctuated::<PartDef, Token![,]>::parse_terminated(&content)?
-            .into_iter()
-            .collect();
+        let parts = parse_parts(&content, &mut errors);
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the system"));
         }
         Ok(Self {
             krate,
+            errors,
             attrs,
             vis,
             asyncness,
@@ -89,6 +94,38 @@ impl Parse for Input {
             parts,
         })
     }
+}
+
+/// The parts, each parsed on its own: one with a syntax error is reported and skipped up to
+/// the next top-level `,`, and the others are kept.
+fn parse_parts(content: ParseStream<'_>, errors: &mut Errors) -> Vec<PartDef> {
+    let mut parts = Vec::new();
+    while !content.is_empty() {
+        let fork = content.fork();
+        let part = fork.parse::<PartDef>().and_then(|part| {
+            if fork.is_empty() || fork.peek(Token![,]) {
+                Ok(part)
+            } else {
+                Err(fork.error(format!("expected `,` after the part `{}`", part.name)))
+            }
+        });
+        match part {
+            Ok(part) => {
+                content.advance_to(&fork);
+                parts.push(part);
+            }
+            Err(error) => {
+                errors.push(error);
+                crate::common::recover::skip_past(content, ',');
+                continue;
+            }
+        }
+        if content.is_empty() {
+            break;
+        }
+        let _ = content.parse::<Token![,]>();
+    }
+    parts
 }
 
 impl Parse for Param {

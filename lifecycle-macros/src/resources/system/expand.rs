@@ -26,7 +26,7 @@
 use super::ast::Param;
 use super::valid::{Part, System};
 use crate::resources::try_rewrite;
-use crate::resources::{check_async_resource_at, check_resource_at, hidden, Flavor};
+use crate::resources::{check_at, hidden, Flavor};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
@@ -83,12 +83,22 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
         .map(|(part, label)| {
             let name = &part.name;
             if *is_async {
-                let checked =
-                    check_async_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
+                let checked = check_at(
+                    "resource_async",
+                    krate,
+                    part.init.span(),
+                    quote!(#name),
+                    Some(&part.ty),
+                );
                 quote!(#krate::__private::close_into(&mut #closer, #label, #checked).await;)
             } else {
-                let checked =
-                    check_resource_at(krate, part.init.span(), quote!(#name), Some(&part.ty));
+                let checked = check_at(
+                    "resource",
+                    krate,
+                    part.init.span(),
+                    quote!(#name),
+                    Some(&part.ty),
+                );
                 quote!(#closer.close_checked(#label, #checked);)
             }
         })
@@ -143,7 +153,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
             impl #krate::__private::AsyncParts for #parts_name {
                 async fn close_parts_async(self) -> ::core::result::Result<(), #krate::Error> {
                     let #parts_name { #(#names),* } = self;
-                    let mut #closer = #krate::__private::Closer::new();
+                    let mut #closer = #krate::__private::closer();
                     #(#closes)*
                     #closer.finish()
                 }
@@ -162,7 +172,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
             impl #krate::__private::Parts for #parts_name {
                 fn close_parts(self) -> ::core::result::Result<(), #krate::Error> {
                     let #parts_name { #(#names),* } = self;
-                    let mut #closer = #krate::__private::Closer::new();
+                    let mut #closer = #krate::__private::closer();
                     #(#closes)*
                     #closer.finish()
                 }

@@ -14,9 +14,6 @@ use proc_macro2::TokenStream;
 /// initializer, so one mistake gives one error.
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
     let (system, errors) = valid::validate(input);
-    let mut tokens = expand::expand(&system, errors.is_some());
-    if let Some(errors) = errors {
-        tokens.extend(errors.into_compile_error());
-    }
-    Ok(tokens)
+    let tokens = expand::expand(&system, !errors.is_empty());
+    Ok(crate::common::entry::with_errors(errors, tokens))
 }

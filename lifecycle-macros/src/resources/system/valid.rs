@@ -3,7 +3,8 @@
 //! way (the broken parts repaired or dropped) for the fallback expansion.
 
 use super::ast::{Input, Param, PartDef};
-use crate::resources::options::{combine, CratePath};
+use crate::common::errors::Errors;
+use crate::resources::options::CratePath;
 use std::collections::HashSet;
 use syn::{Attribute, Expr, Ident, Type, Visibility};
 
@@ -32,9 +33,10 @@ pub(crate) struct Part {
     pub(crate) init: Expr,
 }
 
-pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
+pub(crate) fn validate(input: Input) -> (System, Errors) {
     let Input {
         krate,
+        mut errors,
         attrs,
         vis,
         asyncness,
@@ -42,7 +44,6 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
         params,
         parts: defs,
     } = input;
-    let mut errors = None;
     let (derives, attrs): (Vec<_>, Vec<_>) = attrs
         .into_iter()
         .partition(|attr| attr.path().is_ident("derive"));
@@ -57,19 +58,16 @@ pub(crate) fn validate(input: Input) -> (System, Option<syn::Error>) {
             Ok(())
         });
         if let Err(error) = parsed {
-            combine(&mut errors, error);
+            errors.push(error);
         }
     }
     let mut param_names = HashSet::new();
     for param in &params {
         if !param_names.insert(param.name.to_string()) {
-            combine(
-                &mut errors,
-                syn::Error::new(
-                    param.name.span(),
-                    format!("the parameter `{}` is declared twice", param.name),
-                ),
-            );
+            errors.push(syn::Error::new(
+                param.name.span(),
+                format!("the parameter `{}` is declared twice", param.name),
+            ));
         }
     }
     let mut seen = HashSet::new();
@@ -98,75 +96,58 @@ fn check_part(
     system: &Ident,
     params: &HashSet<String>,
     seen: &mut HashSet<String>,
-    errors: &mut Option<syn::Error>,
+    errors: &mut Errors,
 ) -> Option<Part> {
-    let PartDef {
-        attrs,
-        vis,
-        name,
-        ty,
-        init,
-        end,
-    } = def;
-    let (docs, others): (Vec<_>, Vec<_>) = attrs
+    let (name, ty, init, end) = (def.name, def.ty, def.init, def.end);
+    let vis = def.vis;
+    let (docs, others): (Vec<_>, Vec<_>) = def
+        .attrs
         .into_iter()
         .partition(|attr| attr.path().is_ident("doc"));
     for attr in others {
-        combine(
-            errors,
-            syn::Error::new_spanned(attr, "only doc comments are allowed on a part of a system"),
-        );
+        errors.push(syn::Error::new_spanned(
+            attr,
+            "only doc comments are allowed on a part of a system",
+        ));
     }
     let key = name.to_string();
     if !seen.insert(key.clone()) {
-        combine(
-            errors,
-            syn::Error::new(
-                name.span(),
-                format!("the part `{name}` is declared twice in `{system}`; rename one of them"),
-            ),
-        );
+        errors.push(syn::Error::new(
+            name.span(),
+            format!("the part `{name}` is declared twice in `{system}`; rename one of them"),
+        ));
         return None;
     }
     if params.contains(&key) {
-        combine(
-            errors,
-            syn::Error::new(
-                name.span(),
-                format!(
-                    "the part `{name}` has the name of a parameter of `{system}`; rename one of \
+        errors.push(syn::Error::new(
+            name.span(),
+            format!(
+                "the part `{name}` has the name of a parameter of `{system}`; rename one of \
                      them"
-                ),
             ),
-        );
+        ));
     }
     let Some(ty) = ty else {
         let example = match &init {
             Some(_) => format!("`{name}: Type = ...`"),
             None => format!("`{name}: Type = expression`"),
         };
-        combine(
-            errors,
-            syn::Error::new(
-                name.span(),
-                format!("the part `{name}` needs a type: write {example}"),
-            ),
-        );
+        errors.push(syn::Error::new(
+            name.span(),
+            format!("the part `{name}` needs a type: write {example}"),
+        ));
         return None;
     };
     let init = match init {
         Some(init) => init,
         None => {
-            combine(
-                errors,
-                syn::Error::new(
-                    end,
-                    format!(
-                        "the part `{name}` needs an initializer: add `= expression` after its \
+            errors.push(syn::Error::new(
+                end,
+                format!(
+                    "the part `{name}` needs an initializer: add `= expression` after its \
                          type"
-                    ),
                 ),
-            );
+            ));
             // The fallback still declares the part (so its uses report nothing more) and
             // runs no initializer; this one only gives the checks a span.
             syn::parse_quote_spanned!(end=> ())

@@ -1,5 +1,6 @@
 //! The input of `with_resources!`: options, the bindings and the body.
 
+use crate::common::errors::Errors;
 use crate::resources::options::{parse_crate_clause, CratePath};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
@@ -9,6 +10,8 @@ use syn::{bracketed, Block, Expr, Ident, Token};
 /// `(crate = path;)? async? [name = expr, ...] { body }`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
+    /// Mistakes that did not stop the parse (a `crate = "string"`).
+    pub(crate) errors: Errors,
     /// `async`: the resources' closes are awaited (`AsyncResource`); used in async code.
     pub(crate) asyncness: Option<Token![async]>,
     pub(crate) bindings: Vec<Binding>,
@@ -35,7 +38,8 @@ const USAGE: &str = "expected `[name = expression, ...] { body }` (or `async [..
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let krate = parse_crate_clause(input)?;
+        let mut errors = Errors::new();
+        let krate = parse_crate_clause(input, &mut errors)?;
         let asyncness = input.parse()?;
         if !input.peek(syn::token::Bracket) {
             return Err(input.error(USAGE));
@@ -54,6 +58,7 @@ impl Parse for Input {
         }
         Ok(Self {
             krate,
+            errors,
             asyncness,
             bindings,
             body,

@@ -31,6 +31,7 @@ use syn::{Lifetime, LitStr};
 pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
     let Input {
         krate,
+        errors,
         asyncness,
         bindings,
         body,
@@ -58,8 +59,13 @@ pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
         .fold(innermost, |inner, (at, binding)| {
             scope(&krate, &flavor, at, binding, inner)
         });
-    Ok(quote! {
-        #krate::__private::Outcome::finish(#nested)
+    let finish = quote!(#krate::__private::Outcome::finish(#nested));
+    Ok(match errors.into_error() {
+        None => finish,
+        Some(error) => {
+            let error = error.into_compile_error();
+            quote!({ #error; #finish })
+        }
     })
 }
 
