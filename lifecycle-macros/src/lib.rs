@@ -5,19 +5,18 @@
 //! # How it is built
 //!
 //! Each entry point below only converts between `proc_macro` and `proc_macro2` and turns a
-//! fatal error into `compile_error!`; the work happens in phases, one module each:
+//! fatal error into `compile_error!`; each macro lives in its own module, in phases
+//! (`parse` → `valid` → `expand`, plus a fallback), on one shared layer. Modules import
+//! downwards only: a macro's module names `common`, never another macro's.
 //!
-//! * `ast` — the typed model of the input (states, initializers, options), keeping spans.
-//! * `attr` — the options in their three syntaxes (attribute, `defstate!` clauses, `state!`
-//!   keys), with custom keywords and "did you mean" for unknown words.
-//! * `valid` — checks the grammar cannot make (`static mut`, `const`, generics, missing
-//!   type, a stop that is a call instead of a function, ...).
-//! * `expand` — generation, and the entry points that run parse → check → generate.
-//! * `fallback` — what is emitted next to errors, so one mistake gives one error.
+//! * `defstate` — `#[defstate]`, `defstate! { ... }` and `state!`, which share one model
+//!   (`ast`), one option parser (`parse`), `valid`, `expand` and `fallback`.
+//! * `with_resources`, `mk_system`, `defresource`, `main_attr` (`#[lifecycle::main]`) — one
+//!   module each, `parse` / `valid` / `expand`.
 //! * `common` — what every macro shares: the error accumulator and "did you mean"
-//!   (`common::errors`), the one `crate = path` rule (`common::krate`), span helpers
-//!   (`common::span`) and the fallback contract (`common::entry`).
-//! * `resources` — `with_resources!`, `mk_system!`, `defresource!`, `#[lifecycle::main]`.
+//!   (`errors`), the one `crate = path` rule (`krate`), span helpers (`span`), recovery
+//!   after a syntax error (`recover`), the fallback contract (`entry`), and the resource
+//!   macros' runtime names and `?` rewrite (`resource`, `try_rewrite`).
 //!
 //! # Dependencies
 //!
@@ -33,13 +32,15 @@
 //! * dev: `insta` + `prettyplease` — expansion snapshots (`src/snapshots/`), reviewed in
 //!   the diff when generation changes; `lifecycle` — runs the examples below.
 
-mod ast;
-mod attr;
 mod common;
-mod expand;
-mod fallback;
-mod valid;
+mod defresource;
+mod defstate;
+mod main_attr;
+mod mk_system;
+mod with_resources;
 
+#[cfg(test)]
+mod resource_tests;
 #[cfg(test)]
 mod tests;
 
@@ -153,7 +154,7 @@ fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///   ```
 #[proc_macro_attribute]
 pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
-    emit(expand::defstate_attr(args.into(), item.into()))
+    emit(defstate::expand::defstate_attr(args.into(), item.into()))
 }
 
 /// Declares static states, like `#[defstate]`, in a block: `lifecycle::decl::defstate!`.
@@ -206,7 +207,7 @@ pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the attribute.
 #[proc_macro]
 pub fn defstate_block(input: TokenStream) -> TokenStream {
-    emit(expand::defstate_block(input.into()))
+    emit(defstate::expand::defstate_block(input.into()))
 }
 
 /// Makes a local state: `state!(expression)` or
@@ -263,36 +264,34 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn state(input: TokenStream) -> TokenStream {
-    emit(expand::state(input.into()))
+    emit(defstate::expand::state(input.into()))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Resources, systems and shutdown (issue 4): `with_resources!`, `mk_system!`, `defresource!`,
-// `#[lifecycle::main]`. The implementations live in `resources/`; documented in the facade.
+// `#[lifecycle::main]`. Documented in the facade.
 // ---------------------------------------------------------------------------------------------
-
-mod resources;
 
 /// Opens resources, runs a body, closes them in reverse order on every exit path.
 #[proc_macro]
 pub fn with_resources(input: TokenStream) -> TokenStream {
-    emit(syn::parse2(input.into()).and_then(resources::with_resources::expand))
+    emit(syn::parse2(input.into()).and_then(with_resources::expand))
 }
 
 /// A struct of named resources that start in order and close in reverse.
 #[proc_macro]
 pub fn mk_system(input: TokenStream) -> TokenStream {
-    emit(syn::parse2(input.into()).and_then(resources::system::expand))
+    emit(syn::parse2(input.into()).and_then(mk_system::expand))
 }
 
 /// A global place for a resource: `defresource!(pub NAME: Type)`.
 #[proc_macro]
 pub fn defresource(input: TokenStream) -> TokenStream {
-    emit(syn::parse2(input.into()).and_then(resources::defresource::expand))
+    emit(syn::parse2(input.into()).and_then(defresource::expand))
 }
 
 /// Shutdown handling around `fn main`: SIGINT/SIGTERM, exit, and teardown when it ends.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    resources::main_attr::entry(args.into(), item.into()).into()
+    main_attr::entry(args.into(), item.into()).into()
 }

@@ -2,7 +2,7 @@
 //! with `prettyplease`, compared with `src/snapshots/` by `insta`. A change of generated code
 //! shows up as a snapshot diff to review (`cargo insta review`, or `INSTA_UPDATE=always`).
 
-use crate::expand;
+use crate::defstate::expand;
 use proc_macro2::TokenStream;
 use quote::quote;
 

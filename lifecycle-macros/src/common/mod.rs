@@ -1,9 +1,13 @@
 //! What every macro of this crate shares, below all of them: the error accumulator
-//! (`errors`), the `crate = path` rule (`krate`), the span helpers (`span`), recovery after a syntax error (`recover`) and the fallback
-//! contract (`entry`). Imports nothing from the macros' modules.
+//! (`errors`), the `crate = path` rule (`krate`), span helpers (`span`), recovery after a
+//! syntax error (`recover`), the fallback contract (`entry`), and the resource macros'
+//! runtime names and `?` rewrite (`resource`, `try_rewrite`). Imports nothing from the
+//! macros' modules; within it, `errors` and `span` import nothing.
 
 pub(crate) mod entry;
 pub(crate) mod errors;
 pub(crate) mod krate;
 pub(crate) mod recover;
+pub(crate) mod resource;
 pub(crate) mod span;
+pub(crate) mod try_rewrite;
