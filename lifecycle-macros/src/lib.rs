@@ -131,10 +131,11 @@ fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///   generics, a missing type, `_` as the type, a stop that is a call (`stop = db.close()`).
 /// * An `async { ... }` initializer makes an async state: the static is an
 ///   `lifecycle::AsyncState<T>`, read with `.get().await`; the block may use `?` and `.await`
-///   and must be `Send` (do not hold a sync state's `Ref` across an `.await`). Its stop
-///   function returns a future (`stop = |value| async move { ... }`; in `defstate!`,
-///   `stop(value) => body;` may `.await`). `lifecycle::stop_async().await` stops it together
-///   with sync states.
+///   and must be `Send` (do not hold a sync state's `Ref` across an `.await`; use
+///   `get_owned()`). Its stop function may return a future (`stop = |value| async move {
+///   ... }`) or, like a sync state's, `()` or `Result<(), E>` (`stop = |value| log(value)`,
+///   or a function's path); in `defstate!`, `stop(value) => body;` may `.await`.
+///   `lifecycle::stop_async().await` stops it together with sync states.
 ///
 ///   ```
 ///   # use lifecycle::prelude::*;
@@ -147,7 +148,12 @@ fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///       let url = URL.get().clone();
 ///       connect(&url).await?
 ///   };
+///
+///   // A plain closure (or a function's path) is a stop too.
+///   #[defstate(stop = |hits| println!("{hits} hits"))]
+///   static HITS: u32 = async { 0 };
 ///   # lifecycle::__private::block_on_for_doctest(async {
+///   assert_eq!(*HITS.get().await, 0);
 ///   assert_eq!(CONN.get().await.as_str(), "conn to tcp://db");
 ///   lifecycle::stop_async().await.unwrap(); // CONN first, then URL
 ///   # });
@@ -250,7 +256,7 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 /// * `crate: path` — where the `lifecycle` crate is when it is renamed.
 ///
 /// `state!(async { ... })` (or `start: async { ... }`) makes a local `AsyncState<T>`; its
-/// stop returns a future. The block runs anew on each start, so it may use only values it
+/// stop may return a future or a plain `()`/`Result`. The block runs anew on each start, so it may use only values it
 /// can copy from its surroundings; for others, use `AsyncState::new` and clone in the closure.
 ///
 /// ```
