@@ -133,6 +133,18 @@ fn defstate_async_with_stop_closure() {
     ));
 }
 
+/// A plain closure as an async state's stop: the same expansion, the returned `()` picked
+/// by `PlainStopKind` at compile time.
+#[test]
+fn defstate_async_with_plain_stop_closure() {
+    insta::assert_snapshot!(attr(
+        quote!(stop = |client| log(client)),
+        quote! {
+            static CLIENT: Client = async { Client::connect().await };
+        }
+    ));
+}
+
 #[test]
 fn defstate_block_async_with_stop_clause() {
     insta::assert_snapshot!(items(expand::defstate_block(quote! {
