@@ -69,6 +69,23 @@ mod shadowed {
         stop = ::core::mem::drop;
     }
 
+    /// An async state whose stop is a plain closure (dispatched by autoref in the expansion).
+    #[defstate(stop = |n| ::std::assert_eq!(n, 6))]
+    static ASYNC_PLAIN: u8 = async { 6 };
+
+    #[test]
+    fn async_states_with_plain_stops_work_among_shadowing_names() {
+        ::lifecycle::__private::block_on_for_doctest(async {
+            let local = state! {
+                start: async { 7_u8 },
+                stop: |n| ::std::assert_eq!(n, 7),
+            };
+            ::std::assert_eq!(*ASYNC_PLAIN.get().await + *local.get().await, 13);
+            ASYNC_PLAIN.stop().await.unwrap();
+            local.stop().await.unwrap();
+        });
+    }
+
     #[test]
     fn every_macro_works_among_shadowing_names() {
         let local = state! {
