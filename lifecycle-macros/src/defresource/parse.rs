@@ -3,13 +3,15 @@
 
 use crate::common::errors::Errors;
 use crate::common::krate::{parse_crate_clause, CratePath};
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token, Type, Visibility};
 
 /// `(crate = path;)? place (; place)* ;?`
 pub(crate) struct Input {
     pub(crate) krate: CratePath,
-    /// Mistakes that did not stop the parse (a `crate = "string"`).
+    /// Mistakes that did not stop the parse: a `crate = "string"`, a place with a syntax
+    /// error (skipped, so the others are still declared).
     pub(crate) errors: Errors,
     pub(crate) places: Vec<Place>,
 }
@@ -27,17 +29,36 @@ impl Parse for Input {
         let mut errors = Errors::new();
         let krate = parse_crate_clause(input, &mut errors)?;
         let mut places = Vec::new();
+        let mut broken = false;
         while !input.is_empty() {
-            places.push(input.parse()?);
+            // Each place on a fork: one with a syntax error is reported and skipped up to
+            // its `;`, and the others are still declared.
+            let fork = input.fork();
+            let place = fork.parse::<Place>().and_then(|place| {
+                if fork.is_empty() || fork.peek(Token![;]) {
+                    Ok(place)
+                } else {
+                    Err(fork.error("expected `;` before the next resource"))
+                }
+            });
+            match place {
+                Ok(place) => {
+                    input.advance_to(&fork);
+                    places.push(place);
+                }
+                Err(error) => {
+                    errors.push(error);
+                    broken = true;
+                    crate::common::recover::skip_past(input, ';');
+                    continue;
+                }
+            }
             if input.is_empty() {
                 break;
             }
-            if !input.peek(Token![;]) {
-                return Err(input.error("expected `;` before the next resource"));
-            }
             input.parse::<Token![;]>()?;
         }
-        if places.is_empty() {
+        if places.is_empty() && !broken {
             return Err(input.error("expected a resource: `defresource!(pub NAME: Type)`"));
         }
         Ok(Self {
