@@ -81,6 +81,8 @@ mod stop_worker;
 #[cfg(not(loom))]
 mod thread;
 #[cfg(not(loom))]
+mod unwind;
+#[cfg(not(loom))]
 mod watch;
 
 // Resources, systems and shutdown (issue 4).

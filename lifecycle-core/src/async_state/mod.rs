@@ -184,11 +184,21 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     ///
     /// # Panics
     /// If the start fails; the message names the state and the cause. Use
-    /// [`try_get`](Self::try_get) to handle that as an error.
-    pub async fn get(&self) -> AsyncRef<T> {
-        match self.try_get().await {
-            Ok(value) => value,
-            Err(error) => start_failed(&error),
+    /// [`try_get`](Self::try_get) to handle that as an error. The panic is raised where the
+    /// future is polled, so its message names the line that called `get`.
+    ///
+    /// Inside another state's start, a failed start does not panic: it unwinds (printing
+    /// nothing) to that start, which fails with this error as its source.
+    // Not an `async fn`: `#[track_caller]` has no effect on one, and the caller's line must
+    // be taken when `get` is called, not when the future is polled.
+    #[track_caller]
+    pub fn get(&self) -> impl Future<Output = AsyncRef<T>> + '_ {
+        let caller = std::panic::Location::caller();
+        async move {
+            match self.try_get().await {
+                Ok(value) => value,
+                Err(error) => crate::unwind::get_failed_from(error, caller),
+            }
         }
     }
 
@@ -264,22 +274,6 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     pub fn meta(&self, key: &str) -> Option<&'static str> {
         self.core().info.meta(key)
     }
-}
-
-#[cold]
-#[track_caller]
-fn start_failed(error: &Error) -> ! {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    panic!("{message}")
 }
 
 impl<T: Send + Sync + 'static> Drop for AsyncState<T> {

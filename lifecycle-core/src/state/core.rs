@@ -366,10 +366,8 @@ pub(crate) unsafe fn conclude_start<T>(
             state: info.name().to_owned(),
             source,
         }),
-        Err(payload) => Err(Error::StartPanicked {
-            state: info.name().to_owned(),
-            message: panic_message(&*payload),
-        }),
+        // A failed `get()` inside the start unwound to here: it becomes the error's source.
+        Err(payload) => Err(crate::unwind::into_start_error(info.name(), payload)),
     }
 }
 

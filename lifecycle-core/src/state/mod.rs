@@ -17,6 +17,7 @@ use crate::info::StateInfo;
 use crate::readers;
 use crate::registry::Handle;
 use crate::thread::{self, Key};
+use crate::unwind::get_failed;
 use crate::watch::{emit, Event};
 use definition::{Definition, StartFn, StopFn};
 use std::sync::Arc;
@@ -151,7 +152,11 @@ impl<T: Send + Sync + 'static> State<T> {
     /// # Panics
     /// If the start fails; the message names the state and the cause. Use
     /// [`try_get`](Self::try_get) to handle that as an error.
+    ///
+    /// Inside another state's start, a failed start does not panic: it unwinds (printing
+    /// nothing) to that start, which fails with this error as its source.
     #[inline]
+    #[track_caller]
     pub fn get(&self) -> Ref<'_, T> {
         // Not `try_get().unwrap()`: keeping the large `Result` out of the hot path lets the
         // guard stay in registers.
@@ -163,10 +168,11 @@ impl<T: Send + Sync + 'static> State<T> {
 
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn get_cold(&self) -> Ref<'_, T> {
         match self.get_slow() {
             Ok(value) => value,
-            Err(error) => start_failed(&error),
+            Err(error) => get_failed(error),
         }
     }
 
@@ -244,10 +250,11 @@ impl<T: Send + Sync + 'static> State<T> {
     ///
     /// # Panics
     /// If the start fails, like [`get`](Self::get).
+    #[track_caller]
     pub fn get_owned(&self) -> Owned<T> {
         match self.try_get_owned() {
             Ok(value) => value,
-            Err(error) => start_failed(&error),
+            Err(error) => get_failed(error),
         }
     }
 
@@ -407,28 +414,6 @@ pub enum Redefine {
 pub struct BindGuard<'a> {
     _binding: thread::BindingGuard,
     _state: std::marker::PhantomData<(&'a (), *const ())>,
-}
-
-#[cold]
-#[track_caller]
-fn start_failed(error: &Error) -> ! {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-        source = cause_source(source);
-    }
-    panic!("{message}")
-}
-
-fn cause_source<'a>(
-    error: Option<&'a (dyn std::error::Error + 'static)>,
-) -> Option<&'a (dyn std::error::Error + 'static)> {
-    error.and_then(std::error::Error::source)
 }
 
 impl<T: Send + Sync + 'static> Drop for State<T> {

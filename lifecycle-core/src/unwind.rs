@@ -1,0 +1,77 @@
+//! A failed `get()`: inside a start it unwinds, without the panic hook, to the start that
+//! called it, which turns it back into an error chain; outside a start it panics at the
+//! caller's line.
+//!
+//! Owns the private unwind payload. Imports only `error` and `thread`; the start drivers
+//! (sync and async) call [`into_start_error`] on what their `catch_unwind` caught.
+
+use crate::error::{panic_message, Error};
+use crate::thread;
+use std::any::Any;
+use std::panic::Location;
+
+/// The payload a failing `get()` unwinds with inside a start. Private, so no user panic can
+/// be mistaken for it.
+struct DependencyFailed(Error);
+
+/// Ends a `get()` whose start failed with `error`.
+///
+/// Inside a start (this thread is running some state's start or polling an async one) it
+/// unwinds with [`DependencyFailed`] through `resume_unwind`, which runs no panic hook, so
+/// nothing is printed; the start's `catch_unwind` gets it back. Outside a start it panics
+/// with the whole cause chain, at the caller's line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn get_failed(error: Error) -> ! {
+    let message = chain(&unwind_if_starting(error));
+    panic!("{message}")
+}
+
+/// Like [`get_failed`], for a `get()` whose future is polled away from its caller: outside a
+/// start the message names `caller`, the line that called `get`.
+#[cold]
+#[inline(never)]
+pub(crate) fn get_failed_from(error: Error, caller: &'static Location<'static>) -> ! {
+    let message = chain(&unwind_if_starting(error));
+    panic!("{message} (in `get` called at {caller})")
+}
+
+/// Unwinds with `error` if this thread is inside a start; else gives it back.
+fn unwind_if_starting(error: Error) -> Error {
+    if thread::innermost_starting().is_some() {
+        std::panic::resume_unwind(Box::new(DependencyFailed(error)))
+    }
+    error
+}
+
+/// The error for the start of `state` that unwound with `payload`: the dependency's error
+/// as the source of [`Error::Start`] if a `get()` inside it failed, else
+/// [`Error::StartPanicked`] with the panic message.
+pub(crate) fn into_start_error(state: &str, payload: Box<dyn Any + Send>) -> Error {
+    match payload.downcast::<DependencyFailed>() {
+        Ok(failed) => Error::Start {
+            state: state.to_owned(),
+            source: Box::new(failed.0),
+        },
+        Err(payload) => Error::StartPanicked {
+            state: state.to_owned(),
+            message: panic_message(&*payload),
+        },
+    }
+}
+
+/// `error` and its sources, joined with `: `, skipping a cause its parent already shows.
+fn chain(error: &Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
