@@ -27,6 +27,9 @@
 //! - A stop waits (10 s by default, see [`set_stop_timeout`]) for outstanding guards, so the
 //!   value never dangles and its resources are released when `stop` returns.
 //! - A failed or panicking start leaves the state unrealized; the next `get` tries again.
+//! - Inside a start, a failed `get` of another state makes that start fail with an error
+//!   whose `source()` is the other state's error, printing nothing; outside a start, `get`
+//!   panics at the caller's line.
 //! - Reading a realized state takes no lock and writes no shared memory.
 //! - An [`AsyncState<T>`] (`#[defstate]` with an `async { ... }` initializer) is read with
 //!   `.get().await` and hands out `Send` guards; [`stop_async`] stops sync and async states

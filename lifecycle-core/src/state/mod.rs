@@ -155,6 +155,22 @@ impl<T: Send + Sync + 'static> State<T> {
     ///
     /// Inside another state's start, a failed start does not panic: it unwinds (printing
     /// nothing) to that start, which fails with this error as its source.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// use std::sync::Arc;
+    ///
+    /// let config = Arc::new(State::new("app/cfg", || Ok("80x".parse::<u16>()?)));
+    /// let db = {
+    ///     let config = Arc::clone(&config);
+    ///     State::new("app/db", move || Ok(*config.get() + 1))
+    /// };
+    /// let error = db.try_get().unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "state `app/db` failed to start: state `app/cfg` failed to start: invalid digit found in string"
+    /// );
+    /// ```
     #[inline]
     #[track_caller]
     pub fn get(&self) -> Ref<'_, T> {
