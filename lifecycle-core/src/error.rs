@@ -298,9 +298,16 @@ fn join(errors: &[Error]) -> String {
     joined
 }
 
+/// The unwind payload of a `get()` that failed inside a start (see `crate::unwind`), kept
+/// crate-private so no user panic can be mistaken for it.
+pub(crate) struct DependencyFailed(pub(crate) Error);
+
 /// The message of a caught panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
+    // Caught by something other than a start (a stop or a watch callback run inside a start).
+    if let Some(DependencyFailed(error)) = payload.downcast_ref() {
+        error.to_string()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
         (*message).to_owned()
     } else if let Some(message) = payload.downcast_ref::<String>() {
         message.clone()

@@ -2,17 +2,14 @@
 //! called it, which turns it back into an error chain; outside a start it panics at the
 //! caller's line.
 //!
-//! Owns the private unwind payload. Imports only `error` and `thread`; the start drivers
+//! Owns raising and catching the unwind (its payload, `DependencyFailed`, lives in `error` so
+//! that `panic_message` can read it). Imports only `error` and `thread`; the start drivers
 //! (sync and async) call [`into_start_error`] on what their `catch_unwind` caught.
 
-use crate::error::{panic_message, Error};
+use crate::error::{panic_message, DependencyFailed, Error};
 use crate::thread;
 use std::any::Any;
 use std::panic::Location;
-
-/// The payload a failing `get()` unwinds with inside a start. Private, so no user panic can
-/// be mistaken for it.
-struct DependencyFailed(Error);
 
 /// Ends a `get()` whose start failed with `error`.
 ///
@@ -74,4 +71,28 @@ fn chain(error: &Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_becomes_the_source_of_the_start_error() {
+        let payload: Box<dyn Any + Send> = Box::new(DependencyFailed(Error::from("boom")));
+        let error = into_start_error("outer", payload);
+        assert_eq!(error.to_string(), "state `outer` failed to start: boom");
+    }
+
+    #[test]
+    fn any_other_payload_is_a_panicked_start() {
+        let error = into_start_error("outer", Box::new("bug"));
+        assert!(matches!(error, Error::StartPanicked { message, .. } if message == "bug"));
+    }
+
+    #[test]
+    fn a_payload_caught_elsewhere_reads_as_its_error() {
+        let payload: Box<dyn Any + Send> = Box::new(DependencyFailed(Error::from("boom")));
+        assert_eq!(panic_message(&*payload), "boom");
+    }
 }
