@@ -11,8 +11,8 @@
 //! too rarely for a lock-free cell (such as `arc-swap`) to pay for a dependency.
 
 use crate::error::Error;
+use crate::kernel::stop_timeout;
 use crate::resource::Resource;
-use crate::state::stop_timeout;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};

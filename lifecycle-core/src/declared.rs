@@ -1,8 +1,8 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
+//!
+//! Imports only `info`; the drivers implement [`DeclaredState`] for their cores.
 
-use crate::async_state::AsyncCore;
 use crate::info::StateInfo;
-use crate::state::Core;
 use std::collections::HashMap;
 use std::sync::Once;
 
@@ -12,43 +12,20 @@ pub struct Declaration {
     state: &'static dyn DeclaredState,
 }
 
-/// What `declared()` needs to know of a static state's core, whatever its value type.
-trait DeclaredState: Sync {
+/// What `declared()` needs to know of a static state's core, whatever its value type; the
+/// drivers implement it for their cores (so this module needs neither of them).
+pub(crate) trait DeclaredState: Sync {
+    /// The state's identity.
     fn info(&self) -> &StateInfo;
+    /// True if it is started and not stopped.
     fn is_realized(&self) -> bool;
 }
 
-impl<T: Send + Sync + 'static> DeclaredState for Core<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-}
-
-impl<T: Send + Sync + 'static> DeclaredState for AsyncCore<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-}
-
 impl Declaration {
-    /// Registers a static state's core (used by `#[defstate]`).
-    #[doc(hidden)]
-    pub const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
-        Self { state: core }
-    }
-
-    /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
-    #[doc(hidden)]
-    pub const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
-        Self { state: core }
+    /// A declaration of a static state's core; the drivers' `new` and `new_async` (used by
+    /// `#[defstate]`) call it.
+    pub(crate) const fn of(state: &'static dyn DeclaredState) -> Self {
+        Self { state }
     }
 
     /// The state's name, module, file, line and meta data.

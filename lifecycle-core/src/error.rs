@@ -90,7 +90,8 @@ pub enum Error {
         /// `"starting"` or `"stopping"`.
         action: &'static str,
     },
-    /// An earlier stop of the state failed; its value is gone and it must be cleared first.
+    /// An earlier stop of the state failed; it must be cleared first (the failed-stop rule:
+    /// [`Status::StopFailed`](crate::Status::StopFailed)).
     #[error(
         "state `{state}` failed to stop earlier ({cause}); call `force_close()` to clear it \
          before using it again"
@@ -100,6 +101,18 @@ pub enum Error {
         state: String,
         /// The earlier stop error.
         cause: String,
+    },
+    /// `force_close` found the state failed by a stop that was given up on (it did not return
+    /// within `stop()`'s bound) and still holds the value: clearing it now could free the
+    /// value under that stop or start a second value beside it. Try again once it returns
+    /// (see [`Status::StopFailed`](crate::Status::StopFailed)).
+    #[error(
+        "state `{state}` is still held by a stop that was given up on; its value is not \
+         released yet, so it cannot be cleared: try `force_close()` again once that stop returns"
+    )]
+    StillStopping {
+        /// The state.
+        state: String,
     },
     /// Stopping several states: at least one failed. Every state was tried.
     #[error(transparent)]
@@ -185,7 +198,8 @@ impl Error {
             | Error::StopTimedOut { state, .. }
             | Error::HeldByCurrentThread { state }
             | Error::Reentrant { state, .. }
-            | Error::StopFailedEarlier { state, .. } => Some(state),
+            | Error::StopFailedEarlier { state, .. }
+            | Error::StillStopping { state } => Some(state),
             Error::Cycle { .. }
             | Error::StopAll(_)
             | Error::Other(_)
@@ -247,6 +261,9 @@ pub struct StopReport {
     pub stopped: Vec<String>,
     /// The states that did not stop, each with its error, in the order they were tried.
     pub failed: Vec<(String, Error)>,
+    /// The states skipped because the calling thread is stopping them already (a stop
+    /// function that calls `stop()`): that outer stop finishes them.
+    pub skipped: Vec<String>,
 }
 
 impl StopReport {

@@ -1,32 +1,45 @@
 //! The module functions over every tracked state: `status`, `stop`, `stop_where`, `graph`.
+//!
+//! Imports the kernel, `stop_worker` and the base modules; must not import the drivers
+//! (`state/`, `async_state/`), which reach states only through the registry's handles.
 
-use crate::coord;
 use crate::error::{Error, StopReport};
-use crate::graph::Graph;
 use crate::info::StateInfo;
-use crate::registry::Handle;
-use crate::state::stop_timeout;
+use crate::kernel::{self, backstop, stop_timeout, Graph, Handle};
 use crate::stop_worker;
+use crate::thread;
 use std::collections::HashSet;
 
-/// The active states (and defined resources), oldest realization first.
+/// The active states (and defined resources), oldest realization first, each with what it
+/// is doing ([`StateInfo::status`]): a state whose stop failed stays listed, as
+/// [`Status::StopFailed`](crate::Status::StopFailed), until `force_close` clears it.
 ///
 /// ```
 /// for state in lifecycle::status() {
-///     println!("{}", state.name());
+///     println!("{} {:?}", state.name(), state.status());
 /// }
 /// ```
 pub fn status() -> Vec<StateInfo> {
-    coord::world()
+    let world = kernel::world();
+    world
         .registry
         .iter()
-        .map(|(_, handle)| handle.get().info().clone())
+        .map(|(key, handle)| {
+            let tracked = handle.get();
+            let status = world.status(key, tracked.is_realized());
+            tracked.info().clone().with_status(status)
+        })
         .collect()
 }
 
 /// Stops every active state in reverse realization order (a dependent always before what it
 /// depends on). Every state is tried even if some fail; the report names what stopped, and
 /// the error ([`Error::StopAll`]) lists every failure.
+///
+/// Each stop function runs with the calling thread's [`bind`](crate::State::bind)ings, as if
+/// it were called here, so a teardown between tests reaches the bound values and never
+/// starts the real ones. Called from a stop function, it skips the state that function is
+/// stopping ([`StopReport::skipped`]): that stop finishes it.
 pub fn stop() -> Result<StopReport, Error> {
     stop_where(|_| true)
 }
@@ -50,6 +63,10 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
             tried.insert(key);
             let tracked = handle.get();
             let name = tracked.info().name().to_owned();
+            if thread::activity(key).is_some() {
+                report.skipped.push(name);
+                continue;
+            }
             let outcome = if tracked.held_by_current_thread() {
                 Err(Error::HeldByCurrentThread {
                     state: name.clone(),
@@ -57,7 +74,7 @@ pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error
             } else {
                 // Waiting for readers and running the stop function are each bounded by the
                 // stop timeout; past both, the state is reported and skipped.
-                stop_worker::stop_bounded(key, handle.clone(), stop_timeout() * 2)
+                stop_worker::stop_bounded(key, handle.clone(), backstop(stop_timeout()))
             };
             match outcome {
                 Ok(()) => report.stopped.push(name),
@@ -74,7 +91,7 @@ pub(crate) fn next_batch(
     tried: &HashSet<usize>,
     pred: &dyn Fn(&StateInfo) -> bool,
 ) -> Vec<(usize, Handle)> {
-    let world = coord::world();
+    let world = kernel::world();
     let mut batch: Vec<_> = world
         .registry
         .iter()
@@ -87,7 +104,7 @@ pub(crate) fn next_batch(
 
 /// The dependencies recorded so far: an edge for every state whose start read another.
 pub fn graph() -> Graph {
-    let world = coord::world();
+    let world = kernel::world();
     let realized: Vec<_> = world
         .registry
         .iter()

@@ -1,5 +1,7 @@
-//! Identity of a state: name, where it was declared, and its meta data.
+//! Identity of a state: name, where it was declared, and its meta data. A base module:
+//! imports only `status`.
 
+use crate::status::Status;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -11,6 +13,8 @@ pub struct StateInfo {
     pub(crate) file: &'static str,
     pub(crate) line: u32,
     pub(crate) meta: &'static [(&'static str, &'static str)],
+    /// Set in the entries of `lifecycle::status()` only.
+    pub(crate) status: Option<Status>,
 }
 
 impl StateInfo {
@@ -29,6 +33,7 @@ impl StateInfo {
             file,
             line,
             meta,
+            status: None,
         }
     }
 
@@ -40,6 +45,7 @@ impl StateInfo {
             file: "",
             line: 0,
             meta: &[],
+            status: None,
         }
     }
 
@@ -73,6 +79,19 @@ impl StateInfo {
     /// The value of meta key `key`, from `meta(key = "value")`.
     pub fn meta(&self, key: &str) -> Option<&'static str> {
         self.meta.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// What the state was doing when [`lifecycle::status()`](crate::status()) listed it
+    /// (a failed stop shows as [`Status::StopFailed`]); `None` for an info from anywhere
+    /// else (a state's own [`info`](crate::State::info) — ask the state's `status()`).
+    pub fn status(&self) -> Option<Status> {
+        self.status
+    }
+
+    /// Returns `self` as `status()` lists it.
+    pub(crate) fn with_status(mut self, status: Status) -> Self {
+        self.status = Some(status);
+        self
     }
 
     /// Every meta pair, in declaration order.

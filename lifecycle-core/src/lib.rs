@@ -19,9 +19,18 @@
 //! * [`close_on_shutdown`], [`install_shutdown`] — teardown on SIGINT/SIGTERM and at exit
 //!   (`shutdown`).
 //!
-//! The concurrency kernel is `cell` (the value slot and reader protocol, the only place with
-//! `unsafe` about the value), `readers` (per-thread reader counts), `barrier` (the asymmetric
-//! fence pair) and `coord` (the world lock for starts and stops, with cycle detection).
+//! # Layers
+//!
+//! Modules import downwards only (`tests/layers.rs` checks it):
+//!
+//! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `watch`;
+//! 2. `kernel/`: the value cell and reader protocol (the only `unsafe` about values), the one
+//!    phase table, the world (its lock, cycle search and transitions), the registry, the
+//!    dependency graph and the stop timeout;
+//! 3. `declared`, then the drivers `state/` (sync: waits on a condition variable, calls)
+//!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls);
+//! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
+//!    `shutdown`), and `private`, the names generated code uses.
 //!
 //! # Dependencies
 //!
@@ -45,14 +54,11 @@
 #![cfg_attr(loom, allow(dead_code))]
 #![warn(missing_docs)]
 
-mod barrier;
-mod cell;
-mod sync;
+mod kernel;
+mod thread;
 
 #[cfg(not(loom))]
 mod async_state;
-#[cfg(not(loom))]
-mod coord;
 #[cfg(not(loom))]
 mod declared;
 #[cfg(not(loom))]
@@ -62,24 +68,18 @@ mod error;
 #[cfg(not(loom))]
 mod global;
 #[cfg(not(loom))]
-mod graph;
-#[cfg(not(loom))]
 mod info;
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub mod private;
 #[cfg(not(loom))]
-mod readers;
-#[cfg(not(loom))]
-mod registry;
-#[cfg(not(loom))]
 mod state;
+#[cfg(not(loom))]
+mod status;
 #[cfg(not(loom))]
 mod stop_kind;
 #[cfg(not(loom))]
 mod stop_worker;
-#[cfg(not(loom))]
-mod thread;
 #[cfg(not(loom))]
 mod unwind;
 #[cfg(not(loom))]
@@ -117,8 +117,9 @@ pub use crate::{
     declared::{declared, Declaration},
     error::{BoxError, Error, StopReport},
     global::{graph, status, stop, stop_where},
-    graph::Graph,
     info::StateInfo,
-    state::{set_stop_timeout, stop_timeout, BindGuard, Owned, Redefine, Ref, State},
+    kernel::{set_stop_timeout, stop_timeout, Graph},
+    state::{BindGuard, Owned, Redefine, Ref, State},
+    status::Status,
     watch::{unwatch, watch, Event},
 };

@@ -19,10 +19,10 @@
 //! Signal handlers are registered with `signal-hook`, which chains them with handlers other
 //! code installed, before or after.
 
-use crate::coord;
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;
-use crate::registry::{Handle, Tracked};
+use crate::kernel as coord;
+use crate::kernel::{Handle, Tracked};
 use crate::resource::{close_named, Resource};
 use crate::thread::Key;
 use std::borrow::Cow;
@@ -59,6 +59,7 @@ pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
             file: caller.file(),
             line: caller.line(),
             meta: &[],
+            status: None,
         },
         value: Mutex::new(Some(resource)),
     });

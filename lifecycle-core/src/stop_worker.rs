@@ -3,16 +3,21 @@
 //!
 //! Each state's stop runs on a worker thread while the caller waits with a deadline. A worker
 //! that misses it is abandoned (it keeps the stuck stop and exits if that ever returns), the
-//! state is marked failed — so `get` reports it instead of waiting forever — and a fresh
-//! worker takes the next state. A single `State::stop()` runs on the caller's thread instead.
+//! stop it owns — by its ticket, handed over through a [`StopClaim`] — is marked failed, so
+//! `get` reports it instead of waiting forever, and a fresh worker takes the next state. A
+//! stop it never began (it was waiting behind another thread's stop) is cancelled instead;
+//! another thread's stop is never touched. The caller's bindings are lent to the worker for
+//! that one stop. A single `State::stop()` runs on the caller's thread instead.
+//!
+//! Imports the kernel and the base modules only.
 
-use crate::coord;
 use crate::error::Error;
-use crate::registry::Handle;
-use crate::thread::Key;
+use crate::kernel::world::abandon_stop;
+use crate::kernel::{Handle, StopClaim};
+use crate::thread::{self, Key};
 use std::cell::Cell;
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -45,9 +50,17 @@ pub(crate) fn stop_bounded(key: Key, handle: Handle, limit: Duration) -> Result<
     }
     let name = handle.get().info().name().to_owned();
     let (done, result) = mpsc::sync_channel(1);
-    let job: Job = Box::new(move || {
-        let _ = done.send(handle.get().stop_tracked(false));
-    });
+    let claim = Arc::new(StopClaim::default());
+    let lent = thread::bindings();
+    let job: Job = {
+        let claim = Arc::clone(&claim);
+        Box::new(move || {
+            // The stop function sees the caller's bindings, on this thread only, and only
+            // while it runs.
+            let _lent = thread::lend(lent);
+            let _ = done.send(handle.get().stop_claimed(&claim));
+        })
+    };
     let mut worker = WORKER.lock().unwrap_or_else(PoisonError::into_inner);
     // A worker that is gone (never made, or abandoned) hands the job back.
     let unsent = match worker.as_ref() {
@@ -76,7 +89,11 @@ pub(crate) fn stop_bounded(key: Key, handle: Handle, limit: Duration) -> Result<
             *worker = None;
             drop(worker);
             let waited = began.elapsed();
-            coord::abandon_stop(key, format!("its stop did not return within {waited:?}"));
+            abandon_stop(
+                key,
+                &claim,
+                format!("its stop did not return within {waited:?}"),
+            );
             Err(Error::StopTimedOut {
                 state: name,
                 waited,

@@ -1,5 +1,8 @@
-//! What the library remembers per thread besides reader counts: the states this thread is
-//! starting (for dependencies and cycles) and its `bind` substitutions.
+//! What the library remembers per thread besides reader counts: the starts and stops this
+//! thread is running (for dependencies, cycles and reentrancy) and its `bind` substitutions.
+//!
+//! Owns only thread-local bookkeeping; it imports nothing from the crate, so every other
+//! module (the kernel included) may use it.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -12,10 +15,10 @@ pub(crate) type Key = usize;
 pub(crate) type Bound = Arc<dyn Any + Send + Sync>;
 
 thread_local! {
-    /// Non-zero while this thread starts a state or has a binding: reads must take the slow
+    /// Non-zero while this thread starts or stops a state or has a binding: reads must take the slow
     /// path then. No destructor, so the fast path reads it with a plain TLS load.
     static SLOW: Cell<u32> = const { Cell::new(0) };
-    static STARTING: RefCell<Vec<Key>> = const { RefCell::new(Vec::new()) };
+    static ACTIVE: RefCell<Vec<(Key, Activity)>> = const { RefCell::new(Vec::new()) };
     static BINDINGS: RefCell<Vec<(Key, Bound)>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -29,22 +32,40 @@ fn slow_add(delta: i32) {
     SLOW.with(|slow| slow.set(slow.get().wrapping_add_signed(delta)));
 }
 
+/// What a thread is doing to a state: running its start or its stop function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Activity {
+    Start,
+    Stop,
+}
+
 /// Marks `key` as being started by this thread until the returned guard drops.
-pub(crate) fn starting(key: Key) -> StartingGuard {
-    STARTING.with(|stack| stack.borrow_mut().push(key));
+pub(crate) fn starting(key: Key) -> ActiveGuard {
+    mark(key, Activity::Start)
+}
+
+/// Marks `key` as being stopped by this thread (its stop function runs) until the guard drops.
+pub(crate) fn stopping(key: Key) -> ActiveGuard {
+    mark(key, Activity::Stop)
+}
+
+fn mark(key: Key, activity: Activity) -> ActiveGuard {
+    ACTIVE.with(|stack| stack.borrow_mut().push((key, activity)));
     slow_add(1);
-    StartingGuard { key }
+    ActiveGuard { key, activity }
 }
 
-pub(crate) struct StartingGuard {
+pub(crate) struct ActiveGuard {
     key: Key,
+    activity: Activity,
 }
 
-impl Drop for StartingGuard {
+impl Drop for ActiveGuard {
     fn drop(&mut self) {
-        let _ = STARTING.try_with(|stack| {
+        let _ = ACTIVE.try_with(|stack| {
             let mut stack = stack.borrow_mut();
-            if let Some(at) = stack.iter().rposition(|k| *k == self.key) {
+            let mark = (self.key, self.activity);
+            if let Some(at) = stack.iter().rposition(|entry| *entry == mark) {
                 stack.remove(at);
             }
         });
@@ -52,21 +73,47 @@ impl Drop for StartingGuard {
     }
 }
 
-/// The state this thread is starting right now (the innermost), if any.
+/// The state this thread is starting right now (the innermost activity, if it is a start).
 pub(crate) fn innermost_starting() -> Option<Key> {
-    STARTING
-        .try_with(|stack| stack.borrow().last().copied())
+    ACTIVE
+        .try_with(|stack| match stack.borrow().last() {
+            Some((key, Activity::Start)) => Some(*key),
+            _ => None,
+        })
         .ok()
         .flatten()
 }
 
-/// The states this thread is starting from `key` inwards, if it is starting `key`.
-pub(crate) fn starting_from(key: Key) -> Option<Vec<Key>> {
-    STARTING
+/// The state whose start or stop this thread runs innermost, if any.
+pub(crate) fn innermost_active() -> Option<Key> {
+    ACTIVE
+        .try_with(|stack| stack.borrow().last().map(|(key, _)| *key))
+        .ok()
+        .flatten()
+}
+
+/// What this thread is doing to `key` (its innermost activity on it), if anything.
+pub(crate) fn activity(key: Key) -> Option<Activity> {
+    ACTIVE
+        .try_with(|stack| {
+            stack
+                .borrow()
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, activity)| *activity)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The states this thread is starting or stopping from `key` inwards, if it is busy with `key`.
+pub(crate) fn active_from(key: Key) -> Option<Vec<Key>> {
+    ACTIVE
         .try_with(|stack| {
             let stack = stack.borrow();
-            let at = stack.iter().position(|k| *k == key)?;
-            Some(stack[at..].to_vec())
+            let at = stack.iter().position(|(k, _)| *k == key)?;
+            Some(stack[at..].iter().map(|(k, _)| *k).collect())
         })
         .ok()
         .flatten()
@@ -92,6 +139,20 @@ pub(crate) fn bound(key: Key) -> Option<Bound> {
         })
         .ok()
         .flatten()
+}
+
+/// This thread's bindings, innermost last, to lend to a thread that works on its behalf.
+pub(crate) fn bindings() -> Vec<(Key, Bound)> {
+    BINDINGS
+        .try_with(|bindings| bindings.borrow().clone())
+        .unwrap_or_default()
+}
+
+/// Installs `lent` (from [`bindings`] of another thread) on this thread until the guards drop.
+pub(crate) fn lend(lent: Vec<(Key, Bound)>) -> Vec<BindingGuard> {
+    lent.into_iter()
+        .map(|(key, value)| bind(key, value))
+        .collect()
 }
 
 /// Ends one binding; bindings of the same state nest like scopes.

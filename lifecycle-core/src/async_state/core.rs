@@ -1,36 +1,35 @@
-//! An async state's core and its start and stop protocols.
+//! An async state's core: the async driver of the kernel's start and stop protocol.
 //!
 //! The value lives in the same [`ValueCell`] as a sync state's, read only through its shared
 //! counter (an async guard may be dropped on another thread than the one that made it). Who
-//! starts or stops is decided under the world lock (`coord`), in its async part
-//! ([`AsyncWorld`](super::world::AsyncWorld)): the first task to find the state idle takes the
-//! `Starting` phase and runs the start future itself; every other task parks its waker and is
-//! woken when the phase ends. No thread ever blocks waiting for an async start.
+//! starts or stops is decided by the world's one phase table, owned by `By::Task`: the first
+//! task to find the state idle takes the `Starting` phase and runs the start future itself;
+//! every other task parks its waker and is woken when the phase ends. No thread ever blocks
+//! waiting for an async start.
 //!
 //! While a start future is polled, its state is on the thread's "starting" stack
-//! (`thread::starting`), the same stack sync starts use: reads inside it record dependencies,
+//! (`thread::starting`), the same stack sync starts and stops use: reads inside it record dependencies,
 //! and a read of a state already on the stack is a cycle. A read that must wait for a start
 //! running in another task records "the start of the innermost state waits for that one",
 //! and first walks those waits: if they lead back to a state on this poll's stack, waiting
 //! would never end, so it is a cycle error instead.
 
 use super::definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn, StartFuture, StopFuture};
-use super::exec::{catch_unwind_future, sleep, timeout_at, BoxFuture};
-use super::world::AsyncPhase;
-use crate::barrier;
-use crate::cell::ValueCell;
-use crate::coord::{self, World};
-use crate::error::{panic_message, BoxError, Error};
+use super::exec::{catch_unwind_future, sleep, timeout_at};
+use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::registry::{Handle, Tracked};
-use crate::state::{announce_start, conclude_start, stop_timeout};
+use crate::kernel::cell::ValueCell;
+use crate::kernel::phases::Ticket;
+use crate::kernel::world::{self, Table};
+use crate::kernel::{
+    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, StopClaim, Tracked, Turn, Want,
+};
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// The shared part of an async state. Statics keep it in a hidden `static`; local states in
@@ -40,21 +39,6 @@ pub struct AsyncCore<T> {
     pub(crate) info: StateInfo,
     pub(crate) cell: ValueCell<T>,
     definition: Mutex<AsyncDefinition<T>>,
-}
-
-thread_local! {
-    /// The async states whose stop future this thread is polling right now.
-    static STOPPING: RefCell<Vec<Key>> = const { RefCell::new(Vec::new()) };
-}
-
-fn stopping_here(key: Key) -> bool {
-    STOPPING
-        .try_with(|stack| stack.borrow().contains(&key))
-        .unwrap_or(false)
-}
-
-fn wake_all(wakers: Vec<Waker>) {
-    wakers.into_iter().for_each(Waker::wake);
 }
 
 impl<T> AsyncCore<T> {
@@ -96,143 +80,44 @@ impl<T> AsyncCore<T> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn failed_earlier(&self, cause: &str) -> Error {
-        Error::StopFailedEarlier {
-            state: self.info.name().to_owned(),
-            cause: cause.to_owned(),
-        }
-    }
-
-    fn reentrant(&self, action: &'static str) -> Error {
-        Error::Reentrant {
-            state: self.info.name().to_owned(),
-            action,
-        }
-    }
-
     /// Records that the start running in this poll (sync or async) read this state.
     pub(crate) fn record_dependency(&self) {
-        coord::record_dependency(self.key(), &self.info);
+        world::record_dependency(self.key(), &self.info);
     }
 }
 
-/// What a task wants to do with a state's phase.
-#[derive(Clone, Copy)]
-enum Want {
-    Start,
-    Stop { force: bool },
-}
-
-/// What it got.
-enum Granted {
-    /// The state is realized: read it.
-    Realized,
-    /// This task holds the `Starting` phase.
-    Start,
-    /// The state is not realized: nothing to stop.
-    Nothing,
-    /// This task holds the `Stopping` phase.
-    Stop,
-    /// A force close cleared a state whose earlier stop had failed.
-    Cleared,
-}
-
-/// Waits (without blocking the thread) until the task may start or stop the state.
+/// Waits (without blocking the thread) until the task may start or stop the state: the async
+/// way of waiting for the world's [`Table::acquire`](crate::kernel::world::Table::acquire).
 struct Acquire<'a, T> {
     core: &'a AsyncCore<T>,
     want: Want,
+    claim: Option<&'a StopClaim>,
     /// This future's entry among the parked wakers of the state.
     waiter: Option<u64>,
-    /// The start recorded as waiting for this state while parked.
-    waiting_start: Option<Key>,
-}
-
-enum Turn {
-    Done(Result<Granted, Error>),
-    /// Park; `Some(start)`: the start of `start` waits for this state.
-    Wait(Option<Key>),
+    /// The start or stop recorded as waiting for this state while parked.
+    waiting: Option<Key>,
 }
 
 impl<'a, T> Acquire<'a, T> {
-    fn new(core: &'a AsyncCore<T>, want: Want) -> Self {
+    fn new(core: &'a AsyncCore<T>, want: Want, claim: Option<&'a StopClaim>) -> Self {
         Self {
             core,
             want,
+            claim,
             waiter: None,
-            waiting_start: None,
+            waiting: None,
         }
     }
 
-    fn withdraw(&mut self, world: &mut World, keep_waiter: bool) {
+    fn withdraw(&mut self, table: &mut Table, keep_waiter: bool) {
         let key = self.core.key();
-        if let Some(from) = self.waiting_start.take() {
-            world.asyncs.remove_wait(from, key);
+        if let Some(from) = self.waiting.take() {
+            table.remove_wait(from, key);
         }
         if !keep_waiter {
             if let Some(id) = self.waiter.take() {
-                world.asyncs.unpark(key, id);
+                table.unpark(key, id);
             }
-        }
-    }
-
-    fn turn(&self, world: &mut World) -> Turn {
-        let core = self.core;
-        let key = core.key();
-        let phase = world.asyncs.phase(key).cloned();
-        match (self.want, phase) {
-            (Want::Start, None) => {
-                if core.cell.is_realized() {
-                    return Turn::Done(Ok(Granted::Realized));
-                }
-                world
-                    .asyncs
-                    .set_phase(key, AsyncPhase::Starting, &core.info);
-                world.edges.clear_dependencies(key);
-                Turn::Done(Ok(Granted::Start))
-            }
-            (Want::Start, Some(AsyncPhase::Starting)) => {
-                if let Some(stack) = thread::starting_from(key) {
-                    // Read from inside its own start (directly or through states this poll
-                    // is starting).
-                    let cycle = stack.into_iter().chain([key]).map(|k| world.name(k));
-                    return Turn::Done(Err(Error::Cycle {
-                        cycle: cycle.collect(),
-                    }));
-                }
-                let waiting_start = thread::innermost_starting();
-                if waiting_start.is_some() {
-                    if let Some(keys) = world.asyncs.wait_cycle(key, &thread::starting_from) {
-                        let cycle = keys.into_iter().map(|k| world.name(k)).collect();
-                        return Turn::Done(Err(Error::Cycle { cycle }));
-                    }
-                }
-                Turn::Wait(waiting_start)
-            }
-            (Want::Stop { force: _ }, None) => {
-                if !core.cell.is_realized() {
-                    return Turn::Done(Ok(Granted::Nothing));
-                }
-                world
-                    .asyncs
-                    .set_phase(key, AsyncPhase::Stopping, &core.info);
-                Turn::Done(Ok(Granted::Stop))
-            }
-            (Want::Stop { .. }, Some(AsyncPhase::Starting)) => {
-                if thread::starting_from(key).is_some() {
-                    return Turn::Done(Err(core.reentrant("starting")));
-                }
-                Turn::Wait(None)
-            }
-            (_, Some(AsyncPhase::Stopping)) => {
-                if stopping_here(key) {
-                    return Turn::Done(Err(core.reentrant("stopping")));
-                }
-                Turn::Wait(None)
-            }
-            (Want::Stop { force: true }, Some(AsyncPhase::Failed(_))) => {
-                Turn::Done(Ok(Granted::Cleared))
-            }
-            (_, Some(AsyncPhase::Failed(cause))) => Turn::Done(Err(core.failed_earlier(&cause))),
         }
     }
 }
@@ -242,28 +127,23 @@ impl<T> Future for Acquire<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let key = this.core.key();
-        let mut world = coord::world();
-        this.withdraw(&mut world, true);
-        match this.turn(&mut world) {
-            Turn::Done(Ok(Granted::Cleared)) => {
-                this.withdraw(&mut world, false);
-                let wakers = world.asyncs.clear_phase(key);
-                let handle = world.registry.remove(key);
-                drop(world);
-                drop(handle);
-                wake_all(wakers);
-                Poll::Ready(Ok(Granted::Cleared))
-            }
+        let core = this.core;
+        let key = core.key();
+        let mut table = kernel::world();
+        this.withdraw(&mut table, true);
+        let slot = core.cell.slot();
+        match table.acquire(key, &core.info, slot, this.want, By::Task, this.claim) {
             Turn::Done(done) => {
-                this.withdraw(&mut world, false);
+                this.withdraw(&mut table, false);
                 Poll::Ready(done)
             }
-            Turn::Wait(waiting_start) => {
-                world.asyncs.park(key, &mut this.waiter, cx.waker());
-                if let Some(from) = waiting_start {
-                    world.asyncs.add_wait(from, key);
-                    this.waiting_start = Some(from);
+            Turn::Wait => {
+                table.park(key, &mut this.waiter, cx.waker());
+                // The start or stop this poll runs waits for this state: the cycle checks of
+                // other threads and tasks must see it.
+                if let Some(from) = thread::innermost_active() {
+                    table.add_wait(from, key);
+                    this.waiting = Some(from);
                 }
                 Poll::Pending
             }
@@ -273,9 +153,9 @@ impl<T> Future for Acquire<'_, T> {
 
 impl<T> Drop for Acquire<'_, T> {
     fn drop(&mut self) {
-        if self.waiter.is_some() || self.waiting_start.is_some() {
-            let mut world = coord::world();
-            self.withdraw(&mut world, false);
+        if self.waiter.is_some() || self.waiting.is_some() {
+            let mut table = kernel::world();
+            self.withdraw(&mut table, false);
         }
     }
 }
@@ -304,7 +184,7 @@ impl<O> Future for Marked<O> {
         let _stopping;
         match this.kind {
             Kind::Start => _starting = thread::starting(this.key),
-            Kind::Stop => _stopping = StopMark::new(this.key),
+            Kind::Stop => _stopping = thread::stopping(this.key),
         }
         let future = match &mut this.future {
             Some(future) => future,
@@ -320,45 +200,12 @@ impl<O> Future for Marked<O> {
     }
 }
 
-struct StopMark(Key);
-
-impl StopMark {
-    fn new(key: Key) -> Self {
-        STOPPING.with(|stack| stack.borrow_mut().push(key));
-        Self(key)
-    }
-}
-
-impl Drop for StopMark {
-    fn drop(&mut self) {
-        let _ = STOPPING.try_with(|stack| {
-            let mut stack = stack.borrow_mut();
-            if let Some(at) = stack.iter().rposition(|k| *k == self.0) {
-                stack.remove(at);
-            }
-        });
-    }
-}
-
 /// Ends a `Starting` phase whose start future was dropped before it finished (its task was
 /// cancelled): the state stays unrealized and a waiting task takes over.
 struct StartingPhase<'a, T> {
     core: &'a AsyncCore<T>,
-    /// The start that runs this one inline (it waits for it).
-    parent: Option<Key>,
+    ticket: Ticket,
     done: bool,
-}
-
-impl<T> StartingPhase<'_, T> {
-    /// Ends the phase under `world`; returns the wakers to wake after unlocking.
-    fn finish(&mut self, world: &mut World) -> Vec<Waker> {
-        self.done = true;
-        let key = self.core.key();
-        if let Some(parent) = self.parent.take() {
-            world.asyncs.remove_wait(parent, key);
-        }
-        world.asyncs.clear_phase(key)
-    }
 }
 
 impl<T> Drop for StartingPhase<'_, T> {
@@ -366,8 +213,7 @@ impl<T> Drop for StartingPhase<'_, T> {
         if self.done {
             return;
         }
-        let wakers = self.finish(&mut coord::world());
-        wake_all(wakers);
+        world::abandon_start(self.core.key(), self.ticket);
         emit(
             &Event::StartFailed("the start was cancelled (its future was dropped)".into()),
             &self.core.info,
@@ -378,6 +224,7 @@ impl<T> Drop for StartingPhase<'_, T> {
 /// Ends a `Stopping` phase whose stop was dropped before it finished.
 struct StoppingPhase<'a, T> {
     core: &'a AsyncCore<T>,
+    ticket: Ticket,
     taken: bool,
     done: bool,
 }
@@ -387,29 +234,21 @@ impl<T> Drop for StoppingPhase<'_, T> {
         if self.done {
             return;
         }
-        let key = self.core.key();
-        let info = &self.core.info;
+        let (key, info) = (self.core.key(), &self.core.info);
         if self.taken {
             // The value went with the dropped stop future: the state is stopped.
-            let mut world = coord::world();
-            let wakers = world.asyncs.clear_phase(key);
-            let handle = world.registry.remove(key);
-            drop(world);
-            drop(handle);
-            wake_all(wakers);
-            emit(
-                &Event::StopFailed("the stop was cancelled; the value was dropped".into()),
-                info,
-            );
-            emit(&Event::Stopped, info);
+            let failure = Error::Stop {
+                state: info.name().to_owned(),
+                source: "the stop was cancelled; the value was dropped".into(),
+            };
+            let _ = kernel::finish_stop(info, key, self.ticket, Some(failure), true);
         } else {
             self.core.cell.cancel_stop();
-            let wakers = coord::world().asyncs.clear_phase(key);
-            wake_all(wakers);
-            emit(
-                &Event::StopFailed("the stop was cancelled; the state stays started".into()),
-                info,
-            );
+            let why = Error::Stop {
+                state: info.name().to_owned(),
+                source: "the stop was cancelled; the state stays started".into(),
+            };
+            let _ = kernel::cancel_stop(info, key, self.ticket, why);
         }
     }
 }
@@ -421,23 +260,15 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         &self,
         handle: impl FnOnce() -> Handle + Send,
     ) -> Result<(), Error> {
-        match Acquire::new(self, Want::Start).await? {
-            Granted::Start => {}
-            _ => return Ok(()),
-        }
+        let Granted::Start(ticket) = Acquire::new(self, Want::Start, None).await? else {
+            return Ok(());
+        };
         let key = self.key();
         let mut phase = StartingPhase {
             core: self,
-            parent: None,
+            ticket,
             done: false,
         };
-        // Started inline by another start (sync or async): that start waits for this one,
-        // which the cycle check of other tasks must see.
-        if let Some(parent) = thread::innermost_starting() {
-            coord::world().asyncs.add_wait(parent, key);
-            phase.parent = Some(parent);
-        }
-
         barrier::prepare();
         crate::declared::check_duplicates();
         emit(&Event::Starting, &self.info);
@@ -449,32 +280,38 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             future: None,
         })
         .await;
-
-        let mut world = coord::world();
-        let wakers = phase.finish(&mut world);
-        // SAFETY: we held the Starting phase, so no one else started, stopped or read the
-        // slot since `Acquire` saw it unrealized under the lock.
-        let result = unsafe { conclude_start(&self.cell, &self.info, key, world, outcome, handle) };
-        wake_all(wakers);
-        announce_start(&self.info, &result);
+        let outcome = kernel::start_result(&self.info, outcome);
+        phase.done = true;
+        // SAFETY: `ticket` is this task's start right, held since the world saw the slot
+        // unrealized under its lock, so no one else started, stopped or read it.
+        let result = unsafe { world::conclude_start(key, ticket, &self.cell, outcome, handle) };
+        kernel::announce_start(&self.info, &result);
         result
     }
 
     /// Stops the state: waits up to `timeout` for guards, then gives the stop function up to
     /// `timeout` (after that its future and the value are dropped, and it counts as a failed
-    /// stop). `force`: clear the state even if the stop fails.
-    pub(crate) async fn stop(&self, force: bool, timeout: Duration) -> Result<(), Error> {
-        match Acquire::new(self, Want::Stop { force }).await? {
-            Granted::Stop => {}
-            Granted::Cleared => {
+    /// stop). `force`: clear the state even if the stop fails. `claim`: the caller may give up
+    /// on this stop (see `stop_worker`).
+    pub(crate) async fn stop(
+        &self,
+        force: bool,
+        timeout: Duration,
+        claim: Option<&StopClaim>,
+    ) -> Result<(), Error> {
+        let ticket = match Acquire::new(self, Want::Stop { force }, claim).await? {
+            Granted::Stop(ticket) => ticket,
+            Granted::Cleared(released) => {
+                released.finish();
                 emit(&Event::Stopped, &self.info);
                 return Ok(());
             }
             _ => return Ok(()),
-        }
+        };
         let key = self.key();
         let mut phase = StoppingPhase {
             core: self,
+            ticket,
             taken: false,
             done: false,
         };
@@ -487,21 +324,18 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             if waited >= timeout {
                 phase.done = true;
                 self.cell.cancel_stop();
-                let wakers = coord::world().asyncs.clear_phase(key);
-                wake_all(wakers);
                 let error = Error::StillInUse {
                     state: self.info.name().to_owned(),
                     waited,
                 };
-                emit(&Event::StopFailed(error.to_string()), &self.info);
-                return Err(error);
+                return Err(kernel::cancel_stop(&self.info, key, ticket, error));
             }
             sleep(pause.min(timeout - waited)).await;
             pause = (pause * 2).min(Duration::from_millis(5));
         }
-        // SAFETY: we hold the Stopping phase (exclusive stop right), `begin_stop` ran, and the
-        // Acquire load of `shared_inside` saw every reader gone. Async states have no other
-        // readers: every guard enters on the shared counter.
+        // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and the Acquire load
+        // of `shared_inside` saw every reader gone. Async states have no other readers: every
+        // guard enters on the shared counter.
         let value = unsafe { self.cell.take() };
         phase.taken = true;
         let stop = self.definition().stop.clone();
@@ -511,21 +345,12 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             make: Some(Box::new(move || stop.call(value))),
             future: None,
         });
-        let deadline = Instant::now().checked_add(timeout);
-        let outcome = match deadline {
+        let outcome = match Instant::now().checked_add(timeout) {
             Some(deadline) => timeout_at(deadline, stopping).await,
             None => Some(stopping.await),
         };
         let failure = match outcome {
-            Some(Ok(Ok(()))) => None,
-            Some(Ok(Err(source))) => Some(Error::Stop {
-                state: self.info.name().to_owned(),
-                source,
-            }),
-            Some(Err(payload)) => Some(Error::StopPanicked {
-                state: self.info.name().to_owned(),
-                message: panic_message(&*payload),
-            }),
+            Some(outcome) => kernel::stop_failure(&self.info, outcome),
             None => Some(Error::Stop {
                 state: self.info.name().to_owned(),
                 source: BoxError::from(format!(
@@ -534,51 +359,21 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
                 )),
             }),
         };
-
         phase.done = true;
-        let mut world = coord::world();
-        match failure {
-            Some(error) if !force => {
-                // The message runs the stop error's `Display` (user code) while this task
-                // holds the state's stop right: a panic there must not leave it held forever.
-                let message =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| error.to_string()))
-                        .unwrap_or_else(|_| {
-                            let state = self.info.name();
-                            format!("state `{state}` failed to stop (its error's Display panicked)")
-                        });
-                let wakers =
-                    world
-                        .asyncs
-                        .change_phase(key, AsyncPhase::Failed(message.clone()), &self.info);
-                drop(world);
-                wake_all(wakers);
-                emit(&Event::StopFailed(message), &self.info);
-                Err(error)
-            }
-            failure => {
-                let wakers = world.asyncs.clear_phase(key);
-                let handle = world.registry.remove(key);
-                drop(world);
-                drop(handle);
-                wake_all(wakers);
-                if let Some(error) = failure {
-                    emit(&Event::StopFailed(error.to_string()), &self.info);
-                }
-                emit(&Event::Stopped, &self.info);
-                Ok(())
-            }
-        }
+        kernel::finish_stop(&self.info, key, ticket, failure, force)
     }
 
     /// [`Self::stop`] for sync callers: drives it on this thread (see `exec::block_on`).
-    pub(crate) fn stop_blocking(&self, force: bool, timeout: Duration) -> Result<(), Error> {
+    pub(crate) fn stop_blocking(
+        &self,
+        force: bool,
+        timeout: Duration,
+        claim: Option<&StopClaim>,
+    ) -> Result<(), Error> {
         // The stop bounds itself (guards, then the stop function); the outer bound is only a
         // backstop against a stop future that never wakes its task.
-        let backstop = timeout
-            .saturating_mul(2)
-            .saturating_add(Duration::from_secs(1));
-        super::exec::block_on(self.stop(force, timeout), backstop).unwrap_or_else(|| {
+        let backstop = kernel::backstop(timeout);
+        super::exec::block_on(self.stop(force, timeout, claim), backstop).unwrap_or_else(|| {
             Err(Error::Stop {
                 state: self.info.name().to_owned(),
                 source: BoxError::from(format!(
@@ -595,12 +390,20 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         &self.info
     }
 
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
+    }
+
     fn stop_tracked(&self, force: bool) -> Result<(), Error> {
-        self.stop_blocking(force, stop_timeout())
+        self.stop_blocking(force, stop_timeout(), None)
+    }
+
+    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
+        self.stop_blocking(false, stop_timeout(), Some(claim))
     }
 
     fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.stop(false, timeout))
+        Box::pin(self.stop(false, timeout, None))
     }
 }
 
@@ -608,6 +411,24 @@ impl<T> Drop for AsyncCore<T> {
     fn drop(&mut self) {
         // Only local cores are dropped, and only when no state, guard or registry entry
         // refers to them any more.
-        coord::world().edges.forget(std::ptr::from_ref(self) as Key);
+        kernel::world().forget(std::ptr::from_ref(self) as Key);
+    }
+}
+
+impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
+    fn info(&self) -> &StateInfo {
+        &self.info
+    }
+
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
+    }
+}
+
+impl crate::declared::Declaration {
+    /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
+    #[doc(hidden)]
+    pub const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
+        Self::of(core)
     }
 }

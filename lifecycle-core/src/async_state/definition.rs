@@ -1,8 +1,8 @@
 //! An async state's start and stop functions: plain functions (statics) or closures, each
 //! returning a boxed future.
 
-use super::exec::BoxFuture;
 use crate::error::BoxError;
+use crate::kernel::BoxFuture;
 use crate::state::IntoStopResult;
 use std::future::Future;
 use std::sync::Arc;

@@ -15,9 +15,6 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// A boxed, `Send` future: what async start and stop functions are stored as.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// The timer thread's queue: wakers by deadline (ids break ties).
 struct Timers {
     entries: BTreeMap<(Instant, u64), Waker>,

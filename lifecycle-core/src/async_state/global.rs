@@ -3,7 +3,7 @@
 
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;
-use crate::state::stop_timeout;
+use crate::kernel::{backstop, stop_timeout};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -58,9 +58,7 @@ async fn stop_async_inner(
             let name = tracked.info().name().to_owned();
             // The state bounds its own waits; this backstop only catches a stop future that
             // never wakes its task.
-            let backstop = per_state
-                .saturating_mul(2)
-                .saturating_add(Duration::from_secs(1));
+            let backstop = backstop(per_state);
             if tracked.held_by_current_thread() {
                 let error = Error::HeldByCurrentThread {
                     state: name.clone(),

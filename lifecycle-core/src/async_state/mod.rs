@@ -1,7 +1,10 @@
 //! [`AsyncState<T>`]: a state whose start (and stop) is `async`, read with `.get().await`.
 //!
-//! * `core` — the start and stop protocols over the world lock, without blocking threads.
-//! * `world` — the async part of the world lock: phases, parked wakers, the wait-for graph.
+//! The async driver of the kernel: it waits by parking wakers and calls user code by polling.
+//! Imports the kernel, `state` (shared definitions such as `IntoStopResult`), `global`,
+//! resources and the base modules; nothing imports it but `private` and the crate root.
+//!
+//! * `core` — the start and stop protocols over the world, without blocking threads.
 //! * `guard` — [`AsyncRef`], the `Send + 'static` guard `get().await` hands out.
 //! * `definition` — the boxed start and stop futures.
 //! * `exec` — runtime-agnostic helpers: a timer thread, timeouts, `catch_unwind`, `block_on`.
@@ -14,24 +17,20 @@ mod exec;
 mod global;
 mod guard;
 mod resource;
-mod world;
 
 pub use self::core::AsyncCore;
 pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
 pub(crate) use exec::block_on;
-pub use exec::BoxFuture;
 pub use global::{stop_async, stop_async_where, stop_async_within};
 pub use guard::AsyncRef;
 pub use resource::{
     close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
 };
-pub(crate) use world::AsyncWorld;
 
-use crate::coord;
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::registry::Handle;
-use crate::state::stop_timeout;
+use crate::kernel::{self, stop_timeout, Handle, Stale};
+use crate::status::Status;
 use definition::{dyn_start, dyn_stop};
 pub(crate) use definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
 use guard::Keep;
@@ -220,9 +219,17 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         self.enter()
     }
 
-    /// True if the state is started and not stopped.
+    /// True if the state is started and not stopped (`get` reads it without starting it).
+    /// Agrees with [`status`](Self::status) being [`Status::Realized`].
     pub fn is_realized(&self) -> bool {
         self.core().cell.is_realized()
+    }
+
+    /// What the state is doing right now: [`Status`] (a failed stop shows as
+    /// [`Status::StopFailed`]).
+    pub fn status(&self) -> Status {
+        let core = self.core();
+        kernel::world().status(core.key(), core.cell.is_realized())
     }
 
     /// Stops the state: waits for outstanding guards (up to
@@ -233,30 +240,41 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// A task that holds a guard of this state while awaiting its stop waits until the
     /// timeout and gets [`Error::StillInUse`]: drop the guard first.
     pub async fn stop(&self) -> Result<(), Error> {
-        self.core().stop(false, stop_timeout()).await
+        self.core().stop(false, stop_timeout(), None).await
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and for the stop
     /// function.
     pub async fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.core().stop(false, timeout).await
+        self.core().stop(false, timeout, None).await
     }
 
     /// Stops and clears the state even if its stop function fails, panics or times out.
     /// Fails only if guards are still out after the timeout.
     pub async fn force_close(&self) -> Result<(), Error> {
-        self.core().stop(true, stop_timeout()).await
+        self.core().stop(true, stop_timeout(), None).await
     }
 
     /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first; sync ones
     /// synchronously), stops this one, and starts it again.
+    ///
+    /// A dependent whose start was still running and read the old value is waited for and
+    /// stopped too, so when this returns no realized state holds data of the stopped value.
     pub async fn restart(&self) -> Result<(), Error> {
         let key = self.core().key();
-        let dependents = coord::world().dependents_to_stop(key);
-        for dependent in &dependents {
+        let dependents = kernel::world().dependents_to_stop(key);
+        for (_, dependent) in &dependents {
             dependent.get().stop_tracked_async(stop_timeout()).await?;
         }
         self.stop().await?;
+        loop {
+            let next = kernel::world().next_stale(key);
+            match next {
+                Stale::Done => break,
+                Stale::Wait => exec::sleep(Duration::from_millis(1)).await,
+                Stale::Stop(handle) => handle.get().stop_tracked_async(stop_timeout()).await?,
+            }
+        }
         self.try_get().await.map(drop)
     }
 
@@ -285,7 +303,7 @@ impl<T: Send + Sync + 'static> Drop for AsyncState<T> {
         // thread (there is no `.await` in `Drop`). Stop it with `.stop().await` first when its
         // stop needs the async runtime's thread.
         if core.cell.is_realized() {
-            if let Err(error) = core.stop_blocking(false, stop_timeout()) {
+            if let Err(error) = core.stop_blocking(false, stop_timeout(), None) {
                 tracing::error!(state = %core.info.name(), "dropping a local async state: {error}");
             }
         }

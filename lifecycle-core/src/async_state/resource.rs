@@ -11,9 +11,9 @@
 use super::exec::{block_on, catch_unwind_future};
 use super::AsyncState;
 use crate::error::{panic_message, Error};
+use crate::kernel::stop_timeout;
 use crate::resource::{Closer, Resource};
 use crate::scope::Outcome;
-use crate::state::stop_timeout;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};

@@ -1,17 +1,20 @@
-//! A state's core: its identity, value cell and definition, and the start and stop protocols.
+//! A state's core: its identity, value cell and definition, and the sync driver of the
+//! kernel's start and stop protocol (it waits on the world's condition variable and calls
+//! the user's functions on this thread).
 
 use super::definition::{Definition, StartFn, StopFn};
-use crate::cell::ValueCell;
-use crate::coord::{self, Phase, World};
-use crate::error::{panic_message, Error};
+use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::readers::{self, ids};
-use crate::registry::{Handle, Tracked};
+use crate::kernel::cell::ValueCell;
+use crate::kernel::readers::{self, ids};
+use crate::kernel::world;
+use crate::kernel::{
+    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, StopClaim, Tracked, Turn, Want,
+};
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
-use crate::{barrier, BoxError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -23,22 +26,6 @@ pub struct Core<T> {
     /// Index into the per-thread reader tables; 0 until first read.
     reader_id: AtomicUsize,
     definition: Mutex<Definition<T>>,
-}
-
-static STOP_TIMEOUT_MS: AtomicU64 = AtomicU64::new(10_000);
-
-/// How long `stop` waits for outstanding guards and handles before it reports
-/// [`Error::StillInUse`]. The default is 10 seconds.
-pub fn set_stop_timeout(timeout: Duration) {
-    STOP_TIMEOUT_MS.store(
-        u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-        Ordering::Relaxed,
-    );
-}
-
-/// The current stop timeout (see [`set_stop_timeout`]).
-pub fn stop_timeout() -> Duration {
-    Duration::from_millis(STOP_TIMEOUT_MS.load(Ordering::Relaxed))
 }
 
 impl<T> Core<T> {
@@ -106,41 +93,28 @@ impl<T> Core<T> {
 }
 
 impl<T: Send + Sync + 'static> Core<T> {
+    /// Asks the world for `want` on this thread, waiting on the world's condition variable
+    /// while another thread or task is starting or stopping the state.
+    fn acquire(&self, want: Want, claim: Option<&StopClaim>) -> Result<Granted, Error> {
+        let (key, by) = (self.key(), By::Thread(std::thread::current().id()));
+        let mut table = kernel::world();
+        loop {
+            let slot = self.cell.slot();
+            match table.acquire(key, &self.info, slot, want, by, claim) {
+                Turn::Done(granted) => return granted,
+                Turn::Wait => table = world::wait(table, key),
+            }
+        }
+    }
+
     /// Makes sure the state is realized: starts it here, or waits for the thread starting it.
     ///
     /// `handle` makes the registry's handle when this call realizes the state.
     pub(crate) fn start_or_wait(&self, handle: impl FnOnce() -> Handle) -> Result<(), Error> {
+        let Granted::Start(ticket) = self.acquire(Want::Start, None)? else {
+            return Ok(());
+        };
         let key = self.key();
-        let me = std::thread::current().id();
-        let mut world = coord::world();
-        loop {
-            if self.cell.is_realized() {
-                return Ok(());
-            }
-            match world.phase(key) {
-                None => break,
-                Some(Phase::Starting(owner)) if *owner == me => {
-                    let keys = thread::starting_from(key).unwrap_or_else(|| vec![key]);
-                    return Err(Error::Cycle {
-                        cycle: world.own_cycle(keys, key),
-                    });
-                }
-                Some(Phase::Stopping(owner)) if *owner == me => {
-                    return Err(self.reentrant("stopping"));
-                }
-                Some(Phase::Starting(_) | Phase::Stopping(_)) => {
-                    if let Some(cycle) = world.wait_cycle(me, key, thread::starting_from) {
-                        return Err(Error::Cycle { cycle });
-                    }
-                    world = World::wait_for(world, me, key);
-                }
-                Some(Phase::Failed(cause)) => return Err(self.failed_earlier(cause)),
-            }
-        }
-        world.set_phase(key, Phase::Starting(me), &self.info);
-        world.edges.clear_dependencies(key);
-        drop(world);
-
         barrier::prepare();
         crate::declared::check_duplicates();
         self.ensure_reader_id();
@@ -150,132 +124,51 @@ impl<T: Send + Sync + 'static> Core<T> {
             let _starting = thread::starting(key);
             catch_unwind(AssertUnwindSafe(|| start.call()))
         };
-
-        let mut world = coord::world();
-        world.clear_phase(key);
-        // SAFETY: this thread held the Starting phase since it saw the slot unrealized under
-        // the lock, so no one else started, stopped or read it.
-        let result = unsafe { conclude_start(&self.cell, &self.info, key, world, outcome, handle) };
-        coord::notify();
-        announce_start(&self.info, &result);
+        drop(start);
+        let outcome = kernel::start_result(&self.info, outcome);
+        // SAFETY: `ticket` is this thread's start right, held since the world saw the slot
+        // unrealized under its lock, so no one else started, stopped or read it.
+        let result = unsafe { world::conclude_start(key, ticket, &self.cell, outcome, handle) };
+        kernel::announce_start(&self.info, &result);
         result
     }
 
     /// Stops the state: waits up to `timeout` for readers, then runs the stop function with
     /// the value. `force`: clear the state even if the stop function fails or panics.
-    pub(crate) fn stop(&self, force: bool, timeout: Duration) -> Result<(), Error> {
-        let key = self.key();
-        let me = std::thread::current().id();
-        let mut world = coord::world();
-        loop {
-            match world.phase(key) {
-                None => break,
-                Some(Phase::Starting(owner)) if *owner == me => {
-                    return Err(self.reentrant("starting"));
-                }
-                Some(Phase::Stopping(owner)) if *owner == me => {
-                    return Err(self.reentrant("stopping"));
-                }
-                Some(Phase::Starting(_) | Phase::Stopping(_)) => {
-                    if let Some(cycle) = world.wait_cycle(me, key, thread::starting_from) {
-                        return Err(Error::Cycle { cycle });
-                    }
-                    world = World::wait_for(world, me, key);
-                }
-                Some(Phase::Failed(cause)) => {
-                    if !force {
-                        return Err(self.failed_earlier(cause));
-                    }
-                    world.clear_phase(key);
-                    let handle = world.registry.remove(key);
-                    drop(world);
-                    drop(handle);
-                    coord::notify();
-                    emit(&Event::Stopped, &self.info);
-                    return Ok(());
-                }
+    /// `claim`: the caller may give up on this stop (see `stop_worker`).
+    pub(crate) fn stop(
+        &self,
+        force: bool,
+        timeout: Duration,
+        claim: Option<&StopClaim>,
+    ) -> Result<(), Error> {
+        let ticket = match self.acquire(Want::Stop { force }, claim)? {
+            Granted::Stop(ticket) => ticket,
+            Granted::Cleared(released) => {
+                released.finish();
+                emit(&Event::Stopped, &self.info);
+                return Ok(());
             }
-        }
-        if !self.cell.is_realized() {
-            return Ok(());
-        }
-        world.set_phase(key, Phase::Stopping(me), &self.info);
-        drop(world);
-
+            _ => return Ok(()),
+        };
+        let key = self.key();
         emit(&Event::Stopping, &self.info);
         self.cell.begin_stop();
         if let Err(error) = self.wait_for_readers(timeout) {
             self.cell.cancel_stop();
-            coord::world().clear_phase(key);
-            coord::notify();
-            emit(&Event::StopFailed(error.to_string()), &self.info);
-            return Err(error);
+            return Err(kernel::cancel_stop(&self.info, key, ticket, error));
         }
-        // SAFETY: we hold the Stopping phase (exclusive stop right), `begin_stop` ran, and
+        // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and
         // `wait_for_readers` saw zero readers everywhere with Acquire loads.
         let value = unsafe { self.cell.take() };
         let stop = self.definition().stop.clone();
-        let failure = match catch_unwind(AssertUnwindSafe(|| stop.call(value))) {
-            Ok(Ok(())) => None,
-            Ok(Err(source)) => Some(Error::Stop {
-                state: self.info.name().to_owned(),
-                source,
-            }),
-            Err(payload) => Some(Error::StopPanicked {
-                state: self.info.name().to_owned(),
-                message: panic_message(&*payload),
-            }),
+        let outcome = {
+            let _stopping = thread::stopping(key);
+            catch_unwind(AssertUnwindSafe(|| stop.call(value)))
         };
-
-        let mut world = coord::world();
-        if !world.is_stopping_by(key, me) {
-            // `stop()` gave up on this stop (it took too long): a late success still leaves
-            // the state cleanly stopped. But if `force_close` cleared it meanwhile, the state
-            // may be starting, started or stopping again: that is not this stop's to undo.
-            let abandoned = matches!(world.phase(key), Some(Phase::Failed(_)));
-            let outcome = match failure {
-                None if abandoned => {
-                    world.clear_phase(key);
-                    let handle = world.registry.remove(key);
-                    drop(world);
-                    drop(handle);
-                    emit(&Event::Stopped, &self.info);
-                    Ok(())
-                }
-                None => Ok(()),
-                Some(error) => Err(error),
-            };
-            coord::notify();
-            return outcome;
-        }
-        match failure {
-            Some(error) if !force => {
-                // The message runs the stop error's `Display` (user code) while this thread
-                // holds the state's stop right: a panic there must not leave it held forever.
-                let message =
-                    catch_unwind(AssertUnwindSafe(|| error.to_string())).unwrap_or_else(|_| {
-                        let state = self.info.name();
-                        format!("state `{state}` failed to stop (its error's Display panicked)")
-                    });
-                world.set_phase(key, Phase::Failed(message.clone()), &self.info);
-                drop(world);
-                coord::notify();
-                emit(&Event::StopFailed(message), &self.info);
-                Err(error)
-            }
-            failure => {
-                world.clear_phase(key);
-                let handle = world.registry.remove(key);
-                drop(world);
-                drop(handle);
-                coord::notify();
-                if let Some(error) = failure {
-                    emit(&Event::StopFailed(error.to_string()), &self.info);
-                }
-                emit(&Event::Stopped, &self.info);
-                Ok(())
-            }
-        }
+        drop(stop);
+        let failure = kernel::stop_failure(&self.info, outcome);
+        kernel::finish_stop(&self.info, key, ticket, failure, force)
     }
 
     /// Waits until no reader is inside, or reports who is.
@@ -315,67 +208,9 @@ impl<T: Send + Sync + 'static> Core<T> {
         unreachable!("the loop returns")
     }
 
-    fn reentrant(&self, action: &'static str) -> Error {
-        Error::Reentrant {
-            state: self.info.name().to_owned(),
-            action,
-        }
-    }
-
-    fn failed_earlier(&self, cause: &str) -> Error {
-        Error::StopFailedEarlier {
-            state: self.info.name().to_owned(),
-            cause: cause.to_owned(),
-        }
-    }
-
     /// Records that the start running on this thread read this state.
     pub(crate) fn record_dependency(&self) {
-        coord::record_dependency(self.key(), &self.info);
-    }
-}
-
-/// What running a start function gave: its result, or the payload of its panic.
-pub(crate) type StartOutcome<T> = Result<Result<T, BoxError>, Box<dyn std::any::Any + Send>>;
-
-/// Ends a start (sync or async): publishes the value and tracks the state, or turns the
-/// failure into the error naming the state. The caller has ended its Starting phase in
-/// `world`; the lock is released here before a replaced handle is dropped.
-///
-/// # Safety
-/// The caller held the state's Starting phase for the whole start, so the slot is
-/// unrealized and no one else touches it (see `ValueCell::publish`).
-pub(crate) unsafe fn conclude_start<T>(
-    cell: &ValueCell<T>,
-    info: &StateInfo,
-    key: Key,
-    mut world: std::sync::MutexGuard<'static, World>,
-    outcome: StartOutcome<T>,
-    handle: impl FnOnce() -> Handle,
-) -> Result<(), Error> {
-    match outcome {
-        Ok(Ok(value)) => {
-            // SAFETY: exclusive start right, per this function's contract.
-            unsafe { cell.publish(value) };
-            let replaced = world.registry.push(key, handle());
-            drop(world);
-            drop(replaced);
-            Ok(())
-        }
-        Ok(Err(source)) => Err(Error::Start {
-            state: info.name().to_owned(),
-            source,
-        }),
-        // A failed `get()` inside the start unwound to here: it becomes the error's source.
-        Err(payload) => Err(crate::unwind::into_start_error(info.name(), payload)),
-    }
-}
-
-/// Tells watchers how a start ended.
-pub(crate) fn announce_start(info: &StateInfo, result: &Result<(), Error>) {
-    match result {
-        Ok(()) => emit(&Event::Started, info),
-        Err(error) => emit(&Event::StartFailed(error.to_string()), info),
+        world::record_dependency(self.key(), &self.info);
     }
 }
 
@@ -384,16 +219,21 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
         &self.info
     }
 
-    fn stop_tracked(&self, force: bool) -> Result<(), Error> {
-        self.stop(force, stop_timeout())
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
     }
 
-    fn stop_tracked_async(
-        &self,
-        timeout: Duration,
-    ) -> crate::async_state::BoxFuture<'_, Result<(), Error>> {
+    fn stop_tracked(&self, force: bool) -> Result<(), Error> {
+        self.stop(force, stop_timeout(), None)
+    }
+
+    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
+        self.stop(false, stop_timeout(), Some(claim))
+    }
+
+    fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
-        Box::pin(async move { self.stop(false, timeout) })
+        Box::pin(async move { self.stop(false, timeout, None) })
     }
 
     fn held_by_current_thread(&self) -> bool {
@@ -410,6 +250,24 @@ impl<T> Drop for Core<T> {
         if id != 0 {
             ids::release(id);
         }
-        coord::world().edges.forget(std::ptr::from_ref(self) as Key);
+        kernel::world().forget(std::ptr::from_ref(self) as Key);
+    }
+}
+
+impl<T: Send + Sync + 'static> crate::declared::DeclaredState for Core<T> {
+    fn info(&self) -> &StateInfo {
+        &self.info
+    }
+
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
+    }
+}
+
+impl crate::declared::Declaration {
+    /// Registers a static state's core (used by `#[defstate]`).
+    #[doc(hidden)]
+    pub const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
+        Self::of(core)
     }
 }

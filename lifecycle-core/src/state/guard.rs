@@ -1,8 +1,8 @@
 //! What `get` hands out: a scoped guard [`Ref`] and a movable handle [`Owned`].
 
 use super::core::Core;
-use crate::cell::Counts;
-use crate::sync::AtomicUsize;
+use crate::kernel::cell::Counts;
+use crate::kernel::sync::AtomicUsize;
 use crate::thread::Bound;
 use std::fmt;
 use std::marker::PhantomData;
@@ -83,7 +83,7 @@ impl<T: ?Sized> Drop for Ref<'_, T> {
     fn drop(&mut self) {
         match &self.release {
             Release::Counts(counts) => counts.exit(),
-            Release::Shared(shared) => crate::cell::exit_shared_counter(shared),
+            Release::Shared(shared) => crate::kernel::cell::exit_shared_counter(shared),
             Release::Bound(_) => {}
         }
     }

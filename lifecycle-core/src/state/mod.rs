@@ -1,21 +1,25 @@
-//! [`State<T>`]: a lazily started, tracked, stoppable and restartable value.
+//! [`State<T>`]: a lazily started, tracked, stoppable and restartable value — the sync
+//! driver of the kernel.
+//!
+//! Owns the sync state type, its guards and definitions. Imports the kernel, `declared` and
+//! the base modules; must not import `async_state/`, `global`, resources or shutdown.
 
 mod core;
 mod definition;
 mod fmt;
 mod guard;
 
-pub(crate) use self::core::{announce_start, conclude_start};
-pub use self::core::{set_stop_timeout, stop_timeout, Core};
+pub use self::core::Core;
+pub use crate::kernel::{set_stop_timeout, stop_timeout};
 pub(crate) use definition::dyn_stop;
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
 
-use crate::coord;
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::readers;
-use crate::registry::Handle;
+use crate::kernel::readers;
+use crate::kernel::{self, Handle, Stale};
+use crate::status::Status;
 use crate::thread::{self, Key};
 use crate::unwind::get_failed;
 use crate::watch::{emit, Event};
@@ -231,12 +235,30 @@ impl<T: Send + Sync + 'static> State<T> {
             }
             core.record_dependency();
         }
+        if let Some(value) = self.reenter() {
+            return Ok(value);
+        }
         loop {
             if let Some(value) = self.enter_any() {
                 return Ok(value);
             }
             core.start_or_wait(|| self.handle())?;
         }
+    }
+
+    /// A second read by a thread that already holds a guard of this state on its own counts:
+    /// it enters even while another thread's stop waits for that guard (a stop cannot take
+    /// the value before this thread's count drops to zero), like a recursive read lock.
+    fn reenter(&self) -> Option<Ref<'_, T>> {
+        let core = self.core();
+        let id = core.reader_id();
+        if id == 0 {
+            return None;
+        }
+        let counts = readers::current()?.counts(id)?;
+        // SAFETY: `counts` are this thread's own counts for this state, on this thread.
+        let value = unsafe { core.cell.reenter(counts) }?;
+        Some(Ref::counted(value, counts))
     }
 
     /// Enters on this thread's counts (registering them if needed) or the shared counter.
@@ -318,42 +340,65 @@ impl<T: Send + Sync + 'static> State<T> {
         self.enter_any()
     }
 
-    /// True if the state is started and not stopped.
+    /// True if the state is started and not stopped (`get` reads it without starting it).
+    /// Agrees with [`status`](Self::status) being [`Status::Realized`].
     pub fn is_realized(&self) -> bool {
         self.core().cell.is_realized()
+    }
+
+    /// What the state is doing right now: [`Status`] (a failed stop shows as
+    /// [`Status::StopFailed`]).
+    ///
+    /// ```
+    /// use lifecycle::{State, Status};
+    /// let answer = State::new("status-answer", || Ok(42));
+    /// assert_eq!(answer.status(), Status::Unrealized);
+    /// answer.get();
+    /// assert_eq!(answer.status(), Status::Realized);
+    /// ```
+    pub fn status(&self) -> Status {
+        let core = self.core();
+        kernel::world().status(core.key(), core.cell.is_realized())
     }
 
     /// Stops the state: waits for outstanding guards and handles (up to
     /// [`stop_timeout`](crate::stop_timeout)), runs the stop function with the value, and
     /// clears it so it may start again. `Ok(())` if it was not realized.
     ///
-    /// If the stop function fails, the value is gone but the state is not cleared: `get`
-    /// reports the failure until [`force_close`](Self::force_close) clears it.
+    /// If the stop function fails, the state is failed until
+    /// [`force_close`](Self::force_close) clears it (the failed-stop rule:
+    /// [`Status::StopFailed`]).
     pub fn stop(&self) -> Result<(), Error> {
-        self.core().stop(false, stop_timeout())
+        self.core().stop(false, stop_timeout(), None)
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and handles.
     pub fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.core().stop(false, timeout)
+        self.core().stop(false, timeout, None)
     }
 
     /// Stops and clears the state even if its stop function fails or panics (the failure is
     /// reported to watchers and `tracing`). Fails only if guards or handles are still out
-    /// after the timeout: the value is never freed under a reader.
+    /// after the timeout (the value is never freed under a reader), or if a stop that was
+    /// given up on still holds the value ([`Error::StillStopping`]; see
+    /// [`Status::StopFailed`]).
     pub fn force_close(&self) -> Result<(), Error> {
-        self.core().stop(true, stop_timeout())
+        self.core().stop(true, stop_timeout(), None)
     }
 
     /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first), stops this
     /// one, and starts it again. Dependents start again on their next use.
+    ///
+    /// A dependent whose start was still running and read the old value is waited for and
+    /// stopped too, so when this returns no realized state holds data of the stopped value.
     pub fn restart(&self) -> Result<(), Error> {
         let key = self.key();
-        let dependents = coord::world().dependents_to_stop(key);
-        for dependent in &dependents {
+        let dependents = kernel::world().dependents_to_stop(key);
+        for (_, dependent) in &dependents {
             dependent.get().stop_tracked(false)?;
         }
         self.stop()?;
+        stop_stale_dependents(key)?;
         self.try_get().map(drop)
     }
 
@@ -402,7 +447,7 @@ impl<T: Send + Sync + 'static> State<T> {
         stop: impl Fn(T) -> R + Send + Sync + 'static,
     ) -> Redefine {
         let core = self.core();
-        let world = coord::world();
+        let world = kernel::world();
         if core.cell.is_realized() || world.phase(core.key()).is_some() {
             drop(world);
             emit(&Event::RedefineSkipped, &core.info);
@@ -430,6 +475,23 @@ pub enum Redefine {
 pub struct BindGuard<'a> {
     _binding: thread::BindingGuard,
     _state: std::marker::PhantomData<(&'a (), *const ())>,
+}
+
+/// Stops the dependents of `key` whose start read a value of it (or of a dependency) that has
+/// been stopped since, waiting for such starts still running: the end of a restart.
+fn stop_stale_dependents(key: Key) -> Result<(), Error> {
+    let mut table = kernel::world();
+    loop {
+        match table.next_stale(key) {
+            Stale::Done => return Ok(()),
+            Stale::Wait => table = kernel::world::wait_any(table, Duration::from_millis(50)),
+            Stale::Stop(handle) => {
+                drop(table);
+                handle.get().stop_tracked(false)?;
+                table = kernel::world();
+            }
+        }
+    }
 }
 
 impl<T: Send + Sync + 'static> Drop for State<T> {

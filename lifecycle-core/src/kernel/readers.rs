@@ -9,7 +9,7 @@
 //! guard) stays claimed, so the state it points at reports "still in use" instead of being
 //! freed under it.
 
-use crate::cell::Counts;
+use super::cell::Counts;
 use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};

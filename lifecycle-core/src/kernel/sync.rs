@@ -1,7 +1,7 @@
 //! The atomics and cells of the concurrency kernel: `std` normally, loom's under `cfg(loom)`.
 //!
-//! Only [`crate::cell`] goes through this module, so the loom model checks exercise exactly
-//! the code that runs in production (see `tests` in `cell.rs`).
+//! Only the kernel's `cell` and `barrier` go through this module, so the loom model checks
+//! exercise exactly the code that runs in production (`kernel/loom_tests.rs`). Imports nothing.
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;

@@ -1,7 +1,8 @@
-//! The concurrency kernel: one value slot, its status, and the reader protocol.
+//! One value slot, its status, and the reader protocol (part of the kernel).
 //!
 //! Everything `unsafe` about sharing a state's value lives here, and this is the part the
-//! loom models check (see the `loom` tests at the bottom, run by `.ci/run`).
+//! loom models check (`kernel/loom_tests.rs`, run by `.ci/run`). Imports only the kernel's
+//! `barrier` and `sync`.
 //!
 //! # Protocol
 //!
@@ -10,7 +11,7 @@
 //!   counter — then runs [`barrier::light`] and reads the status. It may use the value only if
 //!   the status was `REALIZED`; otherwise it withdraws. Leaving bumps its exit counter with
 //!   `Release`.
-//! * A *starter* (who holds the state's exclusive start right, see `coord`) writes the value
+//! * A *starter* (who holds the state's exclusive start right, see `kernel::world`) writes the value
 //!   and publishes `REALIZED` with `Release`.
 //! * A *stopper* (who holds the exclusive stop right) stores `STOPPING`, runs
 //!   [`barrier::heavy`], and then waits until every reader has left. After that no reader can
@@ -20,8 +21,8 @@
 //! The light/heavy pair is a store-load (Dekker) fence: either the stopper sees a reader's
 //! announcement, or the reader sees `STOPPING`.
 
-use crate::barrier;
-use crate::sync::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};
+use super::barrier;
+use super::sync::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 use std::mem::MaybeUninit;
 
 pub(crate) const UNREALIZED: u8 = 0;
@@ -81,6 +82,17 @@ impl Counts {
     }
 }
 
+/// What a cell holds, as the world's decisions need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// No value (`UNREALIZED`).
+    Empty,
+    /// A value readers may enter (`REALIZED`).
+    Realized,
+    /// A value a stop has closed to new readers (`STOPPING`).
+    Closing,
+}
+
 /// A value slot with a status and a shared reader counter.
 pub(crate) struct ValueCell<T> {
     status: AtomicU8,
@@ -132,6 +144,22 @@ impl<T> ValueCell<T> {
         }
     }
 
+    /// Enters again on `counts` if this thread is already inside on them (a nested read
+    /// while holding a guard): allowed even while a stop waits, because that stop cannot take
+    /// the value before these counts show no reader inside, and they cannot while the outer
+    /// guard is held. `None` if this thread is not inside.
+    ///
+    /// # Safety
+    /// `counts` are the calling thread's own counts for this cell (only it writes them).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) unsafe fn reenter(&self, counts: &Counts) -> Option<*const T> {
+        if counts.inside() == 0 {
+            return None;
+        }
+        counts.enter();
+        Some(self.value_ptr())
+    }
+
     /// Enters as a reader that may leave on another thread (see [`Self::exit_shared`]).
     pub(crate) fn enter_shared(&self) -> Option<*const T> {
         self.shared.fetch_add(1, Ordering::Relaxed);
@@ -158,6 +186,16 @@ impl<T> ValueCell<T> {
     /// How many shared readers are inside.
     pub(crate) fn shared_inside(&self) -> usize {
         self.shared.load(Ordering::Acquire)
+    }
+
+    /// What the slot holds.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn slot(&self) -> Slot {
+        match self.status.load(Ordering::Acquire) {
+            REALIZED => Slot::Realized,
+            STOPPING => Slot::Closing,
+            _ => Slot::Empty,
+        }
     }
 
     #[inline]
@@ -245,6 +283,3 @@ impl<T> Drop for ValueCell<T> {
         }
     }
 }
-
-#[cfg(all(test, loom))]
-mod loom_tests;

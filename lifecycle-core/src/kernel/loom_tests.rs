@@ -4,7 +4,7 @@
 //! The exclusive start/stop right is the world lock in production; in the first models one
 //! thread plays the owner of that right, and readers race against it. The later models
 //! (`loom_world_*`) race several owners of the right through [`World`], a replica of the
-//! phase protocol of `coord` and `state::core` (the world lock itself is `std`'s and not
+//! phase protocol of `kernel::world` and `state::core` (the world lock itself is `std`'s and not
 //! compiled under loom): what the kernel sees when starts, stops and force-closes race.
 //! Readers read the value through loom's `UnsafeCell`, so a read that overlaps the stopper's
 //! move-out (or a second starter's write) is reported as a data race, and a read of a
@@ -31,7 +31,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p lifecycle-core --release --lib loom`.
 //! Each model prints how many interleavings it explored.
 
-use super::{Counts, ValueCell};
+use super::cell::{Counts, ValueCell};
 use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
@@ -450,7 +450,7 @@ fn loom_counts_handed_over_to_a_new_thread() {
     });
 }
 
-/// The phases of `coord::Phase`, as far as one state's kernel is concerned.
+/// The phases of `kernel::phases::Phase`, as far as one state's kernel is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Idle,
@@ -464,7 +464,7 @@ enum Phase {
 #[derive(Debug, PartialEq, Eq)]
 struct FailedEarlier;
 
-/// A replica of the start/stop rights of `coord` and `state::core` for one state: the phase
+/// A replica of the start/stop rights of `kernel::world` and `state::core` for one state: the phase
 /// under one lock (the world lock) and one condition variable for waiters. The kernel calls
 /// (`publish`, `begin_stop`, `take`) are the real ones; the start function makes the next
 /// value (`LIVE`, `LIVE + 1`, ...) and the stop function counts.

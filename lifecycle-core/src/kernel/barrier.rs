@@ -13,7 +13,7 @@
 //! `fence(SeqCst)`, which loom models exactly; `membarrier` is the same thing as far as the
 //! reader can tell, done by the kernel on the reader's behalf.
 
-use crate::sync::{fence, Ordering};
+use super::sync::{fence, Ordering};
 
 /// True once `membarrier` is registered for this process; readers may then skip the CPU fence.
 #[cfg(all(target_os = "linux", not(loom)))]

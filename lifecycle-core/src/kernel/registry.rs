@@ -1,21 +1,40 @@
-//! The realized states, in realization order, with O(1) insert and remove.
+//! The realized states, in realization order, with O(1) insert and remove, and [`Tracked`],
+//! what the registry knows of each entry.
+//!
+//! Part of the kernel; imports only `error`, `info`, `thread` and the kernel's `phases`.
 //!
 //! A doubly linked list threaded through a slab (`Vec` of nodes plus a free list) and an index
 //! from key to node, so `stop()` of one state among 100k costs the same as among ten.
 
-use crate::async_state::BoxFuture;
+use super::phases::StopClaim;
 use crate::error::Error;
 use crate::info::StateInfo;
 use crate::thread::Key;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A boxed, `Send` future: what async start and stop functions are stored as.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Something `status()` lists and `stop()` stops: a realized state or a defined resource.
 pub(crate) trait Tracked: Send + Sync + 'static {
     fn info(&self) -> &StateInfo;
+    /// True if its value is there (resources and shutdown entries are, while registered).
+    fn is_realized(&self) -> bool {
+        true
+    }
     /// Stops it. `force`: clear it even if its stop function fails or panics.
     fn stop_tracked(&self, force: bool) -> Result<(), Error>;
+    /// Stops it for a caller that may give up on it (`stop()`'s bound): the stop's ticket
+    /// goes to `claim`, so giving up marks failed this stop and no other.
+    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
+        let _ = claim;
+        self.stop_tracked(false)
+    }
+
     /// Stops it from async code (`stop_async`), waiting at most `timeout` for its guards.
     ///
     /// Async states stop without blocking the thread; everything else keeps this default,

@@ -1,4 +1,7 @@
-//! Dependencies between states, recorded when one state's start reads another.
+//! Dependencies between states, recorded when one state's start reads another, with the
+//! stop epoch of the value it read (so a restart can tell which dependents hold stale data).
+//!
+//! Part of the kernel; imports only `info` and `thread`.
 
 use crate::info::StateInfo;
 use crate::thread::Key;
@@ -65,16 +68,17 @@ fn quote(name: &str) -> String {
 /// The library's copy of the graph, keyed by state.
 #[derive(Default)]
 pub(crate) struct Edges {
-    /// dependent -> its dependencies, in the order first read.
-    dependencies: HashMap<Key, Vec<Key>>,
+    /// dependent -> its dependencies, in the order first read, each with the stop epoch of
+    /// the dependency when it was read.
+    dependencies: HashMap<Key, Vec<(Key, u64)>>,
     infos: HashMap<Key, StateInfo>,
 }
 
 impl Edges {
-    pub(crate) fn record(&mut self, from: (Key, &StateInfo), to: (Key, &StateInfo)) {
+    pub(crate) fn record(&mut self, from: (Key, &StateInfo), to: (Key, &StateInfo), epoch: u64) {
         let deps = self.dependencies.entry(from.0).or_default();
-        if !deps.contains(&to.0) {
-            deps.push(to.0);
+        if !deps.iter().any(|(k, _)| *k == to.0) {
+            deps.push((to.0, epoch));
         }
         self.infos.entry(from.0).or_insert_with(|| from.1.clone());
         self.infos.entry(to.0).or_insert_with(|| to.1.clone());
@@ -90,7 +94,7 @@ impl Edges {
         self.dependencies.remove(&key);
         self.infos.remove(&key);
         for deps in self.dependencies.values_mut() {
-            deps.retain(|k| *k != key);
+            deps.retain(|(k, _)| *k != key);
         }
     }
 
@@ -100,12 +104,33 @@ impl Edges {
         let mut todo = vec![key];
         while let Some(target) = todo.pop() {
             for (dependent, deps) in &self.dependencies {
-                if deps.contains(&target) && *dependent != key && found.insert(*dependent) {
+                let reads = deps.iter().any(|(k, _)| *k == target);
+                if reads && *dependent != key && found.insert(*dependent) {
                     todo.push(*dependent);
                 }
             }
         }
         found
+    }
+
+    /// The info recorded for `key`, if it is in an edge.
+    pub(crate) fn info(&self, key: Key) -> Option<&StateInfo> {
+        self.infos.get(&key)
+    }
+
+    /// The dependents of `key` (directly or through others) whose last start read a value
+    /// that has been stopped since: `epoch(k)` is the current stop epoch of `k`.
+    pub(crate) fn stale_among(&self, key: Key, epoch: impl Fn(Key) -> u64) -> BTreeSet<Key> {
+        self.dependents(key)
+            .into_iter()
+            .filter(|dependent| {
+                self.dependencies
+                    .get(dependent)
+                    .into_iter()
+                    .flatten()
+                    .any(|(dep, read)| *read < epoch(*dep))
+            })
+            .collect()
     }
 
     /// Reorders `newest_first` (a batch of states to stop, newest realization first) so that
@@ -124,7 +149,7 @@ impl Edges {
             let Some(&dependent) = position.get(dependent) else {
                 continue;
             };
-            for dep in deps {
+            for (dep, _) in deps {
                 if let Some(&dep) = position.get(dep) {
                     dependents[dep].push(dependent);
                 }
@@ -184,7 +209,7 @@ impl Edges {
         dependents.sort_by_key(|(key, _)| index.get(*key).copied().unwrap_or(usize::MAX));
         for (from, deps) in dependents {
             let from = add(*from, &self.infos[from], &mut graph, &mut index);
-            for to in deps {
+            for (to, _) in deps {
                 let to = add(*to, &self.infos[to], &mut graph, &mut index);
                 graph.edges.push((from, to));
             }
