@@ -62,8 +62,9 @@ pub use crate::resource::{Closer, Resource};
 pub use crate::scope::{open_failed, resource, Branch, Checked, Opened, Outcome, Parts, System};
 /// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
 pub use crate::shutdown::{main_result, MainGuard, MainOutcome, MainResult};
+use crate::slot::slot_core;
 /// Not public API, used by generated code: the runtime of `defresource!`.
-pub use crate::slot::{slot_core, Slot};
+pub use crate::slot::Slot;
 /// Not public API, used by generated code.
 pub use ::core::ops::ControlFlow;
 
@@ -232,3 +233,51 @@ pub fn stop_of<T: Send + Sync + 'static, R, P: Fn(T) -> R>(_state: &AsyncState<T
 pub use crate::shutdown::{
     MainBoxedErrorKind, MainDebugKind, MainErrorKind, MainReport, MainReturned,
 };
+
+/// Not public API, used by generated code: holds `value` (checked to be a resource), opened
+/// under `name`, closed on every exit path of the scope.
+#[inline]
+pub fn opened<R>(name: &'static str, value: Checked<R>) -> Opened<R> {
+    Opened::new(name, value)
+}
+
+/// Not public API, used by generated code: the value of `opened`, no longer closed by it (a
+/// system keeps it).
+#[inline]
+pub fn opened_into_inner<R>(opened: Opened<R>) -> R {
+    opened.into_inner()
+}
+
+/// Not public API, used by generated code: closes `opened` after what came later in the
+/// scope (`inner`), adding any failure to it.
+#[inline]
+pub fn close_after<R, T>(opened: Opened<R>, inner: Outcome<T>) -> Outcome<T> {
+    opened.close_after(inner)
+}
+
+/// Not public API, used by generated code: closes a part checked to be a resource into
+/// `closer`.
+#[inline]
+pub fn close_checked<R>(closer: &mut Closer, name: &str, resource: Checked<R>) {
+    closer.close_checked(name, resource);
+}
+
+/// Not public API, used by generated code: the async twin of [`opened`].
+#[inline]
+pub fn async_opened<R: AsyncResource>(name: &'static str, value: R) -> AsyncOpened<R> {
+    AsyncOpened::new(name, value)
+}
+
+/// Not public API, used by generated code: the async twin of [`opened_into_inner`].
+#[inline]
+pub fn async_opened_into_inner<R: AsyncResource>(opened: AsyncOpened<R>) -> R {
+    opened.into_inner()
+}
+
+/// Not public API, used by generated code: the async twin of [`close_after`].
+pub async fn async_close_after<R: AsyncResource, T>(
+    opened: AsyncOpened<R>,
+    inner: Outcome<T>,
+) -> Outcome<T> {
+    opened.close_after(inner).await
+}

@@ -90,10 +90,9 @@ pub struct Opened<R> {
 }
 
 impl<R> Opened<R> {
-    /// Not public API, used by generated code: holds `value`, opened under `name`.
-    #[doc(hidden)]
+    /// For generated code (through `__private`): holds `value`, opened under `name`.
     #[inline]
-    pub fn new(name: &'static str, value: Checked<R>) -> Self {
+    pub(crate) fn new(name: &'static str, value: Checked<R>) -> Self {
         let (value, close) = value.into_parts();
         Self {
             name,
@@ -107,11 +106,10 @@ impl<R> Opened<R> {
         self.name
     }
 
-    /// Not public API, used by generated code: the value, no longer closed by this guard (a
+    /// For generated code (through `__private`): the value, no longer closed by this guard (a
     /// system keeps it).
-    #[doc(hidden)]
     #[inline]
-    pub fn into_inner(self) -> R {
+    pub(crate) fn into_inner(self) -> R {
         // Nothing else in an `Opened` needs dropping (a name and a function pointer), so
         // skipping its destructor leaks nothing and keeps the normal path free of it.
         let mut this = std::mem::ManuallyDrop::new(self);
@@ -121,11 +119,10 @@ impl<R> Opened<R> {
         }
     }
 
-    /// Not public API, used by generated code: closes the value after what came later in the
+    /// For generated code (through `__private`): closes the value after what came later in the
     /// scope (`inner`), adding any failure to it.
-    #[doc(hidden)]
     #[inline]
-    pub fn close_after<T>(self, mut inner: Outcome<T>) -> Outcome<T> {
+    pub(crate) fn close_after<T>(self, mut inner: Outcome<T>) -> Outcome<T> {
         // Closed here, so its destructor has nothing left to do (see `into_inner`).
         let mut this = std::mem::ManuallyDrop::new(self);
         if let Some(value) = this.value.take() {

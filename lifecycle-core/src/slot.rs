@@ -40,9 +40,8 @@ pub struct Slot<R: Send + Sync + 'static> {
     define: Mutex<()>,
 }
 
-/// Not public API, used by generated code: the core of a slot's state.
-#[doc(hidden)]
-pub const fn slot_core<R: Resource + Send + Sync + 'static>(info: StateInfo) -> Core<R> {
+/// For generated code (through `__private`): the core of a slot's state.
+pub(crate) const fn slot_core<R: Resource + Send + Sync + 'static>(info: StateInfo) -> Core<R> {
     Core::new_static(info, not_defined::<R>, Some(close_value::<R>))
 }
 
@@ -57,10 +56,9 @@ fn close_value<R: Resource>(value: R) -> Result<(), BoxError> {
 // No `Resource` bound here: `slot_core` checks it, so a type that is not a resource gives
 // one error, on the type in `defresource!`.
 impl<R: Send + Sync + 'static> Slot<R> {
-    /// Not public API, used by generated code: a slot over the `static` core `core` (made
+    /// For generated code (through `__private`): a slot over the `static` core `core` (made
     /// with `slot_core`).
-    #[doc(hidden)]
-    pub const fn from_core(core: &'static Core<R>) -> Self {
+    pub(crate) const fn from_core(core: &'static Core<R>) -> Self {
         Self {
             state: State::from_static(core),
             define: Mutex::new(()),

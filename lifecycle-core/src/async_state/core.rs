@@ -427,8 +427,7 @@ impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
 
 impl crate::declared::Declaration {
     /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
-    #[doc(hidden)]
-    pub const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
+    pub(crate) const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
         Self::of(core)
     }
 }

@@ -91,8 +91,7 @@ pub struct AsyncState<T: Send + Sync + 'static> {
 
 impl<T: Send + Sync + 'static> AsyncState<T> {
     /// An async state over a core in a `static` (used by `#[defstate]`).
-    #[doc(hidden)]
-    pub const fn from_static(core: &'static AsyncCore<T>) -> Self {
+    pub(crate) const fn from_static(core: &'static AsyncCore<T>) -> Self {
         Self {
             core: Keep::Static(core),
         }

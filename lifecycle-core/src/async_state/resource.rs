@@ -116,9 +116,8 @@ pub struct AsyncOpened<R: AsyncResource> {
 }
 
 impl<R: AsyncResource> AsyncOpened<R> {
-    /// Not public API, used by generated code: holds `value`, opened under `name`.
-    #[doc(hidden)]
-    pub fn new(name: &'static str, value: R) -> Self {
+    /// For generated code (through `__private`): holds `value`, opened under `name`.
+    pub(crate) fn new(name: &'static str, value: R) -> Self {
         Self {
             name,
             value: Some(value),
@@ -130,19 +129,17 @@ impl<R: AsyncResource> AsyncOpened<R> {
         self.name
     }
 
-    /// Not public API, used by generated code: the value, no longer closed by this guard.
-    #[doc(hidden)]
-    pub fn into_inner(mut self) -> R {
+    /// For generated code (through `__private`): the value, no longer closed by this guard.
+    pub(crate) fn into_inner(mut self) -> R {
         match self.value.take() {
             Some(value) => value,
             None => unreachable!("an `AsyncOpened` is only emptied by consuming it"),
         }
     }
 
-    /// Not public API, used by generated code: closes the value after what came later in the
+    /// For generated code (through `__private`): closes the value after what came later in the
     /// scope (`inner`), adding any failure to it.
-    #[doc(hidden)]
-    pub async fn close_after<T>(mut self, mut inner: Outcome<T>) -> Outcome<T> {
+    pub(crate) async fn close_after<T>(mut self, mut inner: Outcome<T>) -> Outcome<T> {
         if let Some(value) = self.value.take() {
             if let Err(error) = close_named_async(self.name, value).await {
                 inner.push_close_error(error);

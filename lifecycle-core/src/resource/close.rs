@@ -41,11 +41,10 @@ impl Closer {
         }
     }
 
-    /// Not public API, used by generated code: closes a value checked to be a resource
+    /// For generated code (through `__private`): closes a value checked to be a resource
     /// (see `__private::resource`), like [`close`](Self::close).
-    #[doc(hidden)]
     #[inline]
-    pub fn close_checked<R>(&mut self, name: &str, resource: crate::scope::Checked<R>) {
+    pub(crate) fn close_checked<R>(&mut self, name: &str, resource: crate::scope::Checked<R>) {
         let (value, close) = resource.into_parts();
         if let Err(error) = close_named_with(name, value, close) {
             self.errors.push(error);

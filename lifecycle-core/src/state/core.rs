@@ -266,8 +266,7 @@ impl<T: Send + Sync + 'static> crate::declared::DeclaredState for Core<T> {
 
 impl crate::declared::Declaration {
     /// Registers a static state's core (used by `#[defstate]`).
-    #[doc(hidden)]
-    pub const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
+    pub(crate) const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
         Self::of(core)
     }
 }

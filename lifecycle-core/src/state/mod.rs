@@ -70,8 +70,7 @@ impl<T: Send + Sync + std::panic::RefUnwindSafe + 'static> std::panic::UnwindSaf
 
 impl<T: Send + Sync + 'static> State<T> {
     /// A state over a core in a `static` (used by `#[defstate]`).
-    #[doc(hidden)]
-    pub const fn from_static(core: &'static Core<T>) -> Self {
+    pub(crate) const fn from_static(core: &'static Core<T>) -> Self {
         Self { core, local: false }
     }
 
@@ -110,8 +109,7 @@ impl<T: Send + Sync + 'static> State<T> {
     }
 
     /// A local state from its parts (used by `state!`).
-    #[doc(hidden)]
-    pub fn from_parts<E, R>(
+    pub(crate) fn from_parts<E, R>(
         info: StateInfo,
         start: impl Fn() -> Result<T, E> + Send + Sync + 'static,
         stop: Option<impl Fn(T) -> R + Send + Sync + 'static>,

@@ -24,8 +24,12 @@ pub(crate) fn check_resource(
 /// The runtime names that differ between the sync macros and their async twins
 /// (`with_resources!(async ...)`, `mk_system! { async struct ... }`).
 pub(crate) struct Flavor {
-    /// `Opened` or `AsyncOpened`.
-    pub(crate) opened: TokenStream,
+    /// `opened` or `async_opened`: holds an opened value under its name.
+    pub(crate) open: TokenStream,
+    /// `opened_into_inner` or `async_opened_into_inner`: the value, kept by a system.
+    pub(crate) into_inner: TokenStream,
+    /// `close_after` or `async_close_after`: closes a value after the rest of the scope.
+    pub(crate) close_after: TokenStream,
     /// Nothing, or `.await` after a close.
     pub(crate) wait: TokenStream,
     is_async: bool,
@@ -35,13 +39,17 @@ impl Flavor {
     pub(crate) fn new(krate: &CratePath, is_async: bool) -> Self {
         if is_async {
             Self {
-                opened: quote!(#krate::__private::AsyncOpened),
+                open: quote!(#krate::__private::async_opened),
+                into_inner: quote!(#krate::__private::async_opened_into_inner),
+                close_after: quote!(#krate::__private::async_close_after),
                 wait: quote!(.await),
                 is_async,
             }
         } else {
             Self {
-                opened: quote!(#krate::__private::Opened),
+                open: quote!(#krate::__private::opened),
+                into_inner: quote!(#krate::__private::opened_into_inner),
+                close_after: quote!(#krate::__private::close_after),
                 wait: TokenStream::new(),
                 is_async,
             }

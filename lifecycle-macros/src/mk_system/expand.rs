@@ -6,12 +6,12 @@
 //! pub struct AppParts { pub db: Db, server: Server }        // `app.db` through Deref
 //! impl App {
 //!     pub fn start(port: u16) -> Result<App, Error> {
-//!         let mut db = Opened::new("App.db", resource::<Db>(Db::open()));  // `?` → rollback
+//!         let mut db = opened("App.db", resource::<Db>(Db::open()));  // `?` → rollback
 //!         let mut server = match /* Server::start(port, &db) */ {
-//!             Ok(v) => Opened::new("App.server", v),
-//!             Err(e) => return Outcome::finish(Opened::close_after(db, Outcome::failed(..))),
+//!             Ok(v) => opened("App.server", v),
+//!             Err(e) => return Outcome::finish(close_after(db, Outcome::failed(..))),
 //!         };
-//!         Ok(App { __lifecycle_parts: System::new(AppParts { db: Opened::into_inner(db), .. }) })
+//!         Ok(App { __lifecycle_parts: System::new(AppParts { db: opened_into_inner(db), .. }) })
 //!     }
 //! }
 //! ```
@@ -93,7 +93,7 @@ pub(crate) fn expand(system: &System, fallback: bool) -> TokenStream {
             if *is_async {
                 quote!(#krate::__private::close_into(&mut #closer, #label, #checked).await;)
             } else {
-                quote!(#closer.close_checked(#label, #checked);)
+                quote!(#krate::__private::close_checked(&mut #closer, #label, #checked);)
             }
         })
         .collect();
@@ -265,7 +265,9 @@ fn start_fn(
         ..
     } = system;
     let Flavor {
-        opened: guard_type,
+        open: open_fn,
+        into_inner,
+        close_after,
         wait,
         ..
     } = flavor;
@@ -298,7 +300,7 @@ fn start_fn(
             // the newest part goes innermost (the fold wraps the oldest around it last).
             let rollback = guards[..at].iter().rev().fold(
                 failed,
-                |inner, earlier| quote!(#guard_type::close_after(#earlier, #inner) #wait),
+                |inner, earlier| quote!(#close_after(#earlier, #inner) #wait),
             );
             quote! {
                 let #opened = #open: {
@@ -306,7 +308,7 @@ fn start_fn(
                 };
                 #[allow(unused_mut)]
                 let mut #guard = match #opened {
-                    ::core::result::Result::Ok(#value) => #guard_type::new(#label, #value),
+                    ::core::result::Result::Ok(#value) => #open_fn(#label, #value),
                     ::core::result::Result::Err(#error) => {
                         return #krate::__private::Outcome::finish(#rollback);
                     }
@@ -315,7 +317,7 @@ fn start_fn(
         } else {
             quote! {
                 #[allow(unused_mut)]
-                let mut #guard = #guard_type::new(#label, #checked);
+                let mut #guard = #open_fn(#label, #checked);
             }
         };
         steps.push(make);
@@ -332,7 +334,7 @@ fn start_fn(
             #(#steps)*
             ::core::result::Result::Ok(Self {
                 #field: #holder::new(#parts_name {
-                    #(#names: #guard_type::into_inner(#guards),)*
+                    #(#names: #into_inner(#guards),)*
                 }),
             })
         }

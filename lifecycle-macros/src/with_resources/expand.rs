@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! ::lifecycle::__private::Outcome::finish({                     // Result<Body, Error>
-//!     let mut db = Opened::new("db", resource(open_db()));        // `?` → opening fails
+//!     let mut db = opened("db", resource(open_db()));             // `?` → opening fails
 //!     let inner = { /* the next binding, then */ Outcome::ok({ body }) };
-//!     Opened::close_after(db, inner)                              // close db, keep errors
+//!     close_after(db, inner)                                      // close db, keep errors
 //! })
 //! ```
 //!
@@ -15,9 +15,9 @@
 //!
 //! `with_resources!(async [...] { ... })` is the same shape over the async twins: each
 //! resource is an `AsyncResource`, the guard an `AsyncOpened`, and each close is awaited
-//! (`AsyncOpened::close_after(guard, inner).await`).
+//! (`async_close_after(guard, inner).await`).
 //!
-//! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/struct.Opened.html
+//! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/resource/struct.Opened.html
 
 use super::parse::{Binding, Input};
 use crate::common::krate::CratePath;
@@ -79,7 +79,8 @@ fn scope(
     inner: TokenStream,
 ) -> TokenStream {
     let Flavor {
-        opened: guard_type,
+        open: open_fn,
+        close_after,
         wait,
         ..
     } = flavor;
@@ -92,7 +93,7 @@ fn scope(
     let inner_outcome = hidden("__lifecycle_inner");
     let use_guard = quote! {
         let #inner_outcome = #inner;
-        #guard_type::close_after(#guard, #inner_outcome) #wait
+        #close_after(#guard, #inner_outcome) #wait
     };
     let mut expr = binding.expr;
     let label = Lifetime::new("'__lifecycle_open", Span::mixed_site());
@@ -109,7 +110,7 @@ fn scope(
             match #opened {
                 ::core::result::Result::Ok(#value) => {
                     #[allow(unused_mut)]
-                    let mut #guard = #guard_type::new(#label_name, #value);
+                    let mut #guard = #open_fn(#label_name, #value);
                     #use_guard
                 }
                 ::core::result::Result::Err(#error) => #krate::__private::Outcome::failed(
@@ -120,7 +121,7 @@ fn scope(
     } else {
         quote! {{
             #[allow(unused_mut)]
-            let mut #guard = #guard_type::new(#label_name, #checked);
+            let mut #guard = #open_fn(#label_name, #checked);
             #use_guard
         }}
     }
