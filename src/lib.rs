@@ -40,8 +40,35 @@
 #![cfg(not(loom))]
 #![deny(unsafe_code)]
 
-pub use lifecycle_core::*;
+// The public surface is a list, grouped by concept; `__private` (below) is the only door to
+// the runtime's internals, and only generated code uses it.
+
+// States: the types, their guards and what they report.
+pub use lifecycle_core::{AsyncRef, AsyncState, BindGuard, Owned, Redefine, Ref, State, Status};
+// Identity and the declared-state registry.
+pub use lifecycle_core::{declared, Declaration, StateInfo};
+// Over every tracked state.
+pub use lifecycle_core::{graph, status, stop, stop_where, Graph, StopReport};
+pub use lifecycle_core::{set_stop_timeout, stop_timeout};
+pub use lifecycle_core::{stop_async, stop_async_where, stop_async_within};
+// Watchpoints.
+pub use lifecycle_core::{unwatch, watch, Event};
+// Errors.
+pub use lifecycle_core::{BoxError, Error};
+// Resources, the restart container and shutdown (helper types in [`resource`]).
+pub use lifecycle_core::{close_on_shutdown, install_shutdown};
+pub use lifecycle_core::{closeable, AsyncResource, Atom, Closeable, Resource};
+
 pub use lifecycle_macros::{defstate, state};
+
+/// The helper types of resources that most programs never name: the guards
+/// `with_resources!` binds ([`Opened`](resource::Opened), [`AsyncOpened`](resource::AsyncOpened)),
+/// the closer of a system's parts ([`Closer`](resource::Closer)), the close function of a
+/// [`Closeable`] ([`CloseFn`](resource::CloseFn)) and the global place `defresource!` declares
+/// ([`Slot`](resource::Slot)).
+pub mod resource {
+    pub use lifecycle_core::{AsyncOpened, CloseFn, Closer, Opened, Slot};
+}
 
 /// The names most programs need: `use lifecycle::prelude::*;`.
 ///
@@ -98,7 +125,7 @@ pub use lifecycle_core::private as __private;
 ///
 /// `with_resources!([a = expr, b = expr, ...] { body })` evaluates to
 /// `Result<Body, lifecycle::Error>`. Each binding's value must be a [`Resource`]; the name is
-/// bound to an [`Opened`] guard that derefs to it, so later bindings and the body use and
+/// bound to an [`Opened`](resource::Opened) guard that derefs to it, so later bindings and the body use and
 /// borrow it like the resource itself (`db.query()`, `Handler::new(&db)`; `&*db` where a
 /// generic function needs the resource's own type).
 ///
@@ -219,7 +246,7 @@ pub use lifecycle_macros::with_resources;
 ///   `Name` and `NameParts` (the parts as plain fields, with their doc comments and
 ///   visibility); `Name` derefs to `NameParts`, so `app.db` is the `Db`.
 /// - `Name::start(params) -> Result<Name, lifecycle::Error>` starts the parts in order; each
-///   initializer sees the parameters and the earlier parts by name (as [`Opened`] guards
+///   initializer sees the parameters and the earlier parts by name (as [`Opened`](resource::Opened) guards
 ///   that deref to them).
 /// - A failing initializer (`?`, as in `with_resources!`) closes the parts already started in
 ///   reverse order and returns [`Error::Open`] naming `Name.part` — or [`Error::Rollback`]
@@ -263,8 +290,8 @@ pub use lifecycle_macros::mk_system;
 
 /// A global place for a resource: `defresource!(pub NAME: Type)`, then `NAME.define(|| ...)`.
 ///
-/// Declares `static NAME: lifecycle::Slot<Type>` named `"<module path>::NAME"`. See
-/// [`Slot`] for `define` (which closes the previous value first), `get` and `close`. A
+/// Declares `static NAME: lifecycle::resource::Slot<Type>` named `"<module path>::NAME"`. See
+/// [`Slot`](resource::Slot) for `define` (which closes the previous value first), `get` and `close`. A
 /// defined place is listed by [`status()`] and closed by [`stop()`], in the same reverse
 /// order as states. Several places may be declared at once, separated by `;`; a leading
 /// `crate = path;` names a renamed `lifecycle` crate.

@@ -53,7 +53,11 @@ fn strings(entries: &[&str]) -> Vec<String> {
     entries.iter().map(|entry| (*entry).to_owned()).collect()
 }
 
-fn define(slot: &'static lifecycle::Slot<Server>, log: &Log, port: u16) -> Result<(), Error> {
+fn define(
+    slot: &'static lifecycle::resource::Slot<Server>,
+    log: &Log,
+    port: u16,
+) -> Result<(), Error> {
     let log = log.clone();
     slot.define(move || Ok::<_, Error>(Server::start(&log, port)))
 }

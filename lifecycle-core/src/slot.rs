@@ -17,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 /// A global place for a resource, declared with `defresource!`.
 ///
 /// ```
-/// use lifecycle::{closeable, Slot};
+/// use lifecycle::{closeable, resource::Slot};
 ///
 /// lifecycle::defresource!(
 ///     /// The port of the running server.

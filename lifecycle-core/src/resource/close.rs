@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// not allocate.
 ///
 /// ```
-/// use lifecycle::{closeable, Closer};
+/// use lifecycle::{closeable, resource::Closer};
 ///
 /// let mut closer = Closer::new();
 /// closer.close("b", closeable(2, |_| Err::<(), _>("b is stuck")));
