@@ -5,6 +5,7 @@
 
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;
+use crate::kernel::timings::Timing;
 use crate::kernel::{self, backstop, stop_timeout, Graph, Handle};
 use crate::stop_worker;
 use crate::thread;
@@ -27,7 +28,8 @@ pub fn status() -> Vec<StateInfo> {
         .map(|(key, handle)| {
             let tracked = handle.get();
             let status = world.status(key, tracked.is_realized());
-            tracked.info().clone().with_status(status)
+            let start = world.timings.get(key).and_then(Timing::start);
+            tracked.info().clone().with_status(status).with_start(start)
         })
         .collect()
 }
@@ -102,7 +104,8 @@ pub(crate) fn next_batch(
     world.edges.dependents_first(batch)
 }
 
-/// The dependencies recorded so far: an edge for every state whose start read another.
+/// The dependencies recorded so far: an edge for every state whose start read another. Each
+/// node carries the timing of its last start ([`StateInfo::start_duration`]).
 pub fn graph() -> Graph {
     let world = kernel::world();
     let realized: Vec<_> = world
@@ -110,5 +113,9 @@ pub fn graph() -> Graph {
         .iter()
         .map(|(key, handle)| (key, handle.get().info().clone()))
         .collect();
-    world.edges.snapshot(&realized)
+    let timed = |key, info: &StateInfo| {
+        let start = world.timings.get(key).and_then(Timing::start);
+        info.clone().with_start(start)
+    };
+    world.edges.snapshot(&realized, &timed)
 }

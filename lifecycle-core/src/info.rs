@@ -1,9 +1,11 @@
-//! Identity of a state: name, where it was declared, and its meta data. A base module:
+//! Identity of a state: name, where it was declared, and its meta data (plus, in the entries of
+//! `status()` and `graph()`, what it is doing and how its last start went). A base module:
 //! imports only `status`.
 
 use crate::status::Status;
 use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 /// Who a state is: its name, where it was declared, and its `meta` pairs.
 #[derive(Clone)]
@@ -15,6 +17,8 @@ pub struct StateInfo {
     pub(crate) meta: &'static [(&'static str, &'static str)],
     /// Set in the entries of `lifecycle::status()` only.
     pub(crate) status: Option<Status>,
+    /// Set in the entries of `lifecycle::status()` and `graph()` only, once a start ended.
+    pub(crate) start: Option<(SystemTime, Duration)>,
 }
 
 impl StateInfo {
@@ -34,6 +38,7 @@ impl StateInfo {
             line,
             meta,
             status: None,
+            start: None,
         }
     }
 
@@ -46,6 +51,7 @@ impl StateInfo {
             line: 0,
             meta: &[],
             status: None,
+            start: None,
         }
     }
 
@@ -91,6 +97,34 @@ impl StateInfo {
     /// Returns `self` as `status()` lists it.
     pub(crate) fn with_status(mut self, status: Status) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    /// When the state's last start began, in the entries of
+    /// [`lifecycle::status()`](crate::status()) and [`graph()`](crate::graph()) (`None`
+    /// elsewhere, and while that start runs).
+    ///
+    /// ```
+    /// use lifecycle::State;
+    ///
+    /// let state = State::new("docs/started_at", || Ok(1));
+    /// state.get();
+    /// let entry = lifecycle::status().into_iter().find(|s| s.name() == "docs/started_at");
+    /// assert!(entry.unwrap().started_at().is_some());
+    /// ```
+    pub fn started_at(&self) -> Option<SystemTime> {
+        self.start.map(|(at, _)| at)
+    }
+
+    /// How long the state's last start took (including the starts of what it read), where
+    /// [`started_at`](Self::started_at) is set.
+    pub fn start_duration(&self) -> Option<Duration> {
+        self.start.map(|(_, took)| took)
+    }
+
+    /// Returns `self` with the timing of its last start.
+    pub(crate) fn with_start(mut self, start: Option<(SystemTime, Duration)>) -> Self {
+        self.start = start;
         self
     }
 

@@ -8,6 +8,8 @@
 //! * [`State<T>`] — the state type and its guards ([`Ref`], [`Owned`]), in `state/`.
 //! * [`status`], [`stop()`], [`stop_where`], [`graph`] — over every tracked state (`global`).
 //! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
+//! * [`startup_report`] — how long each state's last start took, and the critical chain
+//!   (`report`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
 //! * [`Error`] — the one error type, naming the state involved (`error`).
 //! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
@@ -28,7 +30,8 @@
 //!    phase table, the world (its lock, cycle search and transitions), the registry, the
 //!    dependency graph and the stop timeout;
 //! 3. `declared`, then the drivers `state/` (sync: waits on a condition variable, calls)
-//!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls);
+//!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls); the
+//!    reports over `global` (`report`);
 //! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
 //!    `shutdown`), and `private`, the names generated code uses.
 //!
@@ -72,6 +75,8 @@ mod info;
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub mod private;
+#[cfg(not(loom))]
+mod report;
 #[cfg(not(loom))]
 mod state;
 #[cfg(not(loom))]
@@ -119,6 +124,7 @@ pub use crate::{
     global::{graph, status, stop, stop_where},
     info::StateInfo,
     kernel::{set_stop_timeout, stop_timeout, Graph},
+    report::{startup_report, Blame, StartupReport},
     state::{BindGuard, Owned, Redefine, Ref, State},
     status::Status,
     watch::{unwatch, watch, Event},

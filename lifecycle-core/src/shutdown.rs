@@ -60,6 +60,7 @@ pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
             line: caller.line(),
             meta: &[],
             status: None,
+            start: None,
         },
         value: Mutex::new(Some(resource)),
     });

@@ -37,28 +37,63 @@ impl Graph {
             .collect()
     }
 
-    /// The graph in Graphviz DOT: an edge `"a" -> "b"` means a's start read b.
+    /// The graph in Graphviz DOT: an edge `"a" -> "b"` means a's start read b. Each node is
+    /// labelled with how long its last start took, and the [critical
+    /// path](Self::critical_path) is drawn in red.
     ///
     /// ```
     /// let dot = lifecycle::graph().to_dot();
     /// assert!(dot.starts_with("digraph lifecycle {"));
     /// ```
     pub fn to_dot(&self) -> String {
+        let critical = self.critical_path();
         let mut dot = String::from("digraph lifecycle {\n    rankdir=LR;\n");
-        for node in &self.nodes {
-            let _ = writeln!(dot, "    {};", quote(node.name()));
+        for (at, node) in self.nodes.iter().enumerate() {
+            let name = quote(node.name());
+            let style = if critical.contains(&at) {
+                ", color=red, penwidth=2"
+            } else {
+                ""
+            };
+            match node.start_duration() {
+                Some(took) => {
+                    // Graphviz's `\n` line break, inside the quoted name.
+                    let open = name.strip_suffix('"').unwrap_or(&name);
+                    let label = format!("{open}\\n{}\"", millis(took));
+                    let _ = writeln!(dot, "    {name} [label={label}{style}];");
+                }
+                None => {
+                    let _ = writeln!(dot, "    {name};");
+                }
+            }
         }
-        for (from, to) in &self.edges {
-            let _ = writeln!(
-                dot,
-                "    {} -> {};",
-                quote(self.nodes[*from].name()),
-                quote(self.nodes[*to].name())
-            );
+        let on_path = |(from, to): &(usize, usize)| {
+            critical
+                .windows(2)
+                .any(|pair| pair[0] == *from && pair[1] == *to)
+        };
+        let edge = |dot: &mut String, indent: &str, (from, to): &(usize, usize)| {
+            let (from, to) = (self.nodes[*from].name(), self.nodes[*to].name());
+            let _ = writeln!(dot, "{indent}{} -> {};", quote(from), quote(to));
+        };
+        for pair in self.edges.iter().filter(|pair| !on_path(pair)) {
+            edge(&mut dot, "    ", pair);
+        }
+        if self.edges.iter().any(on_path) {
+            dot.push_str("    subgraph critical_path {\n        edge [color=red, penwidth=2];\n");
+            for pair in self.edges.iter().filter(|pair| on_path(pair)) {
+                edge(&mut dot, "        ", pair);
+            }
+            dot.push_str("    }\n");
         }
         dot.push_str("}\n");
         dot
     }
+}
+
+/// A duration as DOT labels and reports show it: milliseconds with one decimal.
+pub(crate) fn millis(took: std::time::Duration) -> String {
+    format!("{:.1} ms", took.as_secs_f64() * 1000.0)
 }
 
 fn quote(name: &str) -> String {
@@ -187,30 +222,35 @@ impl Edges {
             .collect()
     }
 
-    /// A public snapshot; `realized` lists the realized states in realization order.
-    pub(crate) fn snapshot(&self, realized: &[(Key, StateInfo)]) -> Graph {
+    /// A public snapshot; `realized` lists the realized states in realization order, and
+    /// `node` makes each node's entry from its key and info.
+    pub(crate) fn snapshot(
+        &self,
+        realized: &[(Key, StateInfo)],
+        node: &dyn Fn(Key, &StateInfo) -> StateInfo,
+    ) -> Graph {
         let mut graph = Graph::default();
         let mut index: HashMap<Key, usize> = HashMap::new();
-        fn add(
-            key: Key,
-            info: &StateInfo,
-            graph: &mut Graph,
-            index: &mut HashMap<Key, usize>,
-        ) -> usize {
+        let mut add = |key: Key, info: &StateInfo, graph: &mut Graph| -> usize {
             *index.entry(key).or_insert_with(|| {
-                graph.nodes.push(info.clone());
+                graph.nodes.push(node(key, info));
                 graph.nodes.len() - 1
             })
-        }
+        };
         for (key, info) in realized {
-            add(*key, info, &mut graph, &mut index);
+            add(*key, info, &mut graph);
         }
         let mut dependents: Vec<_> = self.dependencies.iter().collect();
-        dependents.sort_by_key(|(key, _)| index.get(*key).copied().unwrap_or(usize::MAX));
+        let order: HashMap<Key, usize> = realized
+            .iter()
+            .enumerate()
+            .map(|(at, (key, _))| (*key, at))
+            .collect();
+        dependents.sort_by_key(|(key, _)| order.get(*key).copied().unwrap_or(usize::MAX));
         for (from, deps) in dependents {
-            let from = add(*from, &self.infos[from], &mut graph, &mut index);
+            let from = add(*from, &self.infos[from], &mut graph);
             for (to, _) in deps {
-                let to = add(*to, &self.infos[to], &mut graph, &mut index);
+                let to = add(*to, &self.infos[to], &mut graph);
                 graph.edges.push((from, to));
             }
         }

@@ -21,6 +21,8 @@ pub(crate) mod phases;
 pub(crate) mod sync;
 
 #[cfg(not(loom))]
+mod critical;
+#[cfg(not(loom))]
 pub(crate) mod graph;
 #[cfg(not(loom))]
 pub(crate) mod outcome;
@@ -30,6 +32,8 @@ pub(crate) mod readers;
 pub(crate) mod registry;
 #[cfg(not(loom))]
 mod timeout;
+#[cfg(not(loom))]
+pub(crate) mod timings;
 #[cfg(not(loom))]
 pub(crate) mod world;
 

@@ -15,6 +15,7 @@ use super::cell::{Slot, ValueCell};
 use super::graph::Edges;
 use super::phases::{By, Claim, Concluded, Ended, Phase, Phases, StopClaim, Ticket};
 use super::registry::{Handle, Registry};
+use super::timings::Timings;
 use crate::error::Error;
 use crate::info::StateInfo;
 use crate::status::Status;
@@ -45,6 +46,7 @@ pub(crate) struct Table {
     next_waiter: u64,
     pub(crate) registry: Registry,
     pub(crate) edges: Edges,
+    pub(crate) timings: Timings,
 }
 
 /// The locked world.
@@ -173,6 +175,7 @@ impl Table {
         match (want, self.phases.get(key)) {
             (Want::Start, None) => {
                 let ticket = self.phases.begin_start(key, by);
+                self.timings.begin(key);
                 self.infos.insert(key, info.clone());
                 self.edges.clear_dependencies(key);
                 // Started inline by another start or stop: that one waits for this one, which
@@ -392,6 +395,7 @@ impl Table {
     pub(crate) fn forget(&mut self, key: Key) {
         self.edges.forget(key);
         self.phases.forget(key);
+        self.timings.forget(key);
         self.infos.remove(&key);
     }
 }
@@ -436,7 +440,10 @@ pub(crate) unsafe fn conclude_start<T>(
     outcome: Result<T, Error>,
     handle: impl FnOnce() -> Handle,
 ) -> Result<(), Error> {
+    // Formatted before locking: the message may include a user error's `Display`.
+    let failure = outcome.as_ref().err().map(ToString::to_string);
     let mut table = world();
+    table.timings.end(key, failure);
     let ours = table.phases.conclude_start(key, ticket);
     debug_assert!(ours, "only the owner of a start ends it");
     end_start_bookkeeping(&mut table, key);
@@ -480,6 +487,13 @@ pub(crate) fn abandon_start(key: Key, ticket: Ticket) {
 /// the registry. Releases the lock, then drops the handle and wakes the waiters.
 pub(crate) fn conclude_stop(key: Key, ticket: Ticket, ended: Ended) -> Concluded {
     let mut table = world();
+    if let Ended::Ran {
+        failure: Some(message),
+        ..
+    } = &ended
+    {
+        table.timings.stop_failed(key, message);
+    }
     let concluded = table.phases.conclude_stop(key, ticket, ended);
     let handle = match concluded {
         Concluded::Stopped => table.registry.remove(key),
