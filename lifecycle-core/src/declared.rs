@@ -1,8 +1,12 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
 //!
-//! Imports only `info`; the drivers implement [`DeclaredState`] for their cores.
+//! Imports only `info`, `error`, `background` and the kernel's `BoxFuture`; the drivers
+//! implement [`DeclaredState`] for their cores.
 
+use crate::background;
+use crate::error::Error;
 use crate::info::StateInfo;
+use crate::kernel::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Once;
 
@@ -19,6 +23,13 @@ pub(crate) trait DeclaredState: Sync {
     fn info(&self) -> &StateInfo;
     /// True if it is started and not stopped.
     fn is_realized(&self) -> bool;
+    /// True for an async state (its start is a future).
+    fn is_async(&self) -> bool;
+    /// Realizes it on this thread, as a `get` would (an async state's start is driven here).
+    fn start(&'static self) -> Result<(), Error>;
+    /// Realizes an async state in a future (a sync state is never asked: see
+    /// [`Declaration::start_async`]).
+    fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>>;
 }
 
 impl Declaration {
@@ -41,6 +52,42 @@ impl Declaration {
     /// True if it is started and not stopped.
     pub fn is_realized(&self) -> bool {
         self.state.is_realized()
+    }
+
+    /// True if it is an async state ([`AsyncState`](crate::AsyncState)).
+    pub fn is_async(&self) -> bool {
+        self.state.is_async()
+    }
+
+    /// Realizes the state, whatever its value type, as a `get` would, and drops the guard:
+    /// `Ok(())` once it is realized (by this call or another), or the error of its start.
+    /// It starts once however many threads ask; a cycle is an error, as for `get`.
+    ///
+    /// An async state's start runs on this thread with the library's own executor, which is
+    /// no async runtime: a start that needs one (tokio's timers or sockets) belongs in
+    /// [`start_async`](Self::start_async), awaited on that runtime.
+    ///
+    /// ```
+    /// for state in lifecycle::declared() {
+    ///     if state.name().ends_with("::NEVER_DECLARED") {
+    ///         state.start().unwrap();
+    ///     }
+    /// }
+    /// ```
+    pub fn start(&self) -> Result<(), Error> {
+        self.state.start()
+    }
+
+    /// Realizes the state from async code: an async state's start is polled by the returned
+    /// future (on the caller's executor); a sync state's start runs on a thread of its own,
+    /// which the future waits for without blocking.
+    pub fn start_async(&self) -> BoxFuture<'static, Result<(), Error>> {
+        let state = self.state;
+        if state.is_async() {
+            state.start_async()
+        } else {
+            Box::pin(background::run(move || state.start()))
+        }
     }
 }
 

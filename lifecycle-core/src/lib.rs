@@ -8,6 +8,8 @@
 //! * [`State<T>`] — the state type and its guards ([`Ref`], [`Owned`]), in `state/`.
 //! * [`status`], [`stop()`], [`stop_where`], [`graph`] — over every tracked state (`global`).
 //! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
+//! * [`start_all`], [`start_all_async`] — start the declared states concurrently
+//!   (`start_all`).
 //! * [`startup_report`] — how long each state's last start took, and the critical chain
 //!   (`report`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
@@ -25,13 +27,14 @@
 //!
 //! Modules import downwards only (`tests/layers.rs` checks it):
 //!
-//! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `watch`;
+//! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `watch`,
+//!    `background` (a blocking call awaited as a future);
 //! 2. `kernel/`: the value cell and reader protocol (the only `unsafe` about values), the one
 //!    phase table, the world (its lock, cycle search and transitions), the registry, the
 //!    dependency graph and the stop timeout;
 //! 3. `declared`, then the drivers `state/` (sync: waits on a condition variable, calls)
 //!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls); the
-//!    reports over `global` (`report`);
+//!    reports and bulk starts over `global` and `declared` (`report`, `start_all`);
 //! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
 //!    `shutdown`), and `private`, the names generated code uses.
 //!
@@ -63,6 +66,8 @@ mod thread;
 #[cfg(not(loom))]
 mod async_state;
 #[cfg(not(loom))]
+mod background;
+#[cfg(not(loom))]
 mod declared;
 #[cfg(not(loom))]
 mod diagnostics;
@@ -77,6 +82,8 @@ mod info;
 pub mod private;
 #[cfg(not(loom))]
 mod report;
+#[cfg(not(loom))]
+mod start_all;
 #[cfg(not(loom))]
 mod state;
 #[cfg(not(loom))]
@@ -125,6 +132,9 @@ pub use crate::{
     info::StateInfo,
     kernel::{set_stop_timeout, stop_timeout, Graph},
     report::{startup_report, Blame, StartupReport},
+    start_all::{
+        start_all, start_all_async, start_all_async_where, start_all_where, StartAllReport,
+    },
     state::{BindGuard, Owned, Redefine, Ref, State},
     status::Status,
     watch::{unwatch, watch, Event},

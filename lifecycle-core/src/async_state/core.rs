@@ -423,6 +423,18 @@ impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
     fn is_realized(&self) -> bool {
         self.cell.is_realized()
     }
+
+    fn is_async(&self) -> bool {
+        true
+    }
+
+    fn start(&'static self) -> Result<(), Error> {
+        super::exec::block_on(self.start_async(), Duration::MAX).unwrap_or(Ok(()))
+    }
+
+    fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(self.start_or_wait(|| Handle::Static(self)))
+    }
 }
 
 impl crate::declared::Declaration {

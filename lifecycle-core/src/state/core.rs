@@ -262,6 +262,18 @@ impl<T: Send + Sync + 'static> crate::declared::DeclaredState for Core<T> {
     fn is_realized(&self) -> bool {
         self.cell.is_realized()
     }
+
+    fn is_async(&self) -> bool {
+        false
+    }
+
+    fn start(&'static self) -> Result<(), Error> {
+        self.start_or_wait(|| Handle::Static(self))
+    }
+
+    fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move { self.start_or_wait(|| Handle::Static(self)) })
+    }
 }
 
 impl crate::declared::Declaration {
