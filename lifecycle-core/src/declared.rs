@@ -1,6 +1,6 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
 //!
-//! Imports only `info`, `error`, `background` and the kernel's `BoxFuture`; the drivers
+//! Imports only `info`, `error`, `thread`, `background` and the kernel's `BoxFuture`; the drivers
 //! implement [`DeclaredState`] for their cores.
 
 use crate::background;
@@ -52,6 +52,11 @@ impl Declaration {
     /// True if it is started and not stopped.
     pub fn is_realized(&self) -> bool {
         self.state.is_realized()
+    }
+
+    /// The kernel's key of the state (the address of its core, as the drivers compute it).
+    pub(crate) fn key(&self) -> crate::thread::Key {
+        std::ptr::from_ref(self.state).cast::<()>() as crate::thread::Key
     }
 
     /// True if it is an async state ([`AsyncState`](crate::AsyncState)).

@@ -10,6 +10,7 @@
 //! * [`watch`], [`unwatch`], [`Event`] — watchpoints (`watch`).
 //! * [`start_all`], [`start_all_async`] — start the declared states concurrently
 //!   (`start_all`).
+//! * [`health`], [`health_of`] — liveness, readiness and each state's health (`health`).
 //! * [`startup_report`] — how long each state's last start took, and the critical chain
 //!   (`report`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
@@ -34,7 +35,7 @@
 //!    dependency graph and the stop timeout;
 //! 3. `declared`, then the drivers `state/` (sync: waits on a condition variable, calls)
 //!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls); the
-//!    reports and bulk starts over `global` and `declared` (`report`, `start_all`);
+//!    reports and bulk starts over `global` and `declared` (`report`, `start_all`, `health`);
 //! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
 //!    `shutdown`), and `private`, the names generated code uses.
 //!
@@ -48,6 +49,7 @@
 //! * `signal-hook` (Unix) — SIGINT/SIGTERM handling that chains with other handlers and hands
 //!   the signal to a thread through a self-pipe, so no teardown runs in a signal handler
 //!   (`shutdown`). Only its `iterator` feature.
+//! * `serde` (only with the `serde` feature) — `Serialize` for [`Health`].
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
 //!
 //! No async runtime: [`AsyncState`] works on any executor. Its timeouts are served by one
@@ -75,6 +77,8 @@ mod diagnostics;
 mod error;
 #[cfg(not(loom))]
 mod global;
+#[cfg(not(loom))]
+mod health;
 #[cfg(not(loom))]
 mod info;
 #[cfg(not(loom))]
@@ -129,6 +133,7 @@ pub use crate::{
     declared::{declared, Declaration},
     error::{BoxError, Error, StopReport},
     global::{graph, status, stop, stop_where},
+    health::{health, health_of, Health, StateHealth},
     info::StateInfo,
     kernel::{set_stop_timeout, stop_timeout, Graph},
     report::{startup_report, Blame, StartupReport},
