@@ -16,7 +16,7 @@
 //! | `GET /notes` | one `id<TAB>text` line per note |
 //! | `GET /notes/{id}` | the note, or `404` |
 //! | `GET /stats` | how often the database and the server were started, and the note count |
-//! | `GET /healthz`, `GET /readyz` | from `lifecycle::status()` |
+//! | `GET /healthz`, `GET /readyz` | from `lifecycle::health()` |
 //!
 //! # The pieces
 //!

@@ -7,8 +7,8 @@
 //! PORT=3000 cargo run --example webapp  # ... else from $PORT
 //! ```
 //!
-//! `GET /` answers `App Server Running`; `/healthz` and `/readyz` are built from
-//! `lifecycle::status()`. The server listens on `$HOST` (default `127.0.0.1`).
+//! `GET /` answers `App Server Running`; `/healthz` and `/readyz` are served from
+//! `lifecycle::health()`. The server listens on `$HOST` (default `127.0.0.1`).
 //!
 //! # The pieces
 //!

@@ -1,43 +1,43 @@
-//! `/healthz` and `/readyz` from `lifecycle::status()`, for an orchestrator that sends SIGTERM
-//! and watches readiness.
+//! `/healthz` and `/readyz` served from `lifecycle::health()`, for an orchestrator that sends
+//! SIGTERM and watches readiness. The example only turns the library's report into HTTP.
 //!
-//! * `/healthz` (liveness): 200 while the process serves, with the active states in
-//!   realization order.
-//! * `/readyz` (readiness): 200 when every required state is active, else 503 naming the
-//!   missing ones.
+//! * `/healthz` (liveness): 200 while the process is live (503 once it is not), with the
+//!   active states in realization order.
+//! * `/readyz` (readiness): 200 when every required state is realized, else 503 naming the
+//!   missing ones — so it is 503 while the server is stopped or restarting.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-
-/// The names of the active states, oldest first.
-pub fn active_states() -> Vec<String> {
-    lifecycle::status()
-        .iter()
-        .map(|state| state.name().to_owned())
-        .collect()
-}
+use lifecycle::Status;
 
 pub fn healthz() -> Response {
+    let health = lifecycle::health();
+    let active: Vec<String> = health
+        .states
+        .into_iter()
+        .filter(|state| state.status != Status::Unrealized)
+        .map(|state| state.name)
+        .collect();
+    let (status, word) = if health.live {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "down")
+    };
     let body = format!(
-        "{{\"status\":\"ok\",\"states\":{}}}\n",
-        json_strings(&active_states())
+        "{{\"status\":\"{word}\",\"states\":{}}}\n",
+        json_strings(&active)
     );
-    json(StatusCode::OK, body)
+    json(status, body)
 }
 
 pub fn readyz(required: &[&str]) -> Response {
-    let active = active_states();
-    let missing: Vec<String> = required
-        .iter()
-        .filter(|name| !active.iter().any(|a| a == *name))
-        .map(|name| (*name).to_owned())
-        .collect();
-    let ready = missing.is_empty();
+    let health = lifecycle::health_of(required);
     let body = format!(
-        "{{\"ready\":{ready},\"missing\":{}}}\n",
-        json_strings(&missing)
+        "{{\"ready\":{},\"missing\":{}}}\n",
+        health.ready,
+        json_strings(&health.not_ready)
     );
-    let status = if ready {
+    let status = if health.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -1,4 +1,4 @@
-//! What the examples share: `/healthz` and `/readyz` built from `lifecycle::status()`
+//! What the examples share: `/healthz` and `/readyz` served from `lifecycle::health()`
 //! (`health`), and logging (`init_logging`). The console and the server are library code:
 //! `lifecycle::console` and `lifecycle::server`.
 //!
