@@ -415,3 +415,32 @@ fn the_console_drives_a_server_that_depends_on_a_state() {
         assert!(port_is_free(port));
     });
 }
+
+#[test]
+fn blame_and_health_report_the_started_states() {
+    let _turn = turn();
+    let console = chain::console();
+    console.execute_blocking("start");
+    let blame = console.execute_blocking("blame");
+    let text = blame.text();
+    assert!(text.starts_with("       own      total  state\n"), "{text}");
+    for name in ["chain/config", "chain/store", "chain/server"] {
+        assert!(text.contains(&format!(" ms  {name}\n")), "{text}");
+    }
+    assert!(
+        text.contains("critical chain (@ began after the first start, + took):\nchain/server @"),
+        "{text}"
+    );
+    let health = console.execute_blocking("health chain/server chain/extra");
+    let text = health.text();
+    assert!(
+        text.starts_with("live: yes, ready: no (not ready: chain/extra)"),
+        "{text}"
+    );
+    assert!(text.contains("\n  chain/server realized, up "), "{text}");
+    assert!(console
+        .execute_blocking("help")
+        .text()
+        .contains("\n  blame "));
+    lifecycle::stop().unwrap();
+}

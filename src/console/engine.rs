@@ -17,7 +17,10 @@ commands:
   start [name]    start the program (its main part), or the part `name`
   stop [name]     stop every state, newest first; or `name` and what depends on it
   restart [name]  restart the main part, or `name`; what depended on it comes back
-  graph           the dependency graph (Graphviz DOT)
+  graph           the dependency graph (Graphviz DOT), with start times
+  blame           how long each start took, slowest first, and the critical chain
+  health [names]  liveness, readiness (of `names`, or of the states tagged ready)
+                  and each state's status, uptime and last error
   help            this list
   quit            stop every state and exit";
 
@@ -50,6 +53,9 @@ impl Console {
             "stop" => self.stop(name).await,
             "restart" => self.restart(name).await,
             "graph" => crate::graph().to_dot().trim_end().to_owned(),
+            "blame" => crate::startup_report().to_string(),
+            "health" if args.is_empty() => crate::health().to_string(),
+            "health" => crate::health_of(&args).to_string(),
             "help" => self.help(),
             "quit" | "exit" => return Reply::quit(stop_all().await),
             other => format!("unknown command `{other}`\n{}", self.help()),

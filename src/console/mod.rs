@@ -37,7 +37,9 @@
 //! | `stop` | stops every state, newest first |
 //! | `stop name` | stops what depends on `name` (newest first), then `name` |
 //! | `restart [name]` | restarts the main part, or `name`; the parts that were running and were stopped with it are started again |
-//! | `graph` | the dependency graph in Graphviz DOT |
+//! | `graph` | the dependency graph in Graphviz DOT, nodes labelled with start times, the critical path in red |
+//! | `blame` | [`lifecycle::startup_report()`](crate::startup_report()): each start's time, slowest first, and the critical chain |
+//! | `health [names]` | [`lifecycle::health()`](crate::health()), or [`health_of(names)`](crate::health_of()) |
 //! | `help` | the commands, the program's own included |
 //! | `quit` (`exit`) | stops every state, newest first; the run ends with [`Ended::Quit`] |
 //!
