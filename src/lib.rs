@@ -362,6 +362,8 @@ pub use lifecycle_macros::main;
 // - `server`: `lifecycle::server`. Depends on tokio (`net`, `rt`, `sync`, `time`): the
 //   server's task, its shutdown signal, its grace timer and its one-turn lock; and on
 //   `tracing` (already in the build through lifecycle-core) for its INFO lines.
+// - `serde` (forwarded to lifecycle-core): `serde::Serialize` for `lifecycle::Health` and
+//   `StateHealth`, the JSON shape of the health report.
 //
 // Without these features `lifecycle` needs no async runtime.
 // ---------------------------------------------------------------------------------------------
