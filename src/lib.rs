@@ -51,6 +51,10 @@ pub use lifecycle_core::{declared, Declaration, StateInfo};
 pub use lifecycle_core::{graph, status, stop, stop_where, Graph, StopReport};
 pub use lifecycle_core::{set_stop_timeout, stop_timeout};
 pub use lifecycle_core::{stop_async, stop_async_where, stop_async_within};
+// Production: parallel start, the start-up report, health.
+pub use lifecycle_core::{health, health_of, Health, StateHealth};
+pub use lifecycle_core::{start_all, start_all_async, start_all_async_where, start_all_where};
+pub use lifecycle_core::{startup_report, Blame, StartAllReport, StartupReport};
 // Watchpoints.
 pub use lifecycle_core::{unwatch, watch, Event};
 // Errors.
