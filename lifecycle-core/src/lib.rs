@@ -13,6 +13,8 @@
 //! * [`health`], [`health_of`] — liveness, readiness and each state's health (`health`).
 //! * [`startup_report`] — how long each state's last start took, and the critical chain
 //!   (`report`).
+//! * [`isolate`], [`isolate_async`] — private worlds for tests, and the scope of a thread's
+//!   bindings; the rule that a binding never escapes its thread (`isolation/`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
 //! * [`Error`] — the one error type, naming the state involved (`error`).
 //! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
@@ -29,7 +31,8 @@
 //! Modules import downwards only (`tests/layers.rs` checks it):
 //!
 //! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `watch`,
-//!    `background` (a blocking call awaited as a future);
+//!    `background` (a blocking call awaited as a future), and `isolation` (per-thread
+//!    private worlds, over `thread`);
 //! 2. `kernel/`: the value cell and reader protocol (the only `unsafe` about values), the one
 //!    phase table, the world (its lock, cycle search and transitions), the registry, the
 //!    dependency graph and the stop timeout;
@@ -81,6 +84,8 @@ mod global;
 mod health;
 #[cfg(not(loom))]
 mod info;
+#[cfg(not(loom))]
+mod isolation;
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub mod private;
@@ -135,6 +140,7 @@ pub use crate::{
     global::{graph, status, stop, stop_where},
     health::{health, health_of, Health, StateHealth},
     info::StateInfo,
+    isolation::{isolate, isolate_async, try_isolate, try_isolate_async},
     kernel::{set_stop_timeout, stop_timeout, Graph},
     report::{startup_report, Blame, StartupReport},
     start_all::{

@@ -15,8 +15,8 @@ pub(crate) type Key = usize;
 pub(crate) type Bound = Arc<dyn Any + Send + Sync>;
 
 thread_local! {
-    /// Non-zero while this thread starts or stops a state or has a binding: reads must take the slow
-    /// path then. No destructor, so the fast path reads it with a plain TLS load.
+    /// Non-zero while this thread starts or stops a state, has a binding or an isolation
+    /// scope: reads must take the slow path then. No destructor, so the fast path reads it with a plain TLS load.
     static SLOW: Cell<u32> = const { Cell::new(0) };
     static ACTIVE: RefCell<Vec<(Key, Activity)>> = const { RefCell::new(Vec::new()) };
     static BINDINGS: RefCell<Vec<(Key, Bound)>> = const { RefCell::new(Vec::new()) };
@@ -28,7 +28,9 @@ pub(crate) fn is_plain() -> bool {
     SLOW.with(|slow| slow.get() == 0)
 }
 
-fn slow_add(delta: i32) {
+/// Adds `delta` to this thread's reasons to take the slow path (an installed isolation scope
+/// is one, see `isolation`).
+pub(crate) fn slow_add(delta: i32) {
     SLOW.with(|slow| slow.set(slow.get().wrapping_add_signed(delta)));
 }
 

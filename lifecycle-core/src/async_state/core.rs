@@ -162,15 +162,15 @@ impl<T> Drop for Acquire<'_, T> {
 
 /// Polls a start or stop future with its state marked on this thread, making the future on
 /// the first poll (so the sync part of the user's function is marked and caught too).
-struct Marked<O> {
-    key: Key,
-    kind: Kind,
-    make: Option<Box<dyn FnOnce() -> BoxFuture<'static, O> + Send>>,
-    future: Option<BoxFuture<'static, O>>,
+pub(super) struct Marked<O> {
+    pub(super) key: Key,
+    pub(super) kind: Kind,
+    pub(super) make: Option<Box<dyn FnOnce() -> BoxFuture<'static, O> + Send>>,
+    pub(super) future: Option<BoxFuture<'static, O>>,
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Start,
     Stop,
 }

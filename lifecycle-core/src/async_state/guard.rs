@@ -1,6 +1,7 @@
 //! What an async state's `get().await` hands out: [`AsyncRef`], a `Send + 'static` guard.
 
 use super::core::AsyncCore;
+use crate::thread::Bound;
 use std::fmt;
 use std::ops::Deref;
 use std::ptr::NonNull;
@@ -16,6 +17,9 @@ use std::sync::Arc;
 pub struct AsyncRef<T: Send + Sync + 'static> {
     value: NonNull<T>,
     keep: Keep<T>,
+    /// A value private to an isolation scope, kept alive by this guard (it never entered the
+    /// cell's counter).
+    private: Option<Bound>,
 }
 
 pub(crate) enum Keep<T: Send + Sync + 'static> {
@@ -46,6 +50,16 @@ impl<T: Send + Sync + 'static> AsyncRef<T> {
         Self {
             value: NonNull::new(value.cast_mut()).expect("a state's value has an address"),
             keep,
+            private: None,
+        }
+    }
+
+    /// A guard over a private value of an isolation scope, at `value` inside `private`.
+    pub(crate) fn private(value: &T, keep: Keep<T>, private: Bound) -> Self {
+        Self {
+            value: NonNull::from(value),
+            keep,
+            private: Some(private),
         }
     }
 }
@@ -56,7 +70,8 @@ impl<T: Send + Sync + 'static> Deref for AsyncRef<T> {
     fn deref(&self) -> &T {
         // SAFETY: entered on the shared counter of a core this guard keeps alive (a static, or
         // an `Arc` it owns); stop waits for that counter to drop to zero before it moves the
-        // value out.
+        // value out. A private value lives in the `Arc` this guard holds, which the scope's
+        // teardown takes the value out of only when no other `Arc` of it is left.
         unsafe { self.value.as_ref() }
     }
 }
@@ -66,11 +81,13 @@ impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
         // This guard is inside, so a stopper cannot have seen the counter at zero yet and will
         // see this increment before it does: one more reader of a value that stays put.
         // (`Relaxed` like `Arc::clone`: the new reader is ordered by the existing one.)
-        self.keep
-            .core()
-            .cell
-            .shared_counter()
-            .fetch_add(1, Ordering::Relaxed);
+        if self.private.is_none() {
+            self.keep
+                .core()
+                .cell
+                .shared_counter()
+                .fetch_add(1, Ordering::Relaxed);
+        }
         let keep = match &self.keep {
             Keep::Static(core) => Keep::Static(core),
             Keep::Local(core) => Keep::Local(Arc::clone(core)),
@@ -78,13 +95,16 @@ impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
         Self {
             value: self.value,
             keep,
+            private: self.private.clone(),
         }
     }
 }
 
 impl<T: Send + Sync + 'static> Drop for AsyncRef<T> {
     fn drop(&mut self) {
-        self.keep.core().cell.exit_shared();
+        if self.private.is_none() {
+            self.keep.core().cell.exit_shared();
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod exec;
 mod global;
 mod guard;
 mod resource;
+mod scoped;
 
 pub use self::core::AsyncCore;
 pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
@@ -203,6 +204,9 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// The value, starting the state if needed; a failed start leaves it unrealized, and a
     /// later call tries again.
     pub async fn try_get(&self) -> Result<AsyncRef<T>, Error> {
+        if Self::in_scope() {
+            return self.get_scoped().await;
+        }
         let core = self.core();
         core.record_dependency();
         loop {
@@ -213,20 +217,30 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         }
     }
 
-    /// The value if the state is realized; never starts it and never waits.
+    /// The value if the state is realized (or realized privately in the polling thread's
+    /// [scope](crate::isolate)); never starts it and never waits.
     pub fn peek(&self) -> Option<AsyncRef<T>> {
+        if Self::in_scope() {
+            if let Some(value) = self.peek_private() {
+                return Some(value);
+            }
+        }
         self.enter()
     }
 
     /// True if the state is started and not stopped (`get` reads it without starting it).
-    /// Agrees with [`status`](Self::status) being [`Status::Realized`].
+    /// Agrees with [`status`](Self::status) being [`Status::Realized`]. Inside a
+    /// [scope](crate::isolate), a private value counts too.
     pub fn is_realized(&self) -> bool {
-        self.core().cell.is_realized()
+        self.core().cell.is_realized() || self.is_private()
     }
 
     /// What the state is doing right now: [`Status`] (a failed stop shows as
     /// [`Status::StopFailed`]).
     pub fn status(&self) -> Status {
+        if self.is_private() {
+            return Status::Realized;
+        }
         let core = self.core();
         kernel::world().status(core.key(), core.cell.is_realized())
     }
@@ -238,19 +252,31 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     ///
     /// A task that holds a guard of this state while awaiting its stop waits until the
     /// timeout and gets [`Error::StillInUse`]: drop the guard first.
+    ///
+    /// Inside a [scope](crate::isolate) that holds a private value of this state, stops that
+    /// one (its private dependents first) and leaves the global state alone.
     pub async fn stop(&self) -> Result<(), Error> {
+        if let Some(result) = self.stop_private().await {
+            return result;
+        }
         self.core().stop(false, stop_timeout(), None).await
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and for the stop
     /// function.
     pub async fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
+        if let Some(result) = self.stop_private().await {
+            return result;
+        }
         self.core().stop(false, timeout, None).await
     }
 
     /// Stops and clears the state even if its stop function fails, panics or times out.
     /// Fails only if guards are still out after the timeout.
     pub async fn force_close(&self) -> Result<(), Error> {
+        if let Some(result) = self.stop_private().await {
+            return result;
+        }
         self.core().stop(true, stop_timeout(), None).await
     }
 
@@ -260,6 +286,10 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// A dependent whose start was still running and read the old value is waited for and
     /// stopped too, so when this returns no realized state holds data of the stopped value.
     pub async fn restart(&self) -> Result<(), Error> {
+        if let Some(stopped) = self.stop_private().await {
+            stopped?;
+            return self.try_get().await.map(drop);
+        }
         let key = self.core().key();
         let dependents = kernel::world().dependents_to_stop(key);
         for (_, dependent) in &dependents {
@@ -298,6 +328,13 @@ impl<T: Send + Sync + 'static> Drop for AsyncState<T> {
         let Keep::Local(core) = &self.core else {
             return;
         };
+        // Its private value (if this thread's scope has one) goes with it: its key may be
+        // reused by the next state made.
+        if Self::in_scope() {
+            if let Some(Err(error)) = crate::isolation::scope::stop_private(core.key()) {
+                tracing::error!(state = %core.info.name(), "dropping a local async state: {error}");
+            }
+        }
         // A realized local state is a resource: dropping it stops it, here and now, on this
         // thread (there is no `.await` in `Drop`). Stop it with `.stop().await` first when its
         // stop needs the async runtime's thread.

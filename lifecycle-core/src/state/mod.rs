@@ -8,6 +8,7 @@ mod core;
 mod definition;
 mod fmt;
 mod guard;
+mod scoped;
 
 pub use self::core::Core;
 pub use crate::kernel::{set_stop_timeout, stop_timeout};
@@ -17,6 +18,7 @@ pub use guard::{Owned, Ref};
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
+use crate::isolation::scope;
 use crate::kernel::readers;
 use crate::kernel::{self, Handle, Stale};
 use crate::status::Status;
@@ -231,6 +233,9 @@ impl<T: Send + Sync + 'static> State<T> {
             if let Some(value) = self.bound_ref() {
                 return Ok(value);
             }
+            if Self::in_scope() {
+                return self.get_scoped();
+            }
             core.record_dependency();
         }
         if let Some(value) = self.reenter() {
@@ -305,7 +310,13 @@ impl<T: Send + Sync + 'static> State<T> {
                     return Ok(Owned::bound(unsafe { &*value }, bound));
                 }
             }
-            core.record_dependency();
+            if Self::in_scope() {
+                if let Some(private) = self.owned_scoped()? {
+                    return Ok(private);
+                }
+            } else {
+                core.record_dependency();
+            }
         }
         loop {
             if let Some(value) = core.cell.enter_shared() {
@@ -325,7 +336,8 @@ impl<T: Send + Sync + 'static> State<T> {
         }
     }
 
-    /// The value if the state is realized (or bound on this thread); never starts it.
+    /// The value if the state is realized (or bound on this thread, or realized privately in
+    /// its [scope](crate::isolate)); never starts it.
     pub fn peek(&self) -> Option<Ref<'_, T>> {
         if let Some(value) = self.enter_fast() {
             return Some(value);
@@ -334,14 +346,20 @@ impl<T: Send + Sync + 'static> State<T> {
             if let Some(value) = self.bound_ref() {
                 return Some(value);
             }
+            if Self::in_scope() {
+                if let Some(value) = self.peek_private() {
+                    return Some(value);
+                }
+            }
         }
         self.enter_any()
     }
 
     /// True if the state is started and not stopped (`get` reads it without starting it).
-    /// Agrees with [`status`](Self::status) being [`Status::Realized`].
+    /// Agrees with [`status`](Self::status) being [`Status::Realized`]. Inside a
+    /// [scope](crate::isolate), a private value counts too.
     pub fn is_realized(&self) -> bool {
-        self.core().cell.is_realized()
+        self.core().cell.is_realized() || self.is_private()
     }
 
     /// What the state is doing right now: [`Status`] (a failed stop shows as
@@ -355,6 +373,9 @@ impl<T: Send + Sync + 'static> State<T> {
     /// assert_eq!(answer.status(), Status::Realized);
     /// ```
     pub fn status(&self) -> Status {
+        if self.is_private() {
+            return Status::Realized;
+        }
         let core = self.core();
         kernel::world().status(core.key(), core.cell.is_realized())
     }
@@ -366,12 +387,21 @@ impl<T: Send + Sync + 'static> State<T> {
     /// If the stop function fails, the state is failed until
     /// [`force_close`](Self::force_close) clears it (the failed-stop rule:
     /// [`Status::StopFailed`]).
+    ///
+    /// Inside a [scope](crate::isolate) that holds a private value of this state, stops that
+    /// one (its private dependents first) and leaves the global state alone.
     pub fn stop(&self) -> Result<(), Error> {
+        if let Some(result) = self.stop_private() {
+            return result;
+        }
         self.core().stop(false, stop_timeout(), None)
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and handles.
     pub fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
+        if let Some(result) = self.stop_private() {
+            return result;
+        }
         self.core().stop(false, timeout, None)
     }
 
@@ -381,6 +411,9 @@ impl<T: Send + Sync + 'static> State<T> {
     /// given up on still holds the value ([`Error::StillStopping`]; see
     /// [`Status::StopFailed`]).
     pub fn force_close(&self) -> Result<(), Error> {
+        if let Some(result) = self.stop_private() {
+            return result;
+        }
         self.core().stop(true, stop_timeout(), None)
     }
 
@@ -390,6 +423,9 @@ impl<T: Send + Sync + 'static> State<T> {
     /// A dependent whose start was still running and read the old value is waited for and
     /// stopped too, so when this returns no realized state holds data of the stopped value.
     pub fn restart(&self) -> Result<(), Error> {
+        if let Some(stopped) = self.stop_private() {
+            return stopped.and_then(|()| self.try_get().map(drop));
+        }
         let key = self.key();
         let dependents = kernel::world().dependents_to_stop(key);
         for (_, dependent) in &dependents {
@@ -419,6 +455,11 @@ impl<T: Send + Sync + 'static> State<T> {
     /// returned guard drops (like Clojure's `binding`). Other threads are not affected, so
     /// parallel tests can each bind their own value. Bindings nest.
     ///
+    /// A binding never escapes its thread: while the guard is held the thread has a scope,
+    /// and a state it starts then (a dependent of the bound state, say) is private to that
+    /// scope and stopped when the last guard drops — the whole rule is on
+    /// [`isolate`](crate::isolate).
+    ///
     /// ```
     /// use lifecycle::State;
     /// let port = State::new("port", || Ok(8080_u16));
@@ -430,8 +471,12 @@ impl<T: Send + Sync + 'static> State<T> {
     /// ```
     #[must_use = "the binding ends when the guard drops"]
     pub fn bind(&self, value: T) -> BindGuard<'_> {
+        // The binding first: the scope's teardown (the guard's first field to drop) still
+        // sees it.
+        let binding = thread::bind(self.key(), Arc::new(value));
         BindGuard {
-            _binding: thread::bind(self.key(), Arc::new(value)),
+            _scope: scope::join(),
+            _binding: binding,
             _state: std::marker::PhantomData,
         }
     }
@@ -471,6 +516,8 @@ pub enum Redefine {
 
 /// Ends a [`State::bind`] substitution when dropped.
 pub struct BindGuard<'a> {
+    /// Dropped first: ends the scope (stopping its private values) while the binding holds.
+    _scope: scope::Joined,
     _binding: thread::BindingGuard,
     _state: std::marker::PhantomData<(&'a (), *const ())>,
 }

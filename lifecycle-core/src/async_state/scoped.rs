@@ -1,0 +1,170 @@
+//! Reads, starts and stops of an async state in an isolation scope (the rule is on
+//! `lifecycle::isolate`): the scope's private value, then a value realized globally, else a
+//! private start, polled in this task, whose value only this scope sees.
+//!
+//! Reached only when the polling thread has a scope installed; plain tasks never get here.
+
+use super::core::{AsyncCore, Kind, Marked};
+use super::definition::AsyncStopFn;
+use super::exec::{block_on, catch_unwind_future, timeout_at};
+use super::guard::AsyncRef;
+use super::AsyncState;
+use crate::error::{BoxError, Error};
+use crate::info::StateInfo;
+use crate::isolation::scope::{self, Entry, StopFuture, Teardown};
+use crate::kernel::{self, stop_timeout};
+use crate::thread::{self, Activity, Bound};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+impl<T: Send + Sync + 'static> AsyncState<T> {
+    /// True if the polling thread has a scope (and so reads resolve through it).
+    #[inline]
+    pub(super) fn in_scope() -> bool {
+        !thread::is_plain() && scope::active()
+    }
+
+    /// `try_get` inside a scope.
+    pub(super) async fn get_scoped(&self) -> Result<AsyncRef<T>, Error> {
+        let key = self.core().key();
+        scope::record_dependency(key);
+        if let Some(value) = self.peek_private() {
+            return Ok(value);
+        }
+        if let Some(value) = self.enter() {
+            return Ok(value);
+        }
+        let value = self.core().start_private().await?;
+        Ok(self.private_ref(value))
+    }
+
+    /// This thread's private value, for `peek`.
+    pub(super) fn peek_private(&self) -> Option<AsyncRef<T>> {
+        scope::private(self.core().key()).map(|value| self.private_ref(value))
+    }
+
+    /// True if the polling thread's scope holds a private value of this state.
+    pub(super) fn is_private(&self) -> bool {
+        Self::in_scope() && scope::private(self.core().key()).is_some()
+    }
+
+    /// Stops the private value (private dependents first, each awaited), if the polling
+    /// thread's scope has one.
+    pub(super) async fn stop_private(&self) -> Option<Result<(), Error>> {
+        if !Self::in_scope() {
+            return None;
+        }
+        let mut result = Ok(());
+        for entry in scope::take_private(self.core().key())? {
+            if let Err(error) = entry.teardown.stop_async(entry.value).await {
+                if result.is_ok() {
+                    result = Err(error);
+                }
+            }
+        }
+        Some(result)
+    }
+
+    fn private_ref(&self, value: Bound) -> AsyncRef<T> {
+        let typed: *const T = value
+            .downcast_ref::<T>()
+            .expect("a private value has the type of its state");
+        // SAFETY: `typed` points into `value`, which the guard keeps alive.
+        AsyncRef::private(unsafe { &*typed }, self.keep(), value)
+    }
+}
+
+impl<T: Send + Sync + 'static> AsyncCore<T> {
+    /// Polls the start function in this task for the polling thread's innermost scope: the
+    /// value goes into the scope, never into the cell, the registry or the graph.
+    async fn start_private(&self) -> Result<Bound, Error> {
+        let key = self.key();
+        match thread::activity(key) {
+            Some(Activity::Start) => return Err(scope::cycle(key)),
+            Some(Activity::Stop) => {
+                return Err(Error::Reentrant {
+                    state: self.info.name().to_owned(),
+                    action: "stopping",
+                })
+            }
+            None => {}
+        }
+        scope::starting(key, &self.info);
+        let start = self.definition().start.clone();
+        let outcome = catch_unwind_future(Marked {
+            key,
+            kind: Kind::Start,
+            make: Some(Box::new(move || start.call())),
+            future: None,
+        })
+        .await;
+        let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
+        let entry = Entry {
+            key,
+            info: self.info.clone(),
+            value: Arc::clone(&value),
+            teardown: Box::new(AsyncTeardown {
+                stop: self.definition().stop.clone(),
+                info: self.info.clone(),
+            }),
+        };
+        if scope::insert(entry).is_err() {
+            tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
+        }
+        Ok(value)
+    }
+}
+
+/// How a scope stops a private async value: the stop future, awaited by `isolate_async` or
+/// driven on the tearing-down thread by a sync teardown.
+struct AsyncTeardown<T> {
+    stop: AsyncStopFn<T>,
+    info: StateInfo,
+}
+
+impl<T: Send + Sync + 'static> Teardown for AsyncTeardown<T> {
+    fn stop(self: Box<Self>, value: Bound) -> Result<(), Error> {
+        let backstop = kernel::backstop(stop_timeout());
+        let state = self.info.name().to_owned();
+        block_on(self.stop_async(value), backstop).unwrap_or_else(|| {
+            Err(Error::Stop {
+                state,
+                source: BoxError::from(format!(
+                    "the async stop did not finish within {backstop:?} on a blocked thread"
+                )),
+            })
+        })
+    }
+
+    fn stop_async(self: Box<Self>, value: Bound) -> StopFuture {
+        Box::pin(async move {
+            let info = self.info;
+            let value = scope::take::<T>(value, &info)?;
+            let stop = self.stop;
+            // Making the future runs user code too.
+            let future = match catch_unwind(AssertUnwindSafe(|| stop.call(value))) {
+                Ok(future) => future,
+                Err(payload) => {
+                    return kernel::stop_failure(&info, Err(payload)).map_or(Ok(()), Err)
+                }
+            };
+            let timeout = stop_timeout();
+            let stopping = catch_unwind_future(future);
+            let outcome = match Instant::now().checked_add(timeout) {
+                Some(deadline) => timeout_at(deadline, stopping).await,
+                None => Some(stopping.await),
+            };
+            match outcome {
+                Some(outcome) => kernel::stop_failure(&info, outcome).map_or(Ok(()), Err),
+                None => Err(Error::Stop {
+                    state: info.name().to_owned(),
+                    source: BoxError::from(format!(
+                        "the async stop did not finish within {timeout:?}; its future and the \
+                         value were dropped"
+                    )),
+                }),
+            }
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! Reads, starts and stops of a sync state on a thread with an isolation scope (the rule is
+//! on `lifecycle::isolate`): the binding, then the scope's private value, then a value
+//! realized globally, else a private start whose value only this scope sees.
+//!
+//! Reached from the slow path of `state/mod.rs` only; plain threads never get here.
+
+use super::core::Core;
+use super::definition::StopFn;
+use super::guard::{Owned, Ref};
+use super::State;
+use crate::error::Error;
+use crate::info::StateInfo;
+use crate::isolation::scope::{self, Entry, StopFuture, Teardown};
+use crate::kernel;
+use crate::thread::{self, Activity, Bound};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+impl<T: Send + Sync + 'static> State<T> {
+    /// True if this thread has a scope (and so reads resolve through it).
+    #[inline]
+    pub(super) fn in_scope() -> bool {
+        !thread::is_plain() && scope::active()
+    }
+
+    /// `get` inside a scope (bindings were looked at already).
+    pub(super) fn get_scoped(&self) -> Result<Ref<'_, T>, Error> {
+        let key = self.key();
+        scope::record_dependency(key);
+        if let Some(value) = scope::private(key) {
+            return Ok(private_ref(value));
+        }
+        if let Some(value) = self.reenter() {
+            return Ok(value);
+        }
+        if let Some(value) = self.enter_any() {
+            return Ok(value);
+        }
+        self.core().start_private().map(private_ref)
+    }
+
+    /// `get_owned` inside a scope (bindings were looked at already).
+    pub(super) fn owned_scoped(&self) -> Result<Option<Owned<T>>, Error> {
+        let key = self.key();
+        scope::record_dependency(key);
+        if let Some(value) = scope::private(key) {
+            return Ok(Some(private_owned(value)));
+        }
+        if self.core().cell.is_realized() {
+            // The global value: the caller enters it on the shared counter.
+            return Ok(None);
+        }
+        self.core()
+            .start_private()
+            .map(|value| Some(private_owned(value)))
+    }
+
+    /// This thread's private value, for `peek`.
+    pub(super) fn peek_private(&self) -> Option<Ref<'_, T>> {
+        scope::private(self.key()).map(private_ref)
+    }
+
+    /// True if a scope of this thread holds a private value of this state.
+    pub(super) fn is_private(&self) -> bool {
+        Self::in_scope() && scope::private(self.key()).is_some()
+    }
+
+    /// Stops the private value (private dependents first), if this thread's scope has one.
+    pub(super) fn stop_private(&self) -> Option<Result<(), Error>> {
+        if !Self::in_scope() {
+            return None;
+        }
+        scope::stop_private(self.key())
+    }
+}
+
+fn private_ref<'a, T: Send + Sync + 'static>(value: Bound) -> Ref<'a, T> {
+    let typed: *const T = value
+        .downcast_ref::<T>()
+        .expect("a private value has the type of its state");
+    // SAFETY: `typed` points into `value`, which the guard keeps alive; the scope's teardown
+    // takes the value out only once no other `Arc` of it is left (`scope::take`).
+    Ref::bound(unsafe { &*typed }, value)
+}
+
+fn private_owned<T: Send + Sync + 'static>(value: Bound) -> Owned<T> {
+    let typed: *const T = value
+        .downcast_ref::<T>()
+        .expect("a private value has the type of its state");
+    // SAFETY: as in `private_ref`: the handle keeps `value` alive.
+    Owned::bound(unsafe { &*typed }, value)
+}
+
+impl<T: Send + Sync + 'static> Core<T> {
+    /// Runs the start function on this thread for the innermost scope: the value goes into
+    /// the scope (with how to stop it), never into the cell, the registry or the graph.
+    fn start_private(&self) -> Result<Bound, Error> {
+        let key = self.key();
+        match thread::activity(key) {
+            Some(Activity::Start) => return Err(scope::cycle(key)),
+            Some(Activity::Stop) => {
+                return Err(Error::Reentrant {
+                    state: self.info.name().to_owned(),
+                    action: "stopping",
+                })
+            }
+            None => {}
+        }
+        scope::starting(key, &self.info);
+        let start = self.definition().start.clone();
+        let outcome = {
+            let _starting = thread::starting(key);
+            catch_unwind(AssertUnwindSafe(|| start.call()))
+        };
+        drop(start);
+        let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
+        let entry = Entry {
+            key,
+            info: self.info.clone(),
+            value: Arc::clone(&value),
+            teardown: Box::new(SyncTeardown {
+                stop: self.definition().stop.clone(),
+                info: self.info.clone(),
+            }),
+        };
+        if scope::insert(entry).is_err() {
+            // The start ended the scope it ran in (it dropped the last binding guard): the
+            // value serves this read and is dropped with its guard.
+            tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
+        }
+        Ok(value)
+    }
+}
+
+/// How a scope stops a private sync value: the stop function, on the tearing-down thread.
+struct SyncTeardown<T> {
+    stop: StopFn<T>,
+    info: StateInfo,
+}
+
+impl<T: Send + Sync + 'static> Teardown for SyncTeardown<T> {
+    fn stop(self: Box<Self>, value: Bound) -> Result<(), Error> {
+        let value = scope::take::<T>(value, &self.info)?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.stop.call(value)));
+        kernel::stop_failure(&self.info, outcome).map_or(Ok(()), Err)
+    }
+
+    fn stop_async(self: Box<Self>, value: Bound) -> StopFuture {
+        Box::pin(async move { self.stop(value) })
+    }
+}
