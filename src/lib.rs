@@ -356,6 +356,47 @@ pub use lifecycle_macros::defresource;
 /// - `#[lifecycle::main(crate = path)]` names a renamed `lifecycle` crate.
 pub use lifecycle_macros::main;
 
+/// A test that runs in a private world: the body runs in [`isolate`] (an `async fn`: in
+/// [`isolate_async`]), so every state it starts is its own — other tests running in parallel
+/// never see it — and is stopped in reverse order when the test ends, passes or panics.
+/// Parallel `cargo test` with global states needs no `serial_test`.
+///
+/// ```
+/// use lifecycle::prelude::*;
+///
+/// #[defstate]
+/// static PORT: u16 = 8080;
+/// #[defstate]
+/// static URL: String = format!("http://localhost:{}", *PORT.get());
+///
+/// #[lifecycle::test]
+/// fn url_uses_the_bound_port() {
+///     let _port = PORT.bind(0);
+///     assert_eq!(*URL.get(), "http://localhost:0"); // a private URL
+/// }
+///
+/// #[lifecycle::test]
+/// #[tokio::test]
+/// async fn url_in_an_async_test() -> Result<(), lifecycle::Error> {
+///     assert_eq!(*URL.try_get()?, "http://localhost:8080"); // private here too
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// # Details
+///
+/// - A sync `fn` gets `#[test]` from this attribute: do not add one. Other attributes
+///   (`#[should_panic]`, `#[ignore]`) stay.
+/// - An `async fn` needs a runtime's test attribute *below* this one, such as
+///   `#[tokio::test]`: `lifecycle` starts no runtime. The scope follows the test's task
+///   across worker threads (see [`isolate_async`]); tasks it spawns do not inherit it.
+/// - The test may return `()` or a `Result`; `?` and `return` work as in any test.
+/// - What the teardown failed to stop is logged with `tracing`, like [`isolate`]; the test
+///   still passes. Call [`try_isolate`] yourself to fail on it.
+/// - `#[lifecycle::test(crate = path)]` names a renamed `lifecycle` crate.
+pub use lifecycle_macros::test;
+
 // ---------------------------------------------------------------------------------------------
 // The library console and the server helper (issue 12, item 5): optional modules, each
 // behind its cargo feature.

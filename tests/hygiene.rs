@@ -115,6 +115,14 @@ mod shadowed {
         local.stop().unwrap();
     }
 
+    /// `#[lifecycle::test]` among the same names: a private read, stopped at the end.
+    #[::lifecycle::test]
+    fn isolated_tests_work_among_shadowing_names() {
+        let local = state!(3_u8);
+        ::std::assert_eq!(*local.get(), 3);
+        let _plain = PLAIN.get();
+    }
+
     trait Stop {
         fn stop_it(&self);
     }
@@ -145,5 +153,10 @@ mod without_prelude {
         ::std::assert_eq!(*local.get(), 1);
         NUMBERS.stop().unwrap();
         TEXT.stop().unwrap();
+    }
+    #[::lifecycle::test]
+    fn isolated_tests_work_without_the_prelude() -> ::std::result::Result<(), ::lifecycle::Error> {
+        ::std::assert_eq!(NUMBERS.try_get()?.len(), 3);
+        ::std::result::Result::Ok(())
     }
 }

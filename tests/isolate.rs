@@ -383,3 +383,73 @@ mod isolated_async {
         assert!(!PANICS.is_realized());
     }
 }
+
+/// `#[lifecycle::test]`: the body of a test runs in `isolate` (sync) or `isolate_async`
+/// (async, under the runtime's test attribute). The wrapped tests also run on their own; the
+/// checks below call them and look at what their teardown did on this thread.
+mod attribute {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        static STOPS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    #[defstate(name = "attribute/port")]
+    static PORT: u16 = 8080;
+
+    #[defstate(name = "attribute/url", stop = |_| STOPS.with(|s| s.set(s.get() + 1)))]
+    static URL: String = format!("http://localhost:{}", *PORT.get());
+
+    #[defstate(
+        name = "attribute/session",
+        stop = |_| async move { STOPS.with(|s| s.set(s.get() + 1)) }
+    )]
+    static SESSION: String = async {
+        tokio::task::yield_now().await;
+        URL.get().clone()
+    };
+
+    #[lifecycle::test]
+    fn sync_test() {
+        let _port = PORT.bind(0);
+        assert_eq!(*URL.get(), "http://localhost:0");
+        assert!(!names().contains(&"attribute/url".to_owned()));
+    }
+
+    #[lifecycle::test]
+    fn sync_test_with_question_mark() -> Result<(), lifecycle::Error> {
+        assert_eq!(*URL.try_get()?, "http://localhost:8080");
+        assert!(!names().contains(&"attribute/url".to_owned()));
+        Ok(())
+    }
+
+    #[lifecycle::test]
+    #[should_panic = "a failing test"]
+    fn sync_test_that_panics() {
+        URL.get();
+        panic!("a failing test");
+    }
+
+    #[lifecycle::test]
+    #[tokio::test]
+    async fn async_test() {
+        assert_eq!(*SESSION.get().await, "http://localhost:8080");
+        assert!(!names().contains(&"attribute/session".to_owned()));
+        assert!(!names().contains(&"attribute/url".to_owned()));
+    }
+
+    #[test]
+    fn the_wrapped_tests_stop_what_they_started() {
+        let stops = || STOPS.with(Cell::get);
+        sync_test();
+        assert_eq!(stops(), 1, "the private url was stopped");
+        sync_test_with_question_mark().unwrap();
+        assert_eq!(stops(), 2);
+        assert!(catch_unwind(sync_test_that_panics).is_err());
+        assert_eq!(stops(), 3, "stopped before the panic went on");
+        async_test(); // its own current-thread runtime, on this thread
+        assert_eq!(stops(), 5, "the private session and url were stopped");
+        assert!(!URL.is_realized() && !SESSION.is_realized() && !PORT.is_realized());
+    }
+}

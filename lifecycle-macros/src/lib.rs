@@ -11,8 +11,8 @@
 //!
 //! * `defstate` — `#[defstate]`, `defstate! { ... }` and `state!`, which share one model
 //!   (`ast`), one option parser (`parse`), `valid`, `expand` and `fallback`.
-//! * `with_resources`, `mk_system`, `defresource`, `main_attr` (`#[lifecycle::main]`) — one
-//!   module each, `parse` / `valid` / `expand`.
+//! * `with_resources`, `mk_system`, `defresource`, `main_attr` (`#[lifecycle::main]`),
+//!   `test_attr` (`#[lifecycle::test]`) — one module each, `parse` / `valid` / `expand`.
 //! * `common` — what every macro shares: the error accumulator and "did you mean"
 //!   (`errors`), the one `crate = path` rule (`krate`), span helpers (`span`), recovery
 //!   after a syntax error (`recover`), the fallback contract (`entry`), and the resource
@@ -37,6 +37,7 @@ mod defresource;
 mod defstate;
 mod main_attr;
 mod mk_system;
+mod test_attr;
 mod with_resources;
 
 #[cfg(test)]
@@ -300,4 +301,11 @@ pub fn defresource(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     main_attr::entry(args.into(), item.into()).into()
+}
+
+/// A `#[test]` whose body runs in a private world (`lifecycle::isolate`). Documented in the
+/// facade.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::entry(args.into(), item.into()).into()
 }

@@ -1,0 +1,44 @@
+//! The code of `#[lifecycle::test]`: the body runs in a private world, as a closure (sync)
+//! or an `async move` block (async), so `return` and `?` keep their meaning.
+//!
+//! ```text
+//! #[test]                                   // sync: added here
+//! fn name() -> R { ::lifecycle::isolate(move || -> R { /* the body */ }) }
+//!
+//! #[tokio::test]                            // async: the user's runtime attribute, kept
+//! async fn name() -> R { ::lifecycle::isolate_async(async move { /* the body */ }).await }
+//! ```
+
+use super::parse::{Args, TestFn};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) fn expand(args: &Args, test: TestFn) -> TokenStream {
+    let krate = &args.krate;
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+        ..
+    } = test.item;
+    if sig.asyncness.is_some() {
+        return quote! {
+            #(#attrs)*
+            #vis #sig {
+                #krate::isolate_async(async move #block).await
+            }
+        };
+    }
+    let output = match &sig.output {
+        syn::ReturnType::Default => quote!(),
+        syn::ReturnType::Type(arrow, ty) => quote!(#arrow #ty),
+    };
+    quote! {
+        #[::core::prelude::v1::test]
+        #(#attrs)*
+        #vis #sig {
+            #krate::isolate(move || #output #block)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `#[lifecycle::test]`: a `#[test]` whose body runs in `lifecycle::isolate` (or, for an
+//! `async fn` under a runtime's test attribute, in `lifecycle::isolate_async`).
+//!
+//! Phases: `parse` (arguments and the function), `valid` (what the attribute can wrap),
+//! `expand`; the entry point below follows `common::entry`.
+
+mod expand;
+mod parse;
+mod valid;
+
+use crate::common::entry;
+use crate::common::errors::Errors;
+use parse::{Args, TestFn};
+use proc_macro2::TokenStream;
+
+/// The entry point, by the contract of `common::entry`: input that does not parse stays as
+/// written next to the error; a function the attribute cannot wrap is kept, unwrapped and
+/// not a test, next to every error about it.
+pub(crate) fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::new();
+    let args = Args::parse(args, &mut errors);
+    let test = syn::parse2::<TestFn>(item.clone());
+    let (args, test) = match (args, test) {
+        (Ok(args), Ok(test)) => (args, test),
+        (args, test) => {
+            errors.extend(args.err());
+            errors.extend(test.err());
+            return entry::keep_item(errors, &item);
+        }
+    };
+    valid::validate(&test, &mut errors);
+    if !errors.is_empty() {
+        let item = test.item;
+        return entry::with_errors(errors, quote::quote!(#[allow(dead_code)] #item));
+    }
+    entry::with_errors(errors, expand::expand(&args, test))
+}
