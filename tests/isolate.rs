@@ -365,6 +365,26 @@ mod isolated_async {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn joined_reads_in_one_scope_start_the_state_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        #[defstate(name = "isolated_async/joined")]
+        static JOINED: usize = async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            STARTS.fetch_add(1, SeqCst) + 1
+        };
+
+        let (a, b) = lifecycle::isolate_async(async {
+            let (a, b) = tokio::join!(JOINED.get(), JOINED.get());
+            (*a, *b)
+        })
+        .await;
+        assert_eq!((a, b), (1, 1));
+        assert_eq!(STARTS.load(SeqCst), 1, "one private start for both reads");
+        assert!(!JOINED.is_realized());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_task_still_tears_down() {
         #[defstate(name = "isolated_async/panics", stop = |_| async move {
             STOPPED_ON_PANIC.lock().unwrap().push("stopped");

@@ -6,7 +6,7 @@
 
 use super::core::{AsyncCore, Kind, Marked};
 use super::definition::AsyncStopFn;
-use super::exec::{block_on, catch_unwind_future, timeout_at};
+use super::exec::{block_on, catch_unwind_future, sleep, timeout_at};
 use super::guard::AsyncRef;
 use super::AsyncState;
 use crate::error::{BoxError, Error};
@@ -16,7 +16,7 @@ use crate::kernel::{self, stop_timeout};
 use crate::thread::{self, Activity, Bound};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 impl<T: Send + Sync + 'static> AsyncState<T> {
     /// True if the polling thread has a scope (and so reads resolve through it).
@@ -29,11 +29,19 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     pub(super) async fn get_scoped(&self) -> Result<AsyncRef<T>, Error> {
         let key = self.core().key();
         scope::record_dependency(key);
-        if let Some(value) = self.peek_private() {
-            return Ok(value);
-        }
-        if let Some(value) = self.enter() {
-            return Ok(value);
+        loop {
+            if let Some(value) = self.peek_private() {
+                return Ok(value);
+            }
+            if let Some(value) = self.enter() {
+                return Ok(value);
+            }
+            // Another read of this scope's future is starting it (`join!`): one start per
+            // scope, so wait for that one. (This poll's own start would be a cycle.)
+            if !scope::in_flight(key) || thread::activity(key).is_some() {
+                break;
+            }
+            sleep(Duration::from_millis(1)).await;
         }
         let value = self.core().start_private().await?;
         Ok(self.private_ref(value))
@@ -91,6 +99,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             None => {}
         }
         scope::starting(key, &self.info);
+        let _flight = scope::fly(key);
         let start = self.definition().start.clone();
         let outcome = catch_unwind_future(Marked {
             key,

@@ -25,9 +25,10 @@ use std::task::Poll;
 /// # The rule: a binding never escapes its thread
 ///
 /// * A thread has a *scope* while it holds a binding guard ([`State::bind`]) or runs inside
-///   `isolate` (or polls an [`isolate_async`] future). Bindings made inside a scope join it;
-///   a binding made on a thread without a scope opens one, which ends when the last binding
-///   guard of that thread drops.
+///   `isolate` (or polls an [`isolate_async`] future). Bindings made inside a scope join it
+///   (what is started under them stays private until that scope ends); a binding made on a
+///   thread without a scope opens one, which ends when the last binding guard of that thread
+///   drops.
 /// * While a scope is active, a state that this thread *starts* is private to the scope: its
 ///   value is cached for this thread (seen only by reads on this thread inside the scope),
 ///   never published to other threads, not listed by the process's [`status()`] or
@@ -144,7 +145,8 @@ pub(crate) fn log_failures(what: &str, report: &StopReport) {
 /// start order when it completes or panics; async stops are awaited.
 ///
 /// The scope is entered around each poll of `future`, so it follows the task across worker
-/// threads and never stays on a thread between polls. Tasks it spawns do not inherit it. If
+/// threads and never stays on a thread between polls. Tasks it spawns do not inherit it.
+/// Reads joined inside it (`join!`) share one private start per state. If
 /// the future is dropped before it completes, the teardown runs in the drop, on that thread
 /// (async stops are then driven by parking it).
 ///

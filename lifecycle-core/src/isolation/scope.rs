@@ -60,6 +60,8 @@ pub(crate) struct Scope {
     edges: Vec<(Key, Key)>,
     /// The infos of the states started privately here (for names in cycle errors).
     names: HashMap<Key, StateInfo>,
+    /// Async private starts in progress (another read in the same scope waits for them).
+    in_flight: Vec<Key>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -73,6 +75,7 @@ impl Scope {
             entries: Vec::new(),
             edges: Vec::new(),
             names: HashMap::new(),
+            in_flight: Vec::new(),
         }
     }
 
@@ -183,6 +186,44 @@ pub(crate) fn cycle(key: Key) -> Error {
     };
     Error::Cycle {
         cycle: keys.into_iter().chain([key]).map(name).collect(),
+    }
+}
+
+/// True if a scope of this thread is starting `key` in another task of its future (two
+/// reads joined in one `isolate_async`): the later read waits for that start.
+pub(crate) fn in_flight(key: Key) -> bool {
+    with(|scopes| scopes.iter().any(|scope| scope.in_flight.contains(&key))).unwrap_or(false)
+}
+
+/// Marks an async private start of `key` in the innermost scope until the guard drops.
+pub(crate) fn fly(key: Key) -> Flight {
+    let id = with(|scopes| {
+        scopes.last_mut().map(|scope| {
+            scope.in_flight.push(key);
+            scope.id
+        })
+    })
+    .flatten();
+    Flight { id, key }
+}
+
+/// An async private start in progress; dropped when it ends or is cancelled (always inside
+/// a poll of its scope's future, or with the scope itself).
+pub(crate) struct Flight {
+    id: Option<u64>,
+    key: Key,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        with(|scopes| {
+            if let Some(scope) = scopes.iter_mut().find(|scope| scope.id == id) {
+                if let Some(at) = scope.in_flight.iter().position(|k| *k == self.key) {
+                    scope.in_flight.swap_remove(at);
+                }
+            }
+        });
     }
 }
 
