@@ -68,6 +68,27 @@ fn main_returning_result() {
 }
 
 #[test]
+fn test_attribute_sync_and_async() {
+    let sync = quote! {
+        /// Reads a private port.
+        fn reads_the_port() -> Result<(), lifecycle::Error> {
+            let _port = PORT.bind(0);
+            assert_eq!(*URL.try_get()?, "http://localhost:0");
+            Ok(())
+        }
+    };
+    let asynchronous = quote! {
+        #[tokio::test]
+        async fn reads_the_session() {
+            SESSION.get().await;
+        }
+    };
+    let mut both = crate::test_attr::entry(quote!(), sync);
+    both.extend(crate::test_attr::entry(quote!(), asynchronous));
+    insta::assert_snapshot!(items(Ok(both)));
+}
+
+#[test]
 fn with_resources_async_awaits_every_close() {
     insta::assert_snapshot!(with_resources(quote! {
         async [pool = Pool::connect().await?, server = Server::start(&pool).await?] {

@@ -35,8 +35,8 @@ pub(crate) fn expand(args: &Args, test: TestFn) -> TokenStream {
         syn::ReturnType::Type(arrow, ty) => quote!(#arrow #ty),
     };
     quote! {
-        #[::core::prelude::v1::test]
         #(#attrs)*
+        #[::core::prelude::v1::test]
         #vis #sig {
             #krate::isolate(move || #output #block)
         }
