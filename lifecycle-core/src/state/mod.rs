@@ -311,29 +311,32 @@ impl<T: Send + Sync + 'static> State<T> {
                 }
             }
             if Self::in_scope() {
-                if let Some(private) = self.owned_scoped()? {
-                    return Ok(private);
-                }
-            } else {
-                core.record_dependency();
+                return self.owned_scoped();
             }
+            core.record_dependency();
         }
         loop {
-            if let Some(value) = core.cell.enter_shared() {
-                return Ok(if self.local {
-                    // SAFETY: as in `handle`: one more strong count of our own `Arc`.
-                    let core = unsafe {
-                        Arc::increment_strong_count(self.core);
-                        Arc::from_raw(self.core)
-                    };
-                    Owned::from_local(value, core)
-                } else {
-                    // SAFETY: a non-local state's core is a `static`.
-                    Owned::from_static(value, unsafe { &*self.core })
-                });
+            if let Some(value) = self.owned_shared() {
+                return Ok(value);
             }
             core.start_or_wait(|| self.handle())?;
         }
+    }
+
+    /// An owned handle entered on the shared counter, if the value is there.
+    fn owned_shared(&self) -> Option<Owned<T>> {
+        let value = self.core().cell.enter_shared()?;
+        Some(if self.local {
+            // SAFETY: as in `handle`: one more strong count of our own `Arc`.
+            let core = unsafe {
+                Arc::increment_strong_count(self.core);
+                Arc::from_raw(self.core)
+            };
+            Owned::from_local(value, core)
+        } else {
+            // SAFETY: a non-local state's core is a `static`.
+            Owned::from_static(value, unsafe { &*self.core })
+        })
     }
 
     /// The value if the state is realized (or bound on this thread, or realized privately in

@@ -40,19 +40,16 @@ impl<T: Send + Sync + 'static> State<T> {
     }
 
     /// `get_owned` inside a scope (bindings were looked at already).
-    pub(super) fn owned_scoped(&self) -> Result<Option<Owned<T>>, Error> {
+    pub(super) fn owned_scoped(&self) -> Result<Owned<T>, Error> {
         let key = self.key();
         scope::record_dependency(key);
         if let Some(value) = scope::private(key) {
-            return Ok(Some(private_owned(value)));
+            return Ok(private_owned(value));
         }
-        if self.core().cell.is_realized() {
-            // The global value: the caller enters it on the shared counter.
-            return Ok(None);
+        if let Some(value) = self.owned_shared() {
+            return Ok(value);
         }
-        self.core()
-            .start_private()
-            .map(|value| Some(private_owned(value)))
+        self.core().start_private().map(private_owned)
     }
 
     /// This thread's private value, for `peek`.
