@@ -337,6 +337,8 @@ mod isolated_async {
                         threads.insert(std::thread::current().id());
                         assert_eq!(*SESSION.get().await, first, "one private value per task");
                         assert!(SESSION.is_realized() && CONFIG.is_realized());
+                        assert_eq!(SESSION.status(), lifecycle::Status::Realized);
+                        assert_eq!(SESSION.peek().as_deref(), Some(&first));
                         assert!(!names().contains(&"isolated_async/session".to_owned()));
                         assert!(!names().contains(&"isolated_async/config".to_owned()));
                     }
