@@ -55,6 +55,8 @@ pub use lifecycle_core::{stop_async, stop_async_where, stop_async_within};
 pub use lifecycle_core::{health, health_of, Health, StateHealth};
 pub use lifecycle_core::{start_all, start_all_async, start_all_async_where, start_all_where};
 pub use lifecycle_core::{startup_report, Blame, StartAllReport, StartupReport};
+// Private worlds: the scope of a thread's bindings, and tests that run in parallel.
+pub use lifecycle_core::{isolate, isolate_async, try_isolate, try_isolate_async};
 // Watchpoints.
 pub use lifecycle_core::{unwatch, watch, Event};
 // Errors.
