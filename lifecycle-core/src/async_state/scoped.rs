@@ -118,7 +118,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
                 info: self.info.clone(),
             }),
         };
-        if scope::insert(entry).is_err() {
+        if !scope::insert(entry) {
             tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
         }
         Ok(value)

@@ -228,15 +228,16 @@ impl Drop for Flight {
 }
 
 /// Keeps a privately started value in the innermost scope; `false` if there is none (the
-/// start ended its own scope), and then the caller stops it at once.
-pub(crate) fn insert(entry: Entry) -> Result<(), Entry> {
+/// start ended its own scope): the entry is then dropped here, and the value lives only as
+/// long as the read that started it.
+pub(crate) fn insert(entry: Entry) -> bool {
     let mut entry = Some(entry);
     with(|scopes| {
         if let Some(scope) = scopes.last_mut() {
             scope.entries.push(entry.take().expect("inserted once"));
         }
     });
-    entry.map_or(Ok(()), Err)
+    entry.is_none()
 }
 
 /// Takes the private value of `key` out of the innermost scope holding it, with its private

@@ -120,7 +120,7 @@ impl<T: Send + Sync + 'static> Core<T> {
                 info: self.info.clone(),
             }),
         };
-        if scope::insert(entry).is_err() {
+        if !scope::insert(entry) {
             // The start ended the scope it ran in (it dropped the last binding guard): the
             // value serves this read and is dropped with its guard.
             tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
