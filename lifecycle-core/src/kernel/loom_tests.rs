@@ -6,6 +6,7 @@
 //! (`loom_world_*`) race several owners of the right through [`World`], a replica of the
 //! phase protocol of `kernel::world` and `state::core` (the world lock itself is `std`'s and not
 //! compiled under loom): what the kernel sees when starts, stops and force-closes race.
+//! The `loom_kernel_*` models drive the real phase table (`kernel::phases`) instead.
 //! Readers read the value through loom's `UnsafeCell`, so a read that overlaps the stopper's
 //! move-out (or a second starter's write) is reported as a data race, and a read of a
 //! moved-out value is caught by the value check.
@@ -21,6 +22,8 @@
 //! | owned handle moved across threads vs stop | `loom_owned_handle_released_on_another_thread`, `loom_owned_handle_entered_racing_stop_and_moved` |
 //! | cancelled stop (timeout) vs readers | `loom_cancelled_stop_keeps_the_value_for_readers`, `loom_stop_times_out_on_a_reader_then_succeeds` |
 //! | restart/get | `loom_restart_reads_never_go_backwards`, `loom_world_get_races_stop` (the getter restarts) |
+//! | given-up teardown vs another thread's stop vs force_close (issue 11, rule 1) | `loom_kernel_a_teardown_that_gives_up_never_hijacks_another_stop` |
+//! | restart vs a dependent's start in flight (issue 11, rule 2) | `loom_kernel_restart_leaves_no_dependent_built_from_a_stopped_value` |
 //! | reader id chosen on the fast path vs first start | `loom_fast_path_reader_id_races_first_start` |
 //! | per-thread counts handed to a new thread | `loom_counts_handed_over_to_a_new_thread` |
 //!
@@ -39,6 +42,16 @@ use loom::thread;
 /// Checks `f` in every interleaving with at most `preemptions` preemptions (`None`: all of
 /// them), and reports how many interleavings that was.
 fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
+    check_with(name, preemptions, 1_000, f);
+}
+
+/// [`check`] for models whose waits spin (yielding) longer than loom's default allows.
+fn check_with(
+    name: &str,
+    preemptions: Option<usize>,
+    max_branches: usize,
+    f: impl Fn() + Send + Sync + 'static,
+) {
     // Tests of one binary run in parallel, so count per model through the closure.
     let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&explored);
@@ -46,6 +59,7 @@ fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 's
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = preemptions;
     }
+    builder.max_branches = builder.max_branches.max(max_branches);
     builder.check(move || {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f();
@@ -716,6 +730,299 @@ fn loom_world_get_races_failed_stop_and_force_close() {
                 assert_eq!(got, Ok(latest));
             }
             world.assert_balanced();
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Models over the real phase table (`kernel::phases`): issue 11's rules 1 and 2.
+// ---------------------------------------------------------------------------------------
+
+use super::cell::Slot;
+use super::phases::{By, Ended, Phase as TablePhase, Phases};
+
+/// One state's cell with the real phase table under a loom lock (the world lock), and the
+/// decisions of `world::Table::acquire` that the models need, written over it.
+struct Kernel {
+    phases: Mutex<Phases>,
+    cell: ValueCell<u32>,
+    starts: AtomicU32,
+    stops: AtomicU32,
+}
+
+const KEY: usize = 1;
+
+impl Kernel {
+    fn realized() -> Self {
+        let kernel = Self {
+            phases: Mutex::new(Phases::default()),
+            cell: ValueCell::new(),
+            starts: AtomicU32::new(1),
+            stops: AtomicU32::new(0),
+        };
+        // SAFETY: no other thread can see the kernel yet.
+        unsafe { kernel.cell.publish(LIVE) };
+        kernel
+    }
+
+    /// A stop that owns its ticket from the start (`State::stop_within` on thread T).
+    fn stop(&self, counts: &[&Counts]) -> Option<u32> {
+        let ticket = {
+            let mut phases = self.phases.lock().unwrap();
+            if phases.get(KEY).is_some() || self.cell.slot() != Slot::Realized {
+                return None;
+            }
+            phases.begin_stop(KEY, By::Task)
+        };
+        self.cell.begin_stop();
+        wait_for_readers(&self.cell, counts);
+        // SAFETY: we hold the stop right (`ticket`), begin_stop ran, no reader is inside.
+        let value = unsafe { self.cell.take() };
+        self.stops.fetch_add(1, Ordering::Relaxed);
+        let ended = Ended::Ran {
+            failure: None,
+            force: false,
+        };
+        self.phases
+            .lock()
+            .unwrap()
+            .conclude_stop(KEY, ticket, ended);
+        Some(value)
+    }
+
+    /// `stop()`'s worker queued behind another stop and gave up on its own (never begun)
+    /// stop: `world::abandon_stop` with a pending claim.
+    fn give_up_queued(&self) {
+        self.phases
+            .lock()
+            .unwrap()
+            .mark_overdue(KEY, "given up".into());
+    }
+
+    /// `force_close` as `Table::acquire` decides it; `Err` when it refuses (another stop
+    /// holds the value, or a stop or start is running: the real one waits or refuses).
+    fn force_close(&self) -> Result<(), ()> {
+        let mut phases = self.phases.lock().unwrap();
+        match phases.get(KEY) {
+            Some(TablePhase::Failed { .. }) => {
+                if phases.clear_failed(KEY, self.cell.slot() == Slot::Empty) {
+                    Ok(())
+                } else {
+                    Err(())
+                }
+            }
+            Some(_) => Err(()),
+            None => Ok(()),
+        }
+    }
+
+    /// A `get` that starts the state when the table lets it (`Want::Start` on an idle,
+    /// unrealized state), publishing the next value. The check that a start never writes
+    /// over a value another stop still holds is the point of rule 1.
+    fn start_if_idle(&self) {
+        let ticket = {
+            let mut phases = self.phases.lock().unwrap();
+            if phases.get(KEY).is_some() || self.cell.slot() == Slot::Realized {
+                return;
+            }
+            phases.begin_start(KEY, By::Task)
+        };
+        let value = LIVE + self.starts.fetch_add(1, Ordering::Relaxed);
+        let mut phases = self.phases.lock().unwrap();
+        assert!(phases.conclude_start(KEY, ticket));
+        assert_eq!(
+            self.cell.slot(),
+            Slot::Empty,
+            "a start would write over a value another stop still holds"
+        );
+        // SAFETY: we held the start right and the slot is empty (checked above).
+        unsafe { self.cell.publish(value) };
+    }
+
+    fn assert_balanced(&self) {
+        let (starts, stops) = (
+            self.starts.load(Ordering::Relaxed),
+            self.stops.load(Ordering::Relaxed),
+        );
+        assert_eq!(
+            starts,
+            stops + u32::from(self.cell.is_realized()),
+            "{starts} starts, {stops} stops: a value was lost or stopped twice"
+        );
+    }
+}
+
+#[test]
+fn loom_kernel_a_teardown_that_gives_up_never_hijacks_another_stop() {
+    // Thread R holds a guard; thread T's stop waits for it; the teardown's worker gives up
+    // on its queued stop; the user force-closes and reads again. Value 0 is stopped exactly
+    // once, by T, and no start writes over it.
+    check(
+        "kernel_a_teardown_that_gives_up_never_hijacks_another_stop",
+        Some(3),
+        || {
+            let kernel = Arc::new(Kernel::realized());
+            let counts = Arc::new(Counts::new());
+            assert!(kernel.cell.enter(&counts).is_some(), "R holds a guard");
+            let reader = {
+                let counts = Arc::clone(&counts);
+                thread::spawn(move || counts.exit())
+            };
+            let stopper = {
+                let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&counts));
+                thread::spawn(move || kernel.stop(&[&counts]))
+            };
+            kernel.give_up_queued();
+            let forced = kernel.force_close();
+            kernel.start_if_idle();
+            reader.join().unwrap();
+            assert_eq!(stopper.join().unwrap(), Some(LIVE), "T stops value 0");
+            if forced.is_ok() {
+                // Cleared only when nothing held a value (T had not begun, or had ended).
+                kernel.start_if_idle();
+            }
+            kernel.assert_balanced();
+        },
+    );
+}
+
+/// A dependency `s` and a dependent `d`, each with the real phase table's epochs, and the
+/// epoch of `s` that `d`'s start read (`Edges::record`'s epoch).
+struct Pair {
+    phases: Mutex<(Phases, Option<u64>)>,
+    s: ValueCell<u32>,
+    d: ValueCell<u32>,
+    s_starts: AtomicU32,
+}
+
+const S: usize = 1;
+const D: usize = 2;
+
+impl Pair {
+    /// `s.get()` from `d`'s start: records the epoch read, then reads, starting `s` if it
+    /// is idle (as `get` would), waiting while it is busy.
+    fn read_s(&self, counts: &Counts) -> u32 {
+        loop {
+            {
+                let mut table = self.phases.lock().unwrap();
+                let epoch = table.0.epoch(S);
+                table.1.get_or_insert(epoch);
+            }
+            if let Some(value) = read_once(&self.s, counts) {
+                return value;
+            }
+            self.start_s();
+            thread::yield_now();
+        }
+    }
+
+    fn start_s(&self) {
+        let ticket = {
+            let mut table = self.phases.lock().unwrap();
+            if table.0.get(S).is_some() || self.s.slot() != Slot::Empty {
+                return;
+            }
+            table.0.begin_start(S, By::Task)
+        };
+        let value = LIVE + self.s_starts.fetch_add(1, Ordering::Relaxed);
+        let mut table = self.phases.lock().unwrap();
+        assert!(table.0.conclude_start(S, ticket));
+        // SAFETY: we held the start right of `s` and saw its slot empty under the lock.
+        unsafe { self.s.publish(value) };
+    }
+
+    /// `d`'s start: it reads `s` and is built from the value it read.
+    fn start_d(&self, counts: &Counts) {
+        let ticket = {
+            let mut table = self.phases.lock().unwrap();
+            if table.0.get(D).is_some() || self.d.slot() != Slot::Empty {
+                return;
+            }
+            table.1 = None; // a start forgets what the previous one read
+            table.0.begin_start(D, By::Task)
+        };
+        let built_from = self.read_s(counts);
+        let mut table = self.phases.lock().unwrap();
+        assert!(table.0.conclude_start(D, ticket));
+        // SAFETY: we held the start right of `d` and saw its slot empty under the lock.
+        unsafe { self.d.publish(built_from) };
+    }
+
+    fn stop(&self, key: usize, cell: &ValueCell<u32>, counts: &[&Counts]) {
+        let ticket = {
+            let mut table = self.phases.lock().unwrap();
+            if table.0.get(key).is_some() || cell.slot() != Slot::Realized {
+                return;
+            }
+            table.0.begin_stop(key, By::Task)
+        };
+        cell.begin_stop();
+        wait_for_readers(cell, counts);
+        // SAFETY: we hold the stop right, begin_stop ran, no reader is inside.
+        let _ = unsafe { cell.take() };
+        let ended = Ended::Ran {
+            failure: None,
+            force: false,
+        };
+        let mut table = self.phases.lock().unwrap();
+        table.0.conclude_stop(key, ticket, ended);
+    }
+
+    /// `restart()` of `s` (the realized dependent is not realized yet in this model): stop
+    /// `s`, then the stale pass of `world::Table::next_stale`, then start `s` again.
+    fn restart_s(&self, counts: &[&Counts]) {
+        self.stop(S, &self.s, counts);
+        loop {
+            let next = {
+                let table = self.phases.lock().unwrap();
+                let stale = table.1.is_some_and(|read| read < table.0.epoch(S));
+                match table.0.get(D) {
+                    Some(TablePhase::Starting(_)) if stale => Some(false), // wait
+                    _ if stale && self.d.is_realized() => Some(true),      // stop it
+                    _ => None,
+                }
+            };
+            match next {
+                Some(true) => self.stop(D, &self.d, counts),
+                Some(false) => thread::yield_now(),
+                None => break,
+            }
+        }
+        self.start_s();
+    }
+}
+
+#[test]
+fn loom_kernel_restart_leaves_no_dependent_built_from_a_stopped_value() {
+    // `d`'s start runs (reading `s`) while `s` restarts: afterwards a realized `d` holds
+    // data of the current `s`, never of the stopped one.
+    check_with(
+        "kernel_restart_leaves_no_dependent_built_from_a_stopped_value",
+        Some(2),
+        1_000_000,
+        || {
+            let pair = Arc::new(Pair {
+                phases: Mutex::new((Phases::default(), None)),
+                s: ValueCell::new(),
+                d: ValueCell::new(),
+                s_starts: AtomicU32::new(1),
+            });
+            // SAFETY: no other thread can see the pair yet.
+            unsafe { pair.s.publish(LIVE) };
+            let starter_counts = Arc::new(Counts::new());
+            let starter = {
+                let (pair, counts) = (Arc::clone(&pair), Arc::clone(&starter_counts));
+                thread::spawn(move || pair.start_d(&counts))
+            };
+            let own = Counts::new();
+            pair.restart_s(&[&starter_counts, &own]);
+            starter.join().unwrap();
+            let s_now = read_once(&pair.s, &own).expect("s is started after the restart");
+            if let Some(d) = read_once(&pair.d, &own) {
+                // The starter may have built `d` after the restart returned, from the new
+                // value: that is fine. From the stopped one, never.
+                assert_eq!(d, s_now, "d was built from a stopped value of s");
+            }
         },
     );
 }
