@@ -587,3 +587,62 @@ async fn a_sync_states_owned_handle_crosses_await_in_spawn_and_stop_waits_for_it
     assert_eq!(log.take(), ["released pool", "stopped pool"]);
     bounded(holder).await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn bind_substitutes_the_value_on_this_thread_and_nests() {
+    let starts = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&starts);
+    let port = AsyncState::new("async-bind-port", move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, std::io::Error>(8080_u16) }
+    });
+    {
+        let _outer = port.bind(1);
+        assert_eq!(*port.get().await, 1);
+        {
+            let _inner = port.bind(2);
+            assert_eq!(*port.get().await, 2);
+            assert_eq!(port.peek().map(|v| *v), Some(2));
+        }
+        let held = port.get().await;
+        let copy = held.clone();
+        drop(held);
+        assert_eq!(*copy, 1, "a bound guard outlives a clone's drop");
+        // Another thread does not see the binding.
+        let other = std::thread::scope(|s| s.spawn(|| port.peek().map(|v| *v)).join().unwrap());
+        assert_eq!(other, None);
+    }
+    assert_eq!(
+        starts.load(Ordering::SeqCst),
+        0,
+        "bound reads never start it"
+    );
+    assert_eq!(*port.get().await, 8080);
+    port.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn redefine_applies_when_idle_and_is_skipped_while_active() {
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let state = AsyncState::new("async-redefine", || async { Ok::<_, std::io::Error>(1) });
+    let counted = Arc::clone(&stopped);
+    let redefined = state.redefine(
+        || async { Ok::<_, std::io::Error>(2) },
+        move |value: i32| {
+            counted.fetch_add(value as usize, Ordering::SeqCst);
+            async {}
+        },
+    );
+    assert_eq!(redefined, lifecycle::Redefine::Applied);
+    assert_eq!(*state.get().await, 2);
+    let skipped = state.redefine(|| async { Ok::<_, std::io::Error>(3) }, |_: i32| async {});
+    assert_eq!(skipped, lifecycle::Redefine::Skipped);
+    state.stop().await.unwrap();
+    assert_eq!(stopped.load(Ordering::SeqCst), 2, "the redefined stop ran");
+    assert_eq!(
+        *state.get().await,
+        2,
+        "the skipped definition did not apply"
+    );
+    state.stop().await.unwrap();
+}

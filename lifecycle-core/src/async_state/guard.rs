@@ -17,21 +17,23 @@ use std::sync::Arc;
 pub struct AsyncRef<T: Send + Sync + 'static> {
     value: NonNull<T>,
     keep: Keep<T>,
-    /// A value private to an isolation scope, kept alive by this guard (it never entered the
-    /// cell's counter).
-    private: Option<Bound>,
 }
 
 pub(crate) enum Keep<T: Send + Sync + 'static> {
     Static(&'static AsyncCore<T>),
     Local(Arc<AsyncCore<T>>),
+    /// A `bind` substitution or a value private to an isolation scope, kept alive by the
+    /// guard (no reader count: it never entered the cell).
+    Bound(Bound),
 }
 
 impl<T: Send + Sync + 'static> Keep<T> {
-    fn core(&self) -> &AsyncCore<T> {
+    /// The core whose shared reader counter this guard entered on (none for a binding).
+    fn counted(&self) -> Option<&AsyncCore<T>> {
         match self {
-            Keep::Static(core) => core,
-            Keep::Local(core) => core,
+            Keep::Static(core) => Some(core),
+            Keep::Local(core) => Some(core),
+            Keep::Bound(_) => None,
         }
     }
 }
@@ -50,17 +52,21 @@ impl<T: Send + Sync + 'static> AsyncRef<T> {
         Self {
             value: NonNull::new(value.cast_mut()).expect("a state's value has an address"),
             keep,
-            private: None,
         }
     }
 
     /// A guard over a private value of an isolation scope, at `value` inside `private`.
-    pub(crate) fn private(value: &T, keep: Keep<T>, private: Bound) -> Self {
+    pub(crate) fn private(value: &T, private: Bound) -> Self {
         Self {
             value: NonNull::from(value),
-            keep,
-            private: Some(private),
+            keep: Keep::Bound(private),
         }
+    }
+
+    /// A guard over a value bound with `AsyncState::bind`, if `bound` holds a `T`.
+    pub(crate) fn bound(bound: Bound) -> Option<Self> {
+        let value: *const T = bound.downcast_ref::<T>()?;
+        Some(Self::entered(value, Keep::Bound(bound)))
     }
 }
 
@@ -70,8 +76,9 @@ impl<T: Send + Sync + 'static> Deref for AsyncRef<T> {
     fn deref(&self) -> &T {
         // SAFETY: entered on the shared counter of a core this guard keeps alive (a static, or
         // an `Arc` it owns); stop waits for that counter to drop to zero before it moves the
-        // value out. A private value lives in the `Arc` this guard holds, which the scope's
-        // teardown takes the value out of only when no other `Arc` of it is left.
+        // value out. A bound value lives in the `Arc` this guard keeps. A private value lives
+        // in the `Arc` this guard holds, which the scope's teardown takes the value out of only
+        // when no other `Arc` of it is left.
         unsafe { self.value.as_ref() }
     }
 }
@@ -81,29 +88,25 @@ impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
         // This guard is inside, so a stopper cannot have seen the counter at zero yet and will
         // see this increment before it does: one more reader of a value that stays put.
         // (`Relaxed` like `Arc::clone`: the new reader is ordered by the existing one.)
-        if self.private.is_none() {
-            self.keep
-                .core()
-                .cell
-                .shared_counter()
-                .fetch_add(1, Ordering::Relaxed);
+        if let Some(core) = self.keep.counted() {
+            core.cell.shared_counter().fetch_add(1, Ordering::Relaxed);
         }
         let keep = match &self.keep {
             Keep::Static(core) => Keep::Static(core),
             Keep::Local(core) => Keep::Local(Arc::clone(core)),
+            Keep::Bound(bound) => Keep::Bound(Arc::clone(bound)),
         };
         Self {
             value: self.value,
             keep,
-            private: self.private.clone(),
         }
     }
 }
 
 impl<T: Send + Sync + 'static> Drop for AsyncRef<T> {
     fn drop(&mut self) {
-        if self.private.is_none() {
-            self.keep.core().cell.exit_shared();
+        if let Some(core) = self.keep.counted() {
+            core.cell.exit_shared();
         }
     }
 }

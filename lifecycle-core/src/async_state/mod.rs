@@ -30,8 +30,10 @@ pub use resource::{
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::kernel::{self, stop_timeout, Handle, Stale};
+use crate::kernel::{self, stop_timeout, Handle, Redefine, Stale};
+use crate::state::BindGuard;
 use crate::status::Status;
+use crate::thread;
 use definition::{dyn_start, dyn_stop};
 pub(crate) use definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
 use guard::Keep;
@@ -156,6 +158,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         match &self.core {
             Keep::Static(core) => core,
             Keep::Local(core) => core,
+            Keep::Bound(_) => unreachable!("a state is never a binding"),
         }
     }
 
@@ -163,6 +166,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         match &self.core {
             Keep::Static(core) => Keep::Static(core),
             Keep::Local(core) => Keep::Local(Arc::clone(core)),
+            Keep::Bound(_) => unreachable!("a state is never a binding"),
         }
     }
 
@@ -170,7 +174,16 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         match &self.core {
             Keep::Static(core) => Handle::Static(*core),
             Keep::Local(core) => Handle::Shared(Arc::clone(core) as Arc<_>),
+            Keep::Bound(_) => unreachable!("a state is never a binding"),
         }
+    }
+
+    /// The value bound on this thread with [`bind`](Self::bind), if any.
+    fn bound(&self) -> Option<AsyncRef<T>> {
+        if thread::is_plain() {
+            return None;
+        }
+        AsyncRef::bound(thread::bound(self.core().key())?)
     }
 
     /// Enters as a reader if the value is there.
@@ -204,6 +217,9 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// The value, starting the state if needed; a failed start leaves it unrealized, and a
     /// later call tries again.
     pub async fn try_get(&self) -> Result<AsyncRef<T>, Error> {
+        if let Some(value) = self.bound() {
+            return Ok(value);
+        }
         if Self::in_scope() {
             return self.get_scoped().await;
         }
@@ -217,15 +233,74 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         }
     }
 
-    /// The value if the state is realized (or realized privately in the polling thread's
-    /// [scope](crate::isolate)); never starts it and never waits.
+    /// The value if the state is realized (or bound on this thread, or realized privately in
+    /// the polling thread's [scope](crate::isolate)); never starts it and never waits.
     pub fn peek(&self) -> Option<AsyncRef<T>> {
+        if let Some(value) = self.bound() {
+            return Some(value);
+        }
         if Self::in_scope() {
             if let Some(value) = self.peek_private() {
                 return Some(value);
             }
         }
         self.enter()
+    }
+
+    /// Makes `get().await` on this thread return `value` instead of the state's own value
+    /// until the returned guard drops, like [`State::bind`](crate::State::bind). The binding
+    /// is per thread: it is seen by futures polled on this thread (a current-thread runtime,
+    /// a `block_on`, a test), not by tasks that another worker thread polls.
+    ///
+    /// ```
+    /// use lifecycle::AsyncState;
+    /// let port = AsyncState::new("async-port", || async { Ok::<_, std::io::Error>(8080_u16) });
+    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// {
+    ///     let _bound = port.bind(0);
+    ///     assert_eq!(*port.get().await, 0);
+    /// }
+    /// assert_eq!(*port.get().await, 8080);
+    /// # });
+    /// ```
+    #[must_use = "the binding ends when the guard drops"]
+    pub fn bind(&self, value: T) -> BindGuard<'_> {
+        BindGuard::new(self.core().key(), Arc::new(value))
+    }
+
+    /// Replaces the async start and stop functions, like
+    /// [`State::redefine`](crate::State::redefine): skipped (with a
+    /// [`RedefineSkipped`](crate::Event::RedefineSkipped) event) while the state is active.
+    ///
+    /// ```
+    /// use lifecycle::{AsyncState, Redefine};
+    /// let pool = AsyncState::new("async-pool", || async { Ok::<_, std::io::Error>(1) });
+    /// let redefined = pool.redefine(
+    ///     || async { Ok::<_, std::io::Error>(2) },
+    ///     |_: i32| async {},
+    /// );
+    /// assert_eq!(redefined, Redefine::Applied);
+    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// assert_eq!(*pool.get().await, 2);
+    /// # });
+    /// ```
+    pub fn redefine<E, F, G>(
+        &self,
+        start: impl Fn() -> F + Send + Sync + 'static,
+        stop: impl Fn(T) -> G + Send + Sync + 'static,
+    ) -> Redefine
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<BoxError>,
+        G: IntoStopFuture,
+    {
+        let core = self.core();
+        kernel::redefine(core.key(), &core.info, &core.cell, || {
+            let mut definition = core.definition();
+            let start = std::mem::replace(&mut definition.start, dyn_start(start));
+            let stop = std::mem::replace(&mut definition.stop, dyn_stop(stop));
+            (start, stop)
+        })
     }
 
     /// True if the state is started and not stopped (`get` reads it without starting it).

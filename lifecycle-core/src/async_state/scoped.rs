@@ -79,7 +79,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
             .downcast_ref::<T>()
             .expect("a private value has the type of its state");
         // SAFETY: `typed` points into `value`, which the guard keeps alive.
-        AsyncRef::private(unsafe { &*typed }, self.keep(), value)
+        AsyncRef::private(unsafe { &*typed }, value)
     }
 }
 

@@ -43,12 +43,13 @@ mod loom_tests;
 #[cfg(not(loom))]
 pub use self::{
     graph::Graph,
+    outcome::Redefine,
     registry::BoxFuture,
     timeout::{set_stop_timeout, stop_timeout},
 };
 #[cfg(not(loom))]
 pub(crate) use self::{
-    outcome::{announce_start, cancel_stop, finish_stop, start_result, stop_failure},
+    outcome::{announce_start, cancel_stop, finish_stop, redefine, start_result, stop_failure},
     phases::{By, StopClaim},
     registry::{Handle, Tracked},
     timeout::backstop,

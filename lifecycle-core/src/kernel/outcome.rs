@@ -102,3 +102,35 @@ pub(crate) fn cancel_stop(info: &StateInfo, key: Key, ticket: Ticket, error: Err
     emit(&Event::StopFailed(error.to_string()), info);
     error
 }
+
+/// What [`State::redefine`](crate::State::redefine) and
+/// [`AsyncState::redefine`](crate::AsyncState::redefine) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Redefine {
+    /// The new definition is in place; the next start uses it.
+    Applied,
+    /// The state is active, so nothing changed.
+    Skipped,
+}
+
+/// Replaces a state's definition with `swap` (which returns the old one) unless the state is
+/// active; holding the world lock keeps a start from beginning between the check and the
+/// swap. The old definition (user closures) is dropped after the lock is released.
+pub(crate) fn redefine<T, Old>(
+    key: Key,
+    info: &StateInfo,
+    cell: &super::cell::ValueCell<T>,
+    swap: impl FnOnce() -> Old,
+) -> Redefine {
+    let table = world::world();
+    if cell.is_realized() || table.phase(key).is_some() {
+        drop(table);
+        emit(&Event::RedefineSkipped, info);
+        return Redefine::Skipped;
+    }
+    let old = swap();
+    drop(table);
+    drop(old);
+    Redefine::Applied
+}

@@ -11,7 +11,7 @@ mod guard;
 mod scoped;
 
 pub use self::core::Core;
-pub use crate::kernel::{set_stop_timeout, stop_timeout};
+pub use crate::kernel::{set_stop_timeout, stop_timeout, Redefine};
 pub(crate) use definition::dyn_stop;
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
@@ -24,7 +24,6 @@ use crate::kernel::{self, Handle, Stale};
 use crate::status::Status;
 use crate::thread::{self, Key};
 use crate::unwind::get_failed;
-use crate::watch::{emit, Event};
 use definition::{Definition, StartFn, StopFn};
 use std::sync::Arc;
 use std::time::Duration;
@@ -474,14 +473,7 @@ impl<T: Send + Sync + 'static> State<T> {
     /// ```
     #[must_use = "the binding ends when the guard drops"]
     pub fn bind(&self, value: T) -> BindGuard<'_> {
-        // The binding first: the scope's teardown (the guard's first field to drop) still
-        // sees it.
-        let binding = thread::bind(self.key(), Arc::new(value));
-        BindGuard {
-            _scope: scope::join(),
-            _binding: binding,
-            _state: std::marker::PhantomData,
-        }
+        BindGuard::new(self.key(), Arc::new(value))
     }
 
     /// Replaces the start and stop functions. Skipped (with a
@@ -493,28 +485,13 @@ impl<T: Send + Sync + 'static> State<T> {
         stop: impl Fn(T) -> R + Send + Sync + 'static,
     ) -> Redefine {
         let core = self.core();
-        let world = kernel::world();
-        if core.cell.is_realized() || world.phase(core.key()).is_some() {
-            drop(world);
-            emit(&Event::RedefineSkipped, &core.info);
-            return Redefine::Skipped;
-        }
-        // Holding the world lock keeps a start from beginning between the check and the swap.
-        let mut definition = core.definition();
-        definition.start = StartFn::Dyn(Arc::new(start));
-        definition.stop = StopFn::Dyn(dyn_stop(stop));
-        Redefine::Applied
+        kernel::redefine(core.key(), &core.info, &core.cell, || {
+            let mut definition = core.definition();
+            let start = std::mem::replace(&mut definition.start, StartFn::Dyn(Arc::new(start)));
+            let stop = std::mem::replace(&mut definition.stop, StopFn::Dyn(dyn_stop(stop)));
+            (start, stop)
+        })
     }
-}
-
-/// What [`State::redefine`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub enum Redefine {
-    /// The new definition is in place; the next start uses it.
-    Applied,
-    /// The state is active, so nothing changed.
-    Skipped,
 }
 
 /// Ends a [`State::bind`] substitution when dropped.
@@ -523,6 +500,20 @@ pub struct BindGuard<'a> {
     _scope: scope::Joined,
     _binding: thread::BindingGuard,
     _state: std::marker::PhantomData<(&'a (), *const ())>,
+}
+
+impl BindGuard<'_> {
+    /// Binds `value` to the state `key` on this thread (`State::bind`, `AsyncState::bind`).
+    pub(crate) fn new(key: Key, value: thread::Bound) -> Self {
+        // The binding first: the scope's teardown (the guard's first field to drop) still
+        // sees it.
+        let binding = thread::bind(key, value);
+        BindGuard {
+            _scope: scope::join(),
+            _binding: binding,
+            _state: std::marker::PhantomData,
+        }
+    }
 }
 
 /// Stops the dependents of `key` whose start read a value of it (or of a dependency) that has
