@@ -507,13 +507,25 @@ async fn reads_inside_an_async_start_are_recorded_in_the_graph() {
         .collect();
     assert_eq!(names, ["graph::config", "graph::pool", "graph::server"]);
 
-    // Restarting a dependency stops its dependents first; they start again on their next use.
-    bounded(pool.restart()).await.unwrap();
+    // Restarting a dependency alone stops its dependents first; they start again on their
+    // next use.
+    bounded(pool.restart_alone()).await.unwrap();
     assert!(pool.is_realized() && !server.is_realized() && config.is_realized());
     assert_eq!(bounded(server.get()).await.as_str(), "db.sqlite x4");
     // A sync restart reaches async dependents too.
-    config.restart().unwrap();
+    config.restart_alone().unwrap();
     assert!(!server.is_realized());
+
+    // restart() brings back the dependents that were running, sync and async.
+    assert_eq!(bounded(server.get()).await.as_str(), "db.sqlite x4");
+    let restarted = bounded(pool.restart()).await.unwrap();
+    assert_eq!(restarted.stopped, ["graph::server", "graph::pool"]);
+    assert_eq!(restarted.started, ["graph::pool", "graph::server"]);
+    assert!(server.is_realized());
+    let restarted = config.restart().unwrap();
+    assert_eq!(restarted.started, ["graph::config", "graph::server"]);
+    assert!(server.is_realized());
+    bounded(server.stop()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -264,7 +264,7 @@ fn restarting_a_state_the_start_read_closes_the_place_first() {
     DEPENDENT
         .define(move || Ok::<_, Error>(Server::start(&start_log, *reads.get())))
         .unwrap();
-    port.restart().unwrap();
+    port.restart_alone().unwrap();
     assert!(DEPENDENT.get().is_none(), "the dependent place was closed");
     assert_eq!(
         log.take(),

@@ -160,8 +160,8 @@ mod block {
         run(async {
             assert_eq!(SERVICE.get().await.as_str(), "service over 3 connections");
             assert_eq!(POOL.name(), "async/pool");
-            // Restarting the pool stops its dependent first.
-            POOL.restart().await.unwrap();
+            // Restarting the pool alone stops its dependent first.
+            POOL.restart_alone().await.unwrap();
             assert!(!SERVICE.is_realized());
             assert_eq!(
                 *LOG.lock().unwrap(),

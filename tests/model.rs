@@ -631,7 +631,10 @@ fn run_held(real: &Real, model: &mut Model, held: usize, then: Held) -> Result<(
         )?,
         Held::Restart(i) => expect(
             "restart",
-            real.states[i].restart().map_err(|e| classify(&e)),
+            real.states[i]
+                .restart_alone()
+                .map(drop)
+                .map_err(|e| classify(&e)),
             model.restart(i, held),
         )?,
         Held::StopAll => expect(
@@ -728,7 +731,10 @@ fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
         )?,
         Op::Restart(i) => expect(
             "restart",
-            real.states[i].restart().map_err(|e| classify(&e)),
+            real.states[i]
+                .restart_alone()
+                .map(drop)
+                .map_err(|e| classify(&e)),
             model.restart(i, None),
         )?,
         Op::BindThenGet { bound, read } => {

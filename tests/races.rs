@@ -295,7 +295,7 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
     let _ = go.send(());
 
     match restart.recv_timeout(LATER) {
-        Ok(Ok(())) => {}
+        Ok(Ok(_)) => {}
         Ok(Err(error)) => problems.push(format!("restart failed: {error}")),
         Err(_) => problems.push("restart did not return".to_owned()),
     }
@@ -389,7 +389,7 @@ async fn async_restart_scenario() -> Vec<String> {
     go.notify_one();
 
     match timeout(LATER, restart).await {
-        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Ok(_))) => {}
         Ok(Ok(Err(error))) => problems.push(format!("restart failed: {error}")),
         Ok(Err(join)) => problems.push(format!("restart panicked: {join}")),
         Err(_) => problems.push("restart did not return".to_owned()),

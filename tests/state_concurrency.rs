@@ -196,7 +196,7 @@ fn readers_on_other_threads_never_see_a_stopped_value() {
 }
 
 #[test]
-fn restart_stops_dependents_first_and_they_start_again_on_next_use() {
+fn restart_stops_dependents_first_and_starts_them_again() {
     let log = common::Log::default();
     let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
     let config = Arc::new(
@@ -226,10 +226,27 @@ fn restart_stops_dependents_first_and_they_start_again_on_next_use() {
         "{dot}"
     );
 
-    config.restart().unwrap();
+    let restarted = config.restart().unwrap();
+    assert_eq!(log.take(), ["stop router", "stop server", "stop config"]);
+    assert!(config.is_realized());
+    // restart() brings back the dependents that were running, in dependency order.
+    assert!(server.is_realized() && router.is_realized());
+    assert_eq!(
+        restarted.stopped,
+        ["conc::router", "conc::server", "conc::config"]
+    );
+    assert_eq!(
+        restarted.started,
+        ["conc::config", "conc::server", "conc::router"]
+    );
+    assert_eq!(*router.get(), "router for server on 8080");
+
+    // restart_alone() keeps the old rule: dependents start again on their next use.
+    let restarted = config.restart_alone().unwrap();
     assert_eq!(log.take(), ["stop router", "stop server", "stop config"]);
     assert!(config.is_realized());
     assert!(!server.is_realized() && !router.is_realized());
+    assert_eq!(restarted.started, ["conc::config"]);
     assert_eq!(*router.get(), "router for server on 8080");
 }
 

@@ -227,7 +227,7 @@ fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
                     round += 1;
                     let result = match action {
                         0..=3 => states[i].stop(),
-                        4..=6 => states[i].restart(),
+                        4..=6 => states[i].restart().map(drop),
                         7 | 8 => states[i].force_close(),
                         _ => lifecycle::stop().map(drop),
                     };

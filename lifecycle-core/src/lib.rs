@@ -141,12 +141,12 @@ pub use crate::{
     health::{health, health_of, Health, StateHealth},
     info::StateInfo,
     isolation::{isolate, isolate_async, try_isolate, try_isolate_async},
-    kernel::{set_stop_timeout, stop_timeout, Graph},
+    kernel::{set_stop_timeout, stop_timeout, Graph, Redefine, Restarted},
     report::{startup_report, Blame, StartupReport},
     start_all::{
         start_all, start_all_async, start_all_async_where, start_all_where, StartAllReport,
     },
-    state::{BindGuard, Owned, Redefine, Ref, State},
+    state::{BindGuard, Owned, Ref, State},
     status::Status,
     watch::{unwatch, watch, Event},
 };

@@ -95,7 +95,7 @@ impl<T: Send + Sync + 'static> Part for State<T> {
     }
 
     fn restart(&'static self) -> BoxFuture<Result<Said, Error>> {
-        Box::pin(offload(move || State::restart(self).map(|()| None)))
+        Box::pin(offload(move || State::restart(self).map(|_restarted| None)))
     }
 }
 
@@ -117,7 +117,7 @@ impl<T: Send + Sync + 'static> Part for AsyncState<T> {
     }
 
     fn restart(&'static self) -> BoxFuture<Result<Said, Error>> {
-        Box::pin(async move { AsyncState::restart(self).await.map(|()| None) })
+        Box::pin(async move { AsyncState::restart(self).await.map(|_restarted| None) })
     }
 }
 

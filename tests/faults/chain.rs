@@ -243,7 +243,7 @@ impl Chain {
         drop(value);
         assert_eq!(self.realized(), [true; 3], "{scenario}");
         self.first()
-            .restart()
+            .restart_alone()
             .unwrap_or_else(|e| panic!("{scenario}: restart: {e}"));
         assert_eq!(self.realized(), [true, false, false], "{scenario}");
         self.last().get();

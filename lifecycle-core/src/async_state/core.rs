@@ -402,6 +402,23 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         self.stop_blocking(false, stop_timeout(), Some(claim))
     }
 
+    fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
+        // From sync code (a sync restart bringing back an async dependent): drive the start
+        // on this thread, bounded like a stop.
+        let backstop = kernel::backstop(stop_timeout());
+        let start = self.start_or_wait(|| handle.clone());
+        super::exec::block_on(start, backstop).unwrap_or_else(|| {
+            Err(Error::Start {
+                state: self.info.name().to_owned(),
+                source: format!("the async start did not finish within {backstop:?}").into(),
+            })
+        })
+    }
+
+    fn start_tracked_async<'a>(&'a self, handle: &'a Handle) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.start_or_wait(|| handle.clone()))
+    }
+
     fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.stop(false, timeout, None))
     }

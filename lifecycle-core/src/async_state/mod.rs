@@ -30,7 +30,7 @@ pub use resource::{
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::kernel::{self, stop_timeout, Handle, Redefine, Stale};
+use crate::kernel::{self, stop_timeout, Handle, Redefine, Restarted, Stale};
 use crate::state::BindGuard;
 use crate::status::Status;
 use crate::thread;
@@ -355,31 +355,65 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         self.core().stop(true, stop_timeout(), None).await
     }
 
-    /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first; sync ones
-    /// synchronously), stops this one, and starts it again.
-    ///
-    /// A dependent whose start was still running and read the old value is waited for and
-    /// stopped too, so when this returns no realized state holds data of the stopped value.
-    pub async fn restart(&self) -> Result<(), Error> {
+    /// Restarts the state and what depends on it, like
+    /// [`State::restart`](crate::State::restart): stops the realized dependents (dependents
+    /// first; sync ones synchronously), stops this one, starts it again, then starts again
+    /// the dependents that were running, in dependency order. A dependent whose start was
+    /// still running and read the old value is waited for and stopped too.
+    pub async fn restart(&self) -> Result<Restarted, Error> {
+        self.restart_with(true).await
+    }
+
+    /// Like [`restart`](Self::restart), but the dependents it stops start again only on
+    /// their next use.
+    pub async fn restart_alone(&self) -> Result<Restarted, Error> {
+        self.restart_with(false).await
+    }
+
+    async fn restart_with(&self, bring_back: bool) -> Result<Restarted, Error> {
         if let Some(stopped) = self.stop_private().await {
+            // A value private to this thread's scope restarts there (see `crate::isolate`).
             stopped?;
-            return self.try_get().await.map(drop);
+            self.try_get().await?;
+            return Ok(Restarted::of_one(self.name()));
         }
         let key = self.core().key();
+        let mut restarted = Restarted::default();
         let dependents = kernel::world().dependents_to_stop(key);
         for (_, dependent) in &dependents {
-            dependent.get().stop_tracked_async(stop_timeout()).await?;
+            let tracked = dependent.get();
+            tracked.stop_tracked_async(stop_timeout()).await?;
+            restarted.stopped.push(tracked.info().name().to_owned());
         }
+        let was_realized = self.is_realized();
         self.stop().await?;
+        if was_realized {
+            restarted.stopped.push(self.name().to_owned());
+        }
         loop {
             let next = kernel::world().next_stale(key);
             match next {
                 Stale::Done => break,
                 Stale::Wait => exec::sleep(Duration::from_millis(1)).await,
-                Stale::Stop(handle) => handle.get().stop_tracked_async(stop_timeout()).await?,
+                Stale::Stop(handle) => {
+                    handle.get().stop_tracked_async(stop_timeout()).await?;
+                    restarted
+                        .stopped
+                        .push(handle.get().info().name().to_owned());
+                }
             }
         }
-        self.try_get().await.map(drop)
+        self.try_get().await?;
+        restarted.started.push(self.name().to_owned());
+        if bring_back {
+            for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
+                dependent.get().start_tracked_async(dependent).await?;
+                restarted
+                    .started
+                    .push(dependent.get().info().name().to_owned());
+            }
+        }
+        Ok(restarted)
     }
 
     /// The state's name.

@@ -43,7 +43,7 @@ mod loom_tests;
 #[cfg(not(loom))]
 pub use self::{
     graph::Graph,
-    outcome::Redefine,
+    outcome::{Redefine, Restarted},
     registry::BoxFuture,
     timeout::{set_stop_timeout, stop_timeout},
 };

@@ -35,6 +35,18 @@ pub(crate) trait Tracked: Send + Sync + 'static {
         self.stop_tracked(false)
     }
 
+    /// Starts it again (a restart bringing back its dependents); resources cannot.
+    /// `handle` is the registry's handle on it.
+    fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
+        let _ = handle;
+        Ok(())
+    }
+
+    /// [`Self::start_tracked`] from async code; async states start without blocking.
+    fn start_tracked_async<'a>(&'a self, handle: &'a Handle) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { self.start_tracked(handle) })
+    }
+
     /// Stops it from async code (`stop_async`), waiting at most `timeout` for its guards.
     ///
     /// Async states stop without blocking the thread; everything else keeps this default,
@@ -58,6 +70,12 @@ pub(crate) enum Handle {
 }
 
 impl Handle {
+    /// True if nothing but this handle keeps a local state alive (its `State` was dropped):
+    /// nothing should start it again.
+    pub(crate) fn is_orphan(&self) -> bool {
+        matches!(self, Handle::Shared(tracked) if Arc::strong_count(tracked) == 1)
+    }
+
     pub(crate) fn get(&self) -> &dyn Tracked {
         match self {
             Handle::Static(tracked) => *tracked,

@@ -231,6 +231,10 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
         self.stop(false, stop_timeout(), Some(claim))
     }
 
+    fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
+        self.start_or_wait(|| handle.clone())
+    }
+
     fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
         Box::pin(async move { self.stop(false, timeout, None) })

@@ -20,7 +20,7 @@ use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::isolation::scope;
 use crate::kernel::readers;
-use crate::kernel::{self, Handle, Stale};
+use crate::kernel::{self, Handle, Restarted, Stale};
 use crate::status::Status;
 use crate::thread::{self, Key};
 use crate::unwind::get_failed;
@@ -419,23 +419,69 @@ impl<T: Send + Sync + 'static> State<T> {
         self.core().stop(true, stop_timeout(), None)
     }
 
-    /// Stops the states whose start read this one (recursively: dependents first, otherwise newest first), stops this
-    /// one, and starts it again. Dependents start again on their next use.
+    /// Restarts the state and what depends on it: stops the realized states whose start
+    /// read this one (recursively: dependents first, otherwise newest first), stops this one,
+    /// starts it again, then starts again the dependents that were running, in dependency
+    /// order. The result names what it stopped and started.
     ///
     /// A dependent whose start was still running and read the old value is waited for and
-    /// stopped too, so when this returns no realized state holds data of the stopped value.
-    pub fn restart(&self) -> Result<(), Error> {
+    /// stopped too (it starts again on its next use), so when this returns no realized state
+    /// holds data of the stopped value.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// use std::sync::Arc;
+    /// let port = Arc::new(State::new("doc-restart::port", || Ok(8080)));
+    /// let p = Arc::clone(&port);
+    /// let server = State::new("doc-restart::server", move || Ok(format!("on {}", *p.get())));
+    /// server.get();
+    /// let restarted = port.restart().unwrap();
+    /// assert_eq!(restarted.stopped, ["doc-restart::server", "doc-restart::port"]);
+    /// assert_eq!(restarted.started, ["doc-restart::port", "doc-restart::server"]);
+    /// assert!(server.is_realized());
+    /// ```
+    pub fn restart(&self) -> Result<Restarted, Error> {
+        self.restart_with(true)
+    }
+
+    /// Like [`restart`](Self::restart), but the dependents it stops start again only on
+    /// their next use.
+    pub fn restart_alone(&self) -> Result<Restarted, Error> {
+        self.restart_with(false)
+    }
+
+    fn restart_with(&self, bring_back: bool) -> Result<Restarted, Error> {
         if let Some(stopped) = self.stop_private() {
-            return stopped.and_then(|()| self.try_get().map(drop));
+            // A value private to this thread's scope restarts there (see `crate::isolate`).
+            stopped?;
+            self.try_get()?;
+            return Ok(Restarted::of_one(self.name()));
         }
         let key = self.key();
+        let mut restarted = Restarted::default();
         let dependents = kernel::world().dependents_to_stop(key);
         for (_, dependent) in &dependents {
-            dependent.get().stop_tracked(false)?;
+            let tracked = dependent.get();
+            tracked.stop_tracked(false)?;
+            restarted.stopped.push(tracked.info().name().to_owned());
         }
+        let was_realized = self.is_realized();
         self.stop()?;
-        stop_stale_dependents(key)?;
-        self.try_get().map(drop)
+        if was_realized {
+            restarted.stopped.push(self.name().to_owned());
+        }
+        stop_stale_dependents(key, &mut restarted)?;
+        self.try_get()?;
+        restarted.started.push(self.name().to_owned());
+        if bring_back {
+            for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
+                dependent.get().start_tracked(dependent)?;
+                restarted
+                    .started
+                    .push(dependent.get().info().name().to_owned());
+            }
+        }
+        Ok(restarted)
     }
 
     /// The state's name.
@@ -518,7 +564,7 @@ impl BindGuard<'_> {
 
 /// Stops the dependents of `key` whose start read a value of it (or of a dependency) that has
 /// been stopped since, waiting for such starts still running: the end of a restart.
-fn stop_stale_dependents(key: Key) -> Result<(), Error> {
+fn stop_stale_dependents(key: Key, restarted: &mut Restarted) -> Result<(), Error> {
     let mut table = kernel::world();
     loop {
         match table.next_stale(key) {
@@ -527,6 +573,9 @@ fn stop_stale_dependents(key: Key) -> Result<(), Error> {
             Stale::Stop(handle) => {
                 drop(table);
                 handle.get().stop_tracked(false)?;
+                restarted
+                    .stopped
+                    .push(handle.get().info().name().to_owned());
                 table = kernel::world();
             }
         }
