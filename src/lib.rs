@@ -48,7 +48,7 @@ pub use lifecycle_core::{AsyncRef, AsyncState, BindGuard, Owned, Redefine, Ref, 
 // Identity and the declared-state registry.
 pub use lifecycle_core::{declared, Declaration, StateInfo};
 // Over every tracked state.
-pub use lifecycle_core::{graph, status, stop, stop_where, Graph, StopReport};
+pub use lifecycle_core::{graph, status, stop, stop_where, stop_within, Graph, StopReport};
 pub use lifecycle_core::{set_stop_timeout, stop_timeout};
 pub use lifecycle_core::{stop_async, stop_async_where, stop_async_within};
 // Production: parallel start, the start-up report, health.

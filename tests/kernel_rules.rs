@@ -428,3 +428,43 @@ fn status_shows_a_failed_stop_until_force_close() {
     assert_eq!(state.status(), Status::Unrealized);
     assert_eq!(listed(name), None);
 }
+
+/// `lifecycle::stop_within`: the sync twin of `stop_async_within` bounds each state's wait.
+#[test]
+fn stop_within_bounds_each_state() {
+    let _turn = serial();
+    let held = State::new("rules::within::held", || Ok(1_u8));
+    let free = State::new("rules::within::free", || Ok(2_u8));
+    free.get();
+    std::thread::scope(|s| {
+        let (let_go, told) = mpsc::channel::<()>();
+        let (holding, holds) = mpsc::channel::<()>();
+        let held = &held;
+        s.spawn(move || {
+            let _guard = held.get();
+            holding.send(()).unwrap();
+            let _ = told.recv();
+        });
+        holds.recv().unwrap();
+        let began = Instant::now();
+        let Err(Error::StopAll(report)) = lifecycle::stop_within(Duration::from_millis(100)) else {
+            panic!("the held state cannot stop");
+        };
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            began.elapsed()
+        );
+        assert!(report
+            .stopped
+            .iter()
+            .any(|name| name == "rules::within::free"));
+        assert!(report
+            .failed
+            .iter()
+            .any(|(name, error)| name == "rules::within::held"
+                && matches!(error, Error::StillInUse { .. })));
+        let_go.send(()).unwrap();
+    });
+    held.stop().unwrap();
+}

@@ -6,10 +6,11 @@
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;
 use crate::kernel::timings::Timing;
-use crate::kernel::{self, backstop, stop_timeout, Graph, Handle};
+use crate::kernel::{self, stop_timeout, Graph, Handle};
 use crate::stop_worker;
-use crate::thread;
+use crate::thread::{self, Key};
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// The active states (and defined resources), oldest realization first, each with what it
 /// is doing ([`StateInfo::status`]): a state whose stop failed stays listed, as
@@ -53,36 +54,63 @@ pub fn stop() -> Result<StopReport, Error> {
 /// lifecycle::stop_where(|state| state.meta("bucket") == Some("web")).unwrap();
 /// ```
 pub fn stop_where(pred: impl Fn(&StateInfo) -> bool) -> Result<StopReport, Error> {
+    stop_inner(&pred, stop_timeout())
+}
+
+/// Like [`stop()`], giving each state at most `per_state`: that long for its guards to be
+/// released, and that long again for its stop function, after which it is reported
+/// ([`Error::StopTimedOut`]) and the next state is tried. The sync twin of
+/// [`stop_async_within`](crate::stop_async_within).
+///
+/// ```
+/// use std::time::Duration;
+/// let report = lifecycle::stop_within(Duration::from_secs(1)).unwrap();
+/// println!("stopped {:?}", report.stopped);
+/// ```
+pub fn stop_within(per_state: Duration) -> Result<StopReport, Error> {
+    stop_inner(&|_| true, per_state)
+}
+
+fn stop_inner(pred: &dyn Fn(&StateInfo) -> bool, per_state: Duration) -> Result<StopReport, Error> {
     let mut report = StopReport::default();
     let mut tried = HashSet::new();
     // A stop function may start states; pick those up too, but try each state once.
     loop {
-        let batch = next_batch(&tried, &pred);
+        let batch = next_batch(&tried, pred);
         if batch.is_empty() {
             return report.into_result();
         }
         for (key, handle) in batch {
             tried.insert(key);
-            let tracked = handle.get();
-            let name = tracked.info().name().to_owned();
-            if thread::activity(key).is_some() {
-                report.skipped.push(name);
+            if settled_here(key, &handle, &mut report) {
                 continue;
             }
-            let outcome = if tracked.held_by_current_thread() {
-                Err(Error::HeldByCurrentThread {
-                    state: name.clone(),
-                })
-            } else {
-                // Waiting for readers and running the stop function are each bounded by the
-                // stop timeout; past both, the state is reported and skipped.
-                stop_worker::stop_bounded(key, handle.clone(), backstop(stop_timeout()))
-            };
-            match outcome {
+            let name = handle.get().info().name().to_owned();
+            // Waiting for readers and running the stop function are each bounded by
+            // `per_state`; past both, the state is reported and skipped.
+            match stop_worker::stop_bounded(key, handle, per_state) {
                 Ok(()) => report.stopped.push(name),
                 Err(error) => report.failed.push((name, error)),
             }
         }
+    }
+}
+
+/// What a stop of many states decides without stopping `handle` (sync and async alike):
+/// skipped if this thread is stopping it already (a stop function that stops everything),
+/// failed if this thread holds a guard of it (waiting would never end). True if settled.
+pub(crate) fn settled_here(key: Key, handle: &Handle, report: &mut StopReport) -> bool {
+    let tracked = handle.get();
+    let name = || tracked.info().name().to_owned();
+    if thread::activity(key).is_some() {
+        report.skipped.push(name());
+        true
+    } else if tracked.held_by_current_thread() {
+        let error = Error::HeldByCurrentThread { state: name() };
+        report.failed.push((name(), error));
+        true
+    } else {
+        false
     }
 }
 

@@ -137,7 +137,7 @@ pub use crate::async_state::{
 pub use crate::{
     declared::{declared, Declaration},
     error::{BoxError, Error, StopReport},
-    global::{graph, status, stop, stop_where},
+    global::{graph, status, stop, stop_where, stop_within},
     health::{health, health_of, Health, StateHealth},
     info::StateInfo,
     isolation::{isolate, isolate_async, try_isolate, try_isolate_async},

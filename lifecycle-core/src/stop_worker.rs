@@ -42,11 +42,13 @@ fn spawn_worker() -> Option<Sender<Job>> {
     Some(jobs)
 }
 
-/// Stops `handle` (the state `key`), giving up after `limit`.
-pub(crate) fn stop_bounded(key: Key, handle: Handle, limit: Duration) -> Result<(), Error> {
+/// Stops `handle` (the state `key`) waiting at most `per_state` for its guards, giving up on
+/// the whole stop after the backstop of `per_state`.
+pub(crate) fn stop_bounded(key: Key, handle: Handle, per_state: Duration) -> Result<(), Error> {
+    let limit = crate::kernel::backstop(per_state);
     // A stop function calling `stop()` runs on the worker already: nest inline.
     if IS_WORKER.with(Cell::get) {
-        return handle.get().stop_tracked(false);
+        return handle.get().stop_claimed(&StopClaim::default(), per_state);
     }
     let name = handle.get().info().name().to_owned();
     let (done, result) = mpsc::sync_channel(1);
@@ -58,7 +60,7 @@ pub(crate) fn stop_bounded(key: Key, handle: Handle, limit: Duration) -> Result<
             // The stop function sees the caller's bindings, on this thread only, and only
             // while it runs.
             let _lent = thread::lend(lent);
-            let _ = done.send(handle.get().stop_claimed(&claim));
+            let _ = done.send(handle.get().stop_claimed(&claim, per_state));
         })
     };
     let mut worker = WORKER.lock().unwrap_or_else(PoisonError::into_inner);

@@ -398,8 +398,8 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         self.stop_blocking(force, stop_timeout(), None)
     }
 
-    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
-        self.stop_blocking(false, stop_timeout(), Some(claim))
+    fn stop_claimed(&self, claim: &StopClaim, timeout: Duration) -> Result<(), Error> {
+        self.stop_blocking(false, timeout, Some(claim))
     }
 
     fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {

@@ -54,18 +54,14 @@ async fn stop_async_inner(
         }
         for (key, handle) in batch {
             tried.insert(key);
+            if crate::global::settled_here(key, &handle, &mut report) {
+                continue;
+            }
             let tracked = handle.get();
             let name = tracked.info().name().to_owned();
             // The state bounds its own waits; this backstop only catches a stop future that
             // never wakes its task.
             let backstop = backstop(per_state);
-            if tracked.held_by_current_thread() {
-                let error = Error::HeldByCurrentThread {
-                    state: name.clone(),
-                };
-                report.failed.push((name, error));
-                continue;
-            }
             let stop = tracked.stop_tracked_async(per_state);
             let outcome = match Instant::now().checked_add(backstop) {
                 Some(deadline) => super::exec::timeout_at(deadline, stop).await,

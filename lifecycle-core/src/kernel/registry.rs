@@ -30,8 +30,9 @@ pub(crate) trait Tracked: Send + Sync + 'static {
     fn stop_tracked(&self, force: bool) -> Result<(), Error>;
     /// Stops it for a caller that may give up on it (`stop()`'s bound): the stop's ticket
     /// goes to `claim`, so giving up marks failed this stop and no other.
-    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
-        let _ = claim;
+    /// `timeout`: how long it waits for guards (states; others ignore it).
+    fn stop_claimed(&self, claim: &StopClaim, timeout: Duration) -> Result<(), Error> {
+        let _ = (claim, timeout);
         self.stop_tracked(false)
     }
 

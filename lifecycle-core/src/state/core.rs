@@ -227,8 +227,8 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
         self.stop(force, stop_timeout(), None)
     }
 
-    fn stop_claimed(&self, claim: &StopClaim) -> Result<(), Error> {
-        self.stop(false, stop_timeout(), Some(claim))
+    fn stop_claimed(&self, claim: &StopClaim, timeout: Duration) -> Result<(), Error> {
+        self.stop(false, timeout, Some(claim))
     }
 
     fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
