@@ -65,58 +65,42 @@
 #![cfg_attr(loom, allow(dead_code))]
 #![warn(missing_docs)]
 
+/// Applies `#[cfg(not(loom))]` to each item: under loom only the kernel is built.
+macro_rules! not_under_loom {
+    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
+}
+
 mod kernel;
 mod thread;
 
-#[cfg(not(loom))]
-mod async_state;
-#[cfg(not(loom))]
-mod background;
-#[cfg(not(loom))]
-mod declared;
-#[cfg(not(loom))]
-mod diagnostics;
-#[cfg(not(loom))]
-mod error;
-#[cfg(not(loom))]
-mod global;
-#[cfg(not(loom))]
-mod health;
-#[cfg(not(loom))]
-mod info;
-#[cfg(not(loom))]
-mod isolation;
-#[cfg(not(loom))]
-#[doc(hidden)]
-pub mod private;
-#[cfg(not(loom))]
-mod report;
-#[cfg(not(loom))]
-mod start_all;
-#[cfg(not(loom))]
-mod state;
-#[cfg(not(loom))]
-mod status;
-#[cfg(not(loom))]
-mod stop_kind;
-#[cfg(not(loom))]
-mod stop_worker;
-#[cfg(not(loom))]
-mod unwind;
-#[cfg(not(loom))]
-mod watch;
+not_under_loom! {
+    mod async_state;
+    mod background;
+    mod declared;
+    mod diagnostics;
+    mod error;
+    mod global;
+    mod health;
+    mod info;
+    mod isolation;
+    #[doc(hidden)]
+    pub mod private;
+    mod report;
+    mod start_all;
+    mod state;
+    mod status;
+    mod stop_kind;
+    mod stop_worker;
+    mod unwind;
+    mod watch;
 
-// Resources, systems and shutdown (issue 4).
-#[cfg(not(loom))]
-mod atom;
-#[cfg(not(loom))]
-mod resource;
-#[cfg(not(loom))]
-mod scope;
-#[cfg(not(loom))]
-mod shutdown;
-#[cfg(not(loom))]
-mod slot;
+    // Resources, systems and shutdown (issue 4).
+    mod atom;
+    mod resource;
+    mod scope;
+    mod shutdown;
+    mod slot;
+}
 
 #[cfg(not(loom))]
 pub use crate::{

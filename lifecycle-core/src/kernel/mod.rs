@@ -20,22 +20,16 @@ pub(crate) mod cell;
 pub(crate) mod phases;
 pub(crate) mod sync;
 
-#[cfg(not(loom))]
-mod critical;
-#[cfg(not(loom))]
-pub(crate) mod graph;
-#[cfg(not(loom))]
-pub(crate) mod outcome;
-#[cfg(not(loom))]
-pub(crate) mod readers;
-#[cfg(not(loom))]
-pub(crate) mod registry;
-#[cfg(not(loom))]
-mod timeout;
-#[cfg(not(loom))]
-pub(crate) mod timings;
-#[cfg(not(loom))]
-pub(crate) mod world;
+not_under_loom! {
+    mod critical;
+    pub(crate) mod graph;
+    pub(crate) mod outcome;
+    pub(crate) mod readers;
+    pub(crate) mod registry;
+    mod timeout;
+    pub(crate) mod timings;
+    pub(crate) mod world;
+}
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::info::StateInfo;
 use crate::status::Status;
 use crate::thread::{self, Activity, Key};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -352,11 +352,16 @@ impl Table {
     /// The realized states whose start read `key`, directly or through others, in the order
     /// to stop them: dependents first, otherwise newest first.
     pub(crate) fn dependents_to_stop(&self, key: Key) -> Vec<(Key, Handle)> {
-        let dependents = self.edges.dependents(key);
+        self.realized_among(&self.edges.dependents(key))
+    }
+
+    /// The realized states among `keys`, in the order to stop them: dependents first,
+    /// otherwise newest first.
+    fn realized_among(&self, keys: &BTreeSet<Key>) -> Vec<(Key, Handle)> {
         let mut realized: Vec<(Key, Handle)> = self
             .registry
             .iter()
-            .filter(|(k, _)| dependents.contains(k))
+            .filter(|(k, _)| keys.contains(k))
             .map(|(k, handle)| (k, handle.clone()))
             .collect();
         realized.reverse();
@@ -368,14 +373,7 @@ impl Table {
     /// first), or wait for such a start still running, or nothing.
     pub(crate) fn next_stale(&self, key: Key) -> Stale {
         let stale = self.edges.stale_among(key, |k| self.phases.epoch(k));
-        let mut realized: Vec<(Key, Handle)> = self
-            .registry
-            .iter()
-            .filter(|(k, _)| stale.contains(k))
-            .map(|(k, handle)| (k, handle.clone()))
-            .collect();
-        realized.reverse();
-        if let Some((_, handle)) = self.edges.dependents_first(realized).into_iter().next() {
+        if let Some((_, handle)) = self.realized_among(&stale).into_iter().next() {
             return Stale::Stop(handle);
         }
         // A start running on this thread (the restart is called from inside it) cannot end
