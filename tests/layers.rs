@@ -22,7 +22,9 @@ const KNOWN_CYCLES: &[(&[&str], &str)] = &[(
 )];
 
 /// The modules the kernel may import (besides its own submodules).
-const KERNEL_MAY_IMPORT: &[&str] = &["error", "info", "status", "thread", "unwind", "watch"];
+const KERNEL_MAY_IMPORT: &[&str] = &[
+    "error", "exec", "info", "status", "thread", "unwind", "watch",
+];
 
 fn src_dir() -> PathBuf {
     std::env::var_os("LAYERS_SRC").map_or_else(

@@ -79,6 +79,7 @@ not_under_loom! {
     mod declared;
     mod diagnostics;
     mod error;
+    mod exec;
     mod global;
     mod health;
     mod info;

@@ -15,7 +15,7 @@
 //! would never end, so it is a cycle error instead.
 
 use super::definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn, StartFuture, StopFuture};
-use super::exec::{catch_unwind_future, sleep, timeout_at};
+use crate::exec::{self, catch_unwind_future, sleep, timeout_at};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::kernel::cell::ValueCell;
@@ -373,7 +373,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         // The stop bounds itself (guards, then the stop function); the outer bound is only a
         // backstop against a stop future that never wakes its task.
         let backstop = kernel::backstop(timeout);
-        super::exec::block_on(self.stop(force, timeout, claim), backstop).unwrap_or_else(|| {
+        exec::block_on(self.stop(force, timeout, claim), backstop).unwrap_or_else(|| {
             Err(Error::Stop {
                 state: self.info.name().to_owned(),
                 source: BoxError::from(format!(
@@ -407,7 +407,7 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         // on this thread, bounded like a stop.
         let backstop = kernel::backstop(stop_timeout());
         let start = self.start_or_wait(|| handle.clone());
-        super::exec::block_on(start, backstop).unwrap_or_else(|| {
+        exec::block_on(start, backstop).unwrap_or_else(|| {
             Err(Error::Start {
                 state: self.info.name().to_owned(),
                 source: format!("the async start did not finish within {backstop:?}").into(),
@@ -446,7 +446,7 @@ impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
     }
 
     fn start(&'static self) -> Result<(), Error> {
-        super::exec::block_on(self.start_async(), Duration::MAX).unwrap_or(Ok(()))
+        crate::exec::block_on(self.start_async(), Duration::MAX).unwrap_or(Ok(()))
     }
 
     fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>> {

@@ -64,7 +64,7 @@ async fn stop_async_inner(
             let backstop = backstop(per_state);
             let stop = tracked.stop_tracked_async(per_state);
             let outcome = match Instant::now().checked_add(backstop) {
-                Some(deadline) => super::exec::timeout_at(deadline, stop).await,
+                Some(deadline) => crate::exec::timeout_at(deadline, stop).await,
                 None => Some(stop.await),
             };
             match outcome {

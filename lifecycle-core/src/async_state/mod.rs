@@ -7,13 +7,11 @@
 //! * `core` — the start and stop protocols over the world, without blocking threads.
 //! * `guard` — [`AsyncRef`], the `Send + 'static` guard `get().await` hands out.
 //! * `definition` — the boxed start and stop futures.
-//! * `exec` — runtime-agnostic helpers: a timer thread, timeouts, `catch_unwind`, `block_on`.
 //! * `global` — [`stop_async`] and friends: sync and async states in one reverse order.
 //! * `resource` — [`AsyncResource`] and the async twins of `with_resources!`/`mk_system!`.
 
 mod core;
 mod definition;
-mod exec;
 mod global;
 mod guard;
 mod resource;
@@ -21,7 +19,7 @@ mod scoped;
 
 pub use self::core::AsyncCore;
 pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};
-pub(crate) use exec::block_on;
+pub(crate) use crate::exec::block_on;
 pub use global::{stop_async, stop_async_where, stop_async_within};
 pub use guard::AsyncRef;
 pub use resource::{
@@ -30,7 +28,7 @@ pub use resource::{
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::kernel::{self, stop_timeout, Handle, Redefine, Restarted, Stale};
+use crate::kernel::{self, stop_timeout, Handle, Redefine, Restarted};
 use crate::state::BindGuard;
 use crate::status::Status;
 use crate::thread;
@@ -377,43 +375,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
             self.try_get().await?;
             return Ok(Restarted::of_one(self.name()));
         }
-        let key = self.core().key();
-        let mut restarted = Restarted::default();
-        let dependents = kernel::world().dependents_to_stop(key);
-        for (_, dependent) in &dependents {
-            let tracked = dependent.get();
-            tracked.stop_tracked_async(stop_timeout()).await?;
-            restarted.stopped.push(tracked.info().name().to_owned());
-        }
-        let was_realized = self.is_realized();
-        self.stop().await?;
-        if was_realized {
-            restarted.stopped.push(self.name().to_owned());
-        }
-        loop {
-            let next = kernel::world().next_stale(key);
-            match next {
-                Stale::Done => break,
-                Stale::Wait => exec::sleep(Duration::from_millis(1)).await,
-                Stale::Stop(handle) => {
-                    handle.get().stop_tracked_async(stop_timeout()).await?;
-                    restarted
-                        .stopped
-                        .push(handle.get().info().name().to_owned());
-                }
-            }
-        }
-        self.try_get().await?;
-        restarted.started.push(self.name().to_owned());
-        if bring_back {
-            for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
-                dependent.get().start_tracked_async(dependent).await?;
-                restarted
-                    .started
-                    .push(dependent.get().info().name().to_owned());
-            }
-        }
-        Ok(restarted)
+        kernel::restart::restart(self.core().key(), &self.handle(), bring_back).await
     }
 
     /// The state's name.

@@ -8,7 +8,7 @@
 //! `Drop`: there the close is driven on the dropping thread, bounded by
 //! [`stop_timeout`](crate::stop_timeout), and a failure is logged.
 
-use super::exec::{block_on, catch_unwind_future};
+use crate::exec::{block_on, catch_unwind_future};
 use super::AsyncState;
 use crate::error::{panic_message, Error};
 use crate::kernel::stop_timeout;

@@ -6,7 +6,7 @@
 
 use super::core::{AsyncCore, Kind, Marked};
 use super::definition::AsyncStopFn;
-use super::exec::{block_on, catch_unwind_future, sleep, timeout_at};
+use crate::exec::{block_on, catch_unwind_future, sleep, timeout_at};
 use super::guard::AsyncRef;
 use super::AsyncState;
 use crate::error::{BoxError, Error};

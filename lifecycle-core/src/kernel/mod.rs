@@ -11,7 +11,7 @@
 //!
 //! The sync (`state/`) and async (`async_state/`) drivers only wait (condition variable or
 //! waker) and call user code (call or poll). The kernel must not import them, nor anything
-//! above it: only the base modules `error`, `info`, `status`, `thread` and `watch`.
+//! above it: only the base modules `error`, `exec`, `info`, `status`, `thread` and `watch`.
 //!
 //! Under `cfg(loom)` only the parts the loom models check are built (`loom_tests`).
 
@@ -26,6 +26,7 @@ not_under_loom! {
     pub(crate) mod outcome;
     pub(crate) mod readers;
     pub(crate) mod registry;
+    pub(crate) mod restart;
     mod timeout;
     pub(crate) mod timings;
     pub(crate) mod world;
@@ -47,5 +48,5 @@ pub(crate) use self::{
     phases::{By, StopClaim},
     registry::{Handle, Tracked},
     timeout::backstop,
-    world::{world, Granted, Stale, Turn, Want},
+    world::{world, Granted, Turn, Want},
 };

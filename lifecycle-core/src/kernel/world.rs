@@ -415,15 +415,6 @@ pub(crate) fn wait(mut table: Locked, key: Key) -> Locked {
     table
 }
 
-/// Waits for any phase change, at most `timeout` (restart waiting for starts in flight).
-pub(crate) fn wait_any(table: Locked, timeout: std::time::Duration) -> Locked {
-    World::process()
-        .changed
-        .wait_timeout(table, timeout)
-        .unwrap_or_else(PoisonError::into_inner)
-        .0
-}
-
 /// Ends the start `ticket` of `key`: on success publishes the value into `cell` and tracks
 /// the state with `handle()`. Releases the lock, then drops a replaced handle and wakes the
 /// waiters. The caller made `outcome` outside the lock (a panic payload is user data).

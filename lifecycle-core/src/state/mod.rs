@@ -20,7 +20,7 @@ use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::isolation::scope;
 use crate::kernel::readers;
-use crate::kernel::{self, Handle, Restarted, Stale};
+use crate::kernel::{self, Handle, Restarted};
 use crate::status::Status;
 use crate::thread::{self, Key};
 use crate::unwind::get_failed;
@@ -457,31 +457,10 @@ impl<T: Send + Sync + 'static> State<T> {
             self.try_get()?;
             return Ok(Restarted::of_one(self.name()));
         }
-        let key = self.key();
-        let mut restarted = Restarted::default();
-        let dependents = kernel::world().dependents_to_stop(key);
-        for (_, dependent) in &dependents {
-            let tracked = dependent.get();
-            tracked.stop_tracked(false)?;
-            restarted.stopped.push(tracked.info().name().to_owned());
-        }
-        let was_realized = self.is_realized();
-        self.stop()?;
-        if was_realized {
-            restarted.stopped.push(self.name().to_owned());
-        }
-        stop_stale_dependents(key, &mut restarted)?;
-        self.try_get()?;
-        restarted.started.push(self.name().to_owned());
-        if bring_back {
-            for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
-                dependent.get().start_tracked(dependent)?;
-                restarted
-                    .started
-                    .push(dependent.get().info().name().to_owned());
-            }
-        }
-        Ok(restarted)
+        // The sync stops and starts run on this thread as the restart is polled.
+        let handle = self.handle();
+        let restart = kernel::restart::restart(self.key(), &handle, bring_back);
+        crate::exec::block_on(restart, Duration::MAX).expect("a restart without a deadline ends")
     }
 
     /// The state's name.
@@ -558,26 +537,6 @@ impl BindGuard<'_> {
             _scope: scope::join(),
             _binding: binding,
             _state: std::marker::PhantomData,
-        }
-    }
-}
-
-/// Stops the dependents of `key` whose start read a value of it (or of a dependency) that has
-/// been stopped since, waiting for such starts still running: the end of a restart.
-fn stop_stale_dependents(key: Key, restarted: &mut Restarted) -> Result<(), Error> {
-    let mut table = kernel::world();
-    loop {
-        match table.next_stale(key) {
-            Stale::Done => return Ok(()),
-            Stale::Wait => table = kernel::world::wait_any(table, Duration::from_millis(50)),
-            Stale::Stop(handle) => {
-                drop(table);
-                handle.get().stop_tracked(false)?;
-                restarted
-                    .stopped
-                    .push(handle.get().info().name().to_owned());
-                table = kernel::world();
-            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! async stop to its end. Everything here works under tokio, async-std, smol or no runtime at
 //! all: timers are served by one lazily spawned thread that only wakes wakers, and `block_on`
 //! parks the calling thread.
+//!
+//! A base module: imports nothing from the crate (its tests use `error`).
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -1,0 +1,54 @@
+//! The one restart: stop the realized dependents, stop the state, stop what still holds data
+//! of its old value, start it, and bring back the dependents that were running.
+//!
+//! Written once as a future over the registry's handles: async states await it, sync states
+//! drive it on their thread (`exec::block_on`), where a sync state's stop and start run
+//! when polled. Imports the kernel's `world`, `registry`, `outcome`, `timeout` and the base
+//! modules `error`, `exec`, `thread`.
+
+use super::outcome::Restarted;
+use super::registry::Handle;
+use super::timeout::stop_timeout;
+use super::world::{world, Stale};
+use crate::error::Error;
+use crate::thread::Key;
+use std::time::Duration;
+
+/// Restarts `this` (the state `key`); `bring_back`: start again the dependents that were
+/// running (`restart`), or leave them to their next use (`restart_alone`).
+pub(crate) async fn restart(key: Key, this: &Handle, bring_back: bool) -> Result<Restarted, Error> {
+    let mut restarted = Restarted::default();
+    let name = |handle: &Handle| handle.get().info().name().to_owned();
+    let dependents = world().dependents_to_stop(key);
+    for (_, dependent) in &dependents {
+        dependent.get().stop_tracked_async(stop_timeout()).await?;
+        restarted.stopped.push(name(dependent));
+    }
+    let was_realized = this.get().is_realized();
+    this.get().stop_tracked_async(stop_timeout()).await?;
+    if was_realized {
+        restarted.stopped.push(name(this));
+    }
+    // Starts in flight that read the old value end, then stop: no realized state holds data
+    // of the stopped value.
+    loop {
+        let next = world().next_stale(key);
+        match next {
+            Stale::Done => break,
+            Stale::Wait => crate::exec::sleep(Duration::from_millis(1)).await,
+            Stale::Stop(handle) => {
+                handle.get().stop_tracked_async(stop_timeout()).await?;
+                restarted.stopped.push(name(&handle));
+            }
+        }
+    }
+    this.get().start_tracked_async(this).await?;
+    restarted.started.push(name(this));
+    if bring_back {
+        for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
+            dependent.get().start_tracked_async(dependent).await?;
+            restarted.started.push(name(dependent));
+        }
+    }
+    Ok(restarted)
+}
