@@ -475,3 +475,48 @@ mod attribute {
         assert!(!URL.is_realized() && !SESSION.is_realized() && !PORT.is_realized());
     }
 }
+
+/// `lifecycle::stop()` runs a stop function under the caller's bindings on its worker thread;
+/// what that stop function starts under them must stay private to that one call, never
+/// published to other threads.
+mod teardown_under_bindings {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    static STARTS: AtomicUsize = AtomicUsize::new(0);
+    static STOPS: AtomicUsize = AtomicUsize::new(0);
+
+    #[defstate(name = "iso-teardown/x")]
+    static X: &'static str = "real";
+
+    #[defstate(name = "iso-teardown/z", stop = |_| { STOPS.fetch_add(1, SeqCst); })]
+    static Z: String = {
+        STARTS.fetch_add(1, SeqCst);
+        format!("z from {}", *X.get())
+    };
+
+    #[defstate(name = "iso-teardown/y", stop = |_| { let _ = Z.get().len(); })]
+    static Y: u8 = 1;
+
+    #[test]
+    fn what_a_stop_function_starts_under_the_callers_bindings_stays_private() {
+        Y.get();
+        let _fake = X.bind("fake");
+        let report = lifecycle::stop_where(|s| s.name() == "iso-teardown/y").unwrap();
+        assert_eq!(report.stopped, ["iso-teardown/y"]);
+        assert_eq!(STARTS.load(SeqCst), 1, "Y's stop read Z once");
+        let seen = std::thread::spawn(|| (Z.is_realized(), X.is_realized()))
+            .join()
+            .unwrap();
+        assert_eq!(
+            seen,
+            (false, false),
+            "Z (built from the fake X) leaked to other threads"
+        );
+        assert_eq!(
+            STOPS.load(SeqCst),
+            1,
+            "the call's private Z is stopped when it ends"
+        );
+    }
+}

@@ -58,8 +58,11 @@ pub(crate) fn stop_bounded(key: Key, handle: Handle, per_state: Duration) -> Res
         let claim = Arc::clone(&claim);
         Box::new(move || {
             // The stop function sees the caller's bindings, on this thread only, and only
-            // while it runs.
+            // while it runs; what it starts under them is private to that one call (a scope
+            // of its own, ended before the bindings are: see `crate::isolate`).
+            let has_bindings = !lent.is_empty();
             let _lent = thread::lend(lent);
+            let _scope = has_bindings.then(crate::isolation::scope::join);
             let _ = done.send(handle.get().stop_claimed(&claim, per_state));
         })
     };
