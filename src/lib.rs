@@ -44,7 +44,8 @@
 // the runtime's internals, and only generated code uses it.
 
 // States: the types, their guards and what they report.
-pub use lifecycle_core::{AsyncRef, AsyncState, BindGuard, Owned, Redefine, Ref, State, Status};
+pub use lifecycle_core::{AsyncRef, AsyncState, BindGuard, Owned, Redefine, Ref, Restarted};
+pub use lifecycle_core::{State, Status};
 // Identity and the declared-state registry.
 pub use lifecycle_core::{declared, Declaration, StateInfo};
 // Over every tracked state.
