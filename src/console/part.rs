@@ -95,7 +95,12 @@ impl<T: Send + Sync + 'static> Part for State<T> {
     }
 
     fn restart(&'static self) -> BoxFuture<Result<Said, Error>> {
-        Box::pin(offload(move || State::restart(self).map(|_restarted| None)))
+        // `restart_alone`: the console brings back the parts registered with it itself, each
+        // in its own runtime context (a server's task must be spawned on the program's
+        // runtime, not inside the sync restart's own executor).
+        Box::pin(offload(move || {
+            State::restart_alone(self).map(|_restarted| None)
+        }))
     }
 }
 
@@ -117,7 +122,7 @@ impl<T: Send + Sync + 'static> Part for AsyncState<T> {
     }
 
     fn restart(&'static self) -> BoxFuture<Result<Said, Error>> {
-        Box::pin(async move { AsyncState::restart(self).await.map(|_restarted| None) })
+        Box::pin(async move { AsyncState::restart_alone(self).await.map(|_restarted| None) })
     }
 }
 
