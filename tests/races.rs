@@ -158,7 +158,6 @@ fn assert_none(problems: &[String]) {
 // a slot whose value another stop still holds; every value is stopped (and dropped) exactly
 // once; T's stop succeeds once R lets go; `status()` and `is_realized()` agree afterwards.
 #[test]
-#[ignore = "issue 11 #1: fails until the kernel fix"]
 fn a_teardown_that_gives_up_does_not_hijack_another_threads_stop() {
     const NAME: &str = "races/1/s";
     let _serial = serial();
@@ -270,7 +269,6 @@ fn dependent_is_current(b: Option<usize>, a: Option<usize>, lines: &[String]) ->
 // Rule: after `restart()` returns (and B's start finished), no realized state holds data of a
 // stopped value: B is either unrealized or built from A's live value.
 #[test]
-#[ignore = "issue 11 #2: fails until the kernel fix"]
 fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(2));
@@ -319,7 +317,6 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
 // Scenario 2, async: the same with async states, tasks of a multi-threaded runtime instead of
 // threads, and `AsyncState::restart`.
 #[test]
-#[ignore = "issue 11 #2: fails until the kernel fix"]
 fn async_restart_does_not_leave_a_dependent_built_from_the_old_value() {
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(2));
@@ -421,7 +418,6 @@ async fn async_restart_scenario() -> Vec<String> {
 // Rules: each stop function runs in the caller's binding scope (Y's stop sees the fake), and
 // a teardown never starts a state (X's real start never runs).
 #[test]
-#[ignore = "issue 11 #3: fails until the kernel fix"]
 fn stop_all_runs_stop_functions_under_the_callers_bindings() {
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(2));
@@ -480,7 +476,6 @@ fn stop_all_runs_stop_functions_under_the_callers_bindings() {
 // Rules: the nested `stop()` returns promptly (stop timeout 2 s; it must take < 1 s), skips X
 // (already stopping on this thread) and stops the rest; X's own stop then succeeds.
 #[test]
-#[ignore = "issue 11 #4: fails until the kernel fix"]
 fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(2));
@@ -554,7 +549,6 @@ fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
 // waits on it (within 200 ms, and it sees the same value); T's stop completes once R lets go;
 // the value is stopped exactly once.
 #[test]
-#[ignore = "issue 11 #5: fails until the kernel fix"]
 fn a_guard_holder_reads_again_while_another_thread_stops() {
     const NAME: &str = "races/5/s";
     let _serial = serial();
