@@ -12,22 +12,40 @@
 //! Operations: `get` (panics on failure), `try_get`, `get_owned` (moved to another thread and
 //! dropped there), `peek`, `stop`, `force_close`, `restart`, `bind` then `get` in the binding's scope (of the bound
 //! state or one that depends on it), a guard held during `stop`/`force_close`/`restart`/
-//! `stop()`, `lifecycle::stop()` and `stop_where` over a bucket.
+//! `stop()`, `lifecycle::stop()` and `stop_where` over a bucket; and the races of issue 11,
+//! with real threads:
+//!
+//! * `Contended`: thread R holds a guard, thread T's `stop_within` waits for it; R reads
+//!   again (it must not wait for T), and sometimes a teardown (`stop_where` over the case's
+//!   states, stop timeout 20 ms) queues behind T's stop and gives up on it: the model says the
+//!   teardown reports it timed out and stops the rest, `force_close` answers
+//!   `StillStopping` (the value is T's), `try_get` says the stop failed, `status()` lists it
+//!   as failed and `is_realized()` is false; then T's stop — the owner — runs the stop
+//!   function once and decides the phase.
+//! * `RestartDuringStart`: thread A's start of `s1` or `s2` pauses after reading its
+//!   dependencies while thread B restarts one of them: the restart stops what it stops, waits
+//!   for A's start and stops what it made, then starts the restarted state. A's own read of
+//!   the value it made races that stop (it reads first, or starts again from live values):
+//!   the model predicts both and follows the one that happened.
+//!
+//! Every wait is bounded (`recv_timeout`, `stop_within`, polling with a deadline).
 //!
 //! Its own test binary: `lifecycle::stop()` is global, so cases run one after another.
-//! The seed is fixed (`MODEL_SEED` changes it) and `MODEL_CASES` sets the number of cases
-//! (256 by default). A failure is shrunk to a minimal sequence, printed; such sequences are
-//! kept in `mod regressions` below.
+//! The seed is fixed (`MODEL_SEED` changes it) and `PROPTEST_CASES` (or `MODEL_CASES`) sets
+//! the number of cases (256 by default). A failure is shrunk to a minimal sequence, printed;
+//! such sequences are kept in `mod regressions` below.
 
 mod common;
 
 use common::serial;
-use lifecycle::{BoxError, Error, State, StateInfo};
+use lifecycle::{BoxError, Error, State, StateInfo, Status};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The states of every case: `s1`'s start reads `s0`, `s2`'s reads `s1`; `s0` and `s3` are in
 /// the "web" bucket.
@@ -37,6 +55,16 @@ const WEB: [bool; N] = [true, false, false, true];
 
 /// The serial of a value given with `bind`.
 const BOUND: usize = usize::MAX;
+
+/// The bound on waits that end at once when the library is right.
+const SOON: Duration = Duration::from_secs(2);
+/// The bound of the second thread's `stop_within`: longer than a teardown's whole bound
+/// (twice the short stop timeout plus a second), so the teardown is the one that gives up.
+const CONTENDED: Duration = Duration::from_secs(8);
+/// The stop timeout a teardown runs with in [`Op::Contended`].
+const SHORT: Duration = Duration::from_millis(20);
+/// The stop timeout the rest of the test runs with (the library's default).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -65,10 +93,32 @@ enum Op {
     Stop(usize),
     ForceClose(usize),
     Restart(usize),
-    BindThenGet { bound: usize, read: usize },
-    Hold { held: usize, then: Held },
+    BindThenGet {
+        bound: usize,
+        read: usize,
+    },
+    Hold {
+        held: usize,
+        then: Held,
+    },
     StopAll,
     StopWhereWeb,
+    /// Thread R holds a guard of `held`; thread T calls `stop_within` on it and waits for R.
+    /// Meanwhile R reads `held` again (`again`), and a teardown with a short stop timeout
+    /// gives up on it, then `force_close` and `try_get` of it run (`teardown`). Then R lets
+    /// go and T's stop completes.
+    Contended {
+        held: usize,
+        again: bool,
+        teardown: bool,
+    },
+    /// Thread A starts `dependent`, whose start pauses after reading its dependencies;
+    /// thread B restarts `restarted` (one of them, directly or not) meanwhile; once B's
+    /// stops are done, A's start goes on.
+    RestartDuringStart {
+        dependent: usize,
+        restarted: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -94,6 +144,13 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (state, held).prop_map(|(held, then)| Op::Hold { held, then }),
         2 => Just(Op::StopAll),
         1 => Just(Op::StopWhereWeb),
+        // A teardown that gives up waits out its whole bound (a second and twice the stop
+        // timeout), so it is rare: about one case in a hundred has one.
+        2 => (0..N, any::<bool>(), prop_oneof![150 => Just(false), 1 => Just(true)])
+            .prop_map(|(held, again, teardown)| Op::Contended { held, again, teardown }),
+        2 => (1..N - 1)
+            .prop_flat_map(|dependent| (Just(dependent), 0..dependent))
+            .prop_map(|(dependent, restarted)| Op::RestartDuringStart { dependent, restarted }),
     ]
 }
 
@@ -110,6 +167,10 @@ enum Failure {
     StopPanicked(usize),
     FailedEarlier(usize),
     Held(usize),
+    /// `force_close` while a stop that another thread owns still holds the value.
+    StillStopping(usize),
+    /// A teardown gave up on the state's stop.
+    TimedOut(usize),
     /// Anything the model does not expect.
     Other(String),
 }
@@ -134,6 +195,8 @@ fn classify(error: &Error) -> Failure {
         Error::StopPanicked { state, .. } => Failure::StopPanicked(index_of(state)),
         Error::StopFailedEarlier { state, .. } => Failure::FailedEarlier(index_of(state)),
         Error::HeldByCurrentThread { state } => Failure::Held(index_of(state)),
+        Error::StillStopping { state } => Failure::StillStopping(index_of(state)),
+        Error::StopTimedOut { state, .. } => Failure::TimedOut(index_of(state)),
         other => Failure::Other(other.to_string()),
     }
 }
@@ -200,6 +263,12 @@ impl Model {
     }
 
     fn start(&mut self, i: usize, bound: Option<usize>) -> Result<usize, Failure> {
+        self.start_reads(i, bound)?;
+        self.start_ends(i)
+    }
+
+    /// The first half of a start of `i`: it reads its dependencies.
+    fn start_reads(&mut self, i: usize, bound: Option<usize>) -> Result<(), Failure> {
         self.edges[i].clear();
         for &dependency in DEPS[i] {
             if bound != Some(dependency) && !self.edges[i].contains(&dependency) {
@@ -209,6 +278,11 @@ impl Model {
                 return Err(Failure::Start(i, Some(Box::new(failure))));
             }
         }
+        Ok(())
+    }
+
+    /// The second half: the start function's own outcome.
+    fn start_ends(&mut self, i: usize) -> Result<usize, Failure> {
         match self.start_mode[i] {
             Mode::Fail => Err(Failure::Start(i, None)),
             Mode::Panic => Err(Failure::StartPanicked(i)),
@@ -348,6 +422,12 @@ impl Model {
     }
 
     fn restart(&mut self, i: usize, held: Option<usize>) -> Result<(), Failure> {
+        self.restart_stops(i, held)?;
+        self.get(i, None).map(drop)
+    }
+
+    /// The stops of a restart of `i`: its realized (or failed) dependents, then itself.
+    fn restart_stops(&mut self, i: usize, held: Option<usize>) -> Result<(), Failure> {
         let dependents = self.dependents(i);
         let mut tracked: Vec<usize> = self
             .registry
@@ -359,11 +439,22 @@ impl Model {
         for dependent in self.dependents_first(tracked) {
             self.stop(dependent, false, held)?;
         }
-        self.stop(i, false, held)?;
-        self.get(i, None).map(drop)
+        self.stop(i, false, held)
     }
 
     fn stop_where(&mut self, pred: impl Fn(usize) -> bool, held: Option<usize>) -> Report {
+        self.stop_where_contended(pred, held, None)
+    }
+
+    /// `stop_where` while another thread's stop of `contended` waits for a reader: the
+    /// teardown queues behind it, gives up after its bound and reports it timed out, leaving
+    /// it to that stop.
+    fn stop_where_contended(
+        &mut self,
+        pred: impl Fn(usize) -> bool,
+        held: Option<usize>,
+        contended: Option<usize>,
+    ) -> Report {
         let mut report = Report {
             stopped: Vec::new(),
             failed: Vec::new(),
@@ -378,6 +469,10 @@ impl Model {
         for i in self.dependents_first(batch) {
             if held == Some(i) {
                 report.failed.push((i, Failure::Held(i)));
+                continue;
+            }
+            if contended == Some(i) {
+                report.failed.push((i, Failure::TimedOut(i)));
                 continue;
             }
             match self.stop(i, false, None) {
@@ -406,7 +501,12 @@ struct Knobs {
     stops: [AtomicUsize; N],
     stop_log: Mutex<Vec<usize>>,
     broken: Mutex<Vec<String>>,
+    /// One start to pause after it read its dependencies: it says so on the sender, then
+    /// waits for the receiver (at most [`CONTENDED`]).
+    pause: Mutex<Option<Pause>>,
 }
+
+type Pause = (usize, Sender<()>, Receiver<()>);
 
 fn mode(knob: &AtomicU8) -> Mode {
     match knob.load(SeqCst) {
@@ -430,6 +530,12 @@ fn set(knob: &AtomicU8, mode: Mode) {
 /// Faults injected over the whole run, for `RELIABILITY.md`.
 static INJECTED: AtomicUsize = AtomicUsize::new(0);
 static OPS: AtomicUsize = AtomicUsize::new(0);
+/// Issue 11's scenarios reached: a second thread's stop waiting for a reader, a teardown
+/// that gave up on it, and a restart that waited for a start that read it (by which branch:
+/// the start read its value first, or started again after the restart stopped it).
+static CONTENDED_STOPS: AtomicUsize = AtomicUsize::new(0);
+static GIVEN_UP: AtomicUsize = AtomicUsize::new(0);
+static WAITED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 fn inject(knob: &AtomicU8, what: &str) -> Result<(), BoxError> {
     match mode(knob) {
@@ -479,6 +585,11 @@ impl Real {
                                 .unwrap()
                                 .push(format!("s{i} read a stopped value"));
                         }
+                    }
+                    let pause = on_start.pause.lock().unwrap().take_if(|(at, ..)| *at == i);
+                    if let Some((_, reached, gate)) = pause {
+                        let _ = reached.send(());
+                        let _ = gate.recv_timeout(CONTENDED);
                     }
                     inject(&on_start.start[i], &format!("start of s{i}"))?;
                     let serial = on_start.starts[i].fetch_add(1, SeqCst) + 1;
@@ -650,6 +761,285 @@ fn run_held(real: &Real, model: &mut Model, held: usize, then: Held) -> Result<(
     Ok(())
 }
 
+/// Runs `f` on a new thread; its result arrives on the returned channel.
+fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Receiver<R> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx
+}
+
+fn receive<R>(what: &str, rx: &Receiver<R>, within: Duration) -> Result<R, String> {
+    rx.recv_timeout(within)
+        .map_err(|_| format!("{what}: no answer within {within:?}"))
+}
+
+/// Polls `done` until it holds, at most `within`.
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    while !done() {
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting until {what}"));
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Ok(())
+}
+
+/// Tells the reader thread of [`run_contended`] to let go when dropped (on every path).
+struct LetGo(Sender<bool>);
+
+impl Drop for LetGo {
+    fn drop(&mut self) {
+        let _ = self.0.send(false);
+    }
+}
+
+/// Restores the default stop timeout when dropped.
+struct ShortTimeout;
+
+impl ShortTimeout {
+    fn set() -> Self {
+        lifecycle::set_stop_timeout(SHORT);
+        Self
+    }
+}
+
+impl Drop for ShortTimeout {
+    fn drop(&mut self) {
+        lifecycle::set_stop_timeout(DEFAULT_TIMEOUT);
+    }
+}
+
+/// Issue 11, rules 1 and 5: a stop owned by thread T, waiting for thread R's guard, is T's
+/// alone. R reads again without waiting for it; a teardown that gives up on it reports it
+/// timed out and leaves it to T; `force_close` then answers `StillStopping` instead of
+/// clearing the value T's stop holds, and readers are told; when R lets go, T's stop runs
+/// the stop function once and decides the state's phase.
+fn run_contended(
+    real: &Real,
+    model: &mut Model,
+    held: usize,
+    again: bool,
+    teardown: bool,
+) -> Result<(), String> {
+    let expected = model.get(held, None);
+    let state = Arc::clone(&real.states[held]);
+    let (commands, told) = mpsc::channel::<bool>();
+    let (answer, answers) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let guard = state.try_get();
+        let ok = guard.is_ok();
+        let _ = answer.send(guard.as_ref().map(|v| v.serial).map_err(classify));
+        // `true`: read again while holding the guard; `false` (or silence): let go.
+        while ok && told.recv_timeout(CONTENDED) == Ok(true) {
+            let again = state.try_get().map(|v| v.serial).map_err(|e| classify(&e));
+            let _ = answer.send(again);
+        }
+        drop(guard);
+    });
+    let let_go = LetGo(commands.clone());
+    expect(
+        "contended: R's try_get",
+        receive("R's try_get", &answers, SOON)?,
+        expected.clone(),
+    )?;
+    let Ok(serial) = expected else {
+        drop(let_go);
+        return reader.join().map_err(|_| "R panicked".to_owned());
+    };
+    CONTENDED_STOPS.fetch_add(1, SeqCst);
+    let stopper = Arc::clone(&real.states[held]);
+    let stopped = spawn(move || stopper.stop_within(CONTENDED).map_err(|e| classify(&e)));
+    wait_until("T's stop began", SOON, || {
+        real.states[held].status() == Status::Stopping
+    })?;
+    if again {
+        // Rule 5: R reads again at once, though T's stop waits for R.
+        commands.send(true).map_err(|_| "R is gone".to_owned())?;
+        expect(
+            "contended: R's second read",
+            receive("R's second read (it waits for T's stop?)", &answers, SOON)?,
+            Ok(serial),
+        )?;
+    }
+    if teardown {
+        GIVEN_UP.fetch_add(1, SeqCst);
+        let prefix = real.prefix.clone();
+        let result = {
+            let _short = ShortTimeout::set();
+            lifecycle::stop_where(|s| s.name().starts_with(&prefix))
+        };
+        expect(
+            "contended: a teardown with a short bound",
+            real.report(result),
+            model.stop_where_contended(|_| true, None, Some(held)),
+        )?;
+        // Rule 1: what the error says to do does not clear the value T's stop holds.
+        expect(
+            "contended: force_close",
+            real.states[held].force_close().map_err(|e| classify(&e)),
+            Err(Failure::StillStopping(held)),
+        )?;
+        expect(
+            "contended: try_get",
+            real.states[held]
+                .try_get()
+                .map(|v| v.serial)
+                .map_err(|e| classify(&e)),
+            Err(Failure::FailedEarlier(held)),
+        )?;
+        expect(
+            "contended: is_realized",
+            real.states[held].is_realized(),
+            false,
+        )?;
+        let listed: Vec<(usize, Option<Status>)> = lifecycle::status()
+            .iter()
+            .filter(|s| s.name().starts_with(&real.prefix))
+            .map(|s| (index_of(s.name()), s.status()))
+            .collect();
+        let model_listed: Vec<(usize, Option<Status>)> = model
+            .registry
+            .iter()
+            .map(|&i| {
+                let status = match model.phase[i] {
+                    _ if i == held => Status::StopFailed,
+                    Phase::Realized(_) => Status::Realized,
+                    _ => Status::StopFailed,
+                };
+                (i, Some(status))
+            })
+            .collect();
+        expect("contended: status()", listed, model_listed)?;
+    }
+    drop(let_go);
+    expect(
+        "contended: T's stop",
+        receive("T's stop", &stopped, CONTENDED + SOON)?,
+        model.stop(held, false, None),
+    )?;
+    reader.join().map_err(|_| "R panicked".to_owned())
+}
+
+/// Issue 11, rule 2: a restart of a state that a running start has read waits for that
+/// start and stops what it made, so that when the restart returns no realized state holds
+/// data of a stopped value. The start's own read of its value races the restart's stop of
+/// it: it either got the value first, or it starts the state again from the live values.
+/// Both are right; the model predicts each and follows the one that happened.
+fn run_restart_during_start(
+    real: &Real,
+    model: &mut Model,
+    dependent: usize,
+    restarted: usize,
+) -> Result<(), String> {
+    if model.phase[dependent] != Phase::Unrealized {
+        return Ok(()); // nothing would start
+    }
+    let (reached_tx, reached) = mpsc::channel();
+    let (gate, gate_rx) = mpsc::channel();
+    *real.knobs.pause.lock().unwrap() = Some((dependent, reached_tx, gate_rx));
+    let state = Arc::clone(&real.states[dependent]);
+    let started = spawn(move || {
+        state
+            .try_get()
+            .map(|v| (v.serial, v.open.load(SeqCst)))
+            .map_err(|e| classify(&e))
+    });
+    if let Err(failure) = model.start_reads(dependent, None) {
+        real.knobs.pause.lock().unwrap().take();
+        return expect(
+            "restart during a start: the start",
+            receive("A's start", &started, SOON)?,
+            Err(failure),
+        );
+    }
+    receive("A's start to read its dependencies", &reached, SOON)?;
+    let restarter = Arc::clone(&real.states[restarted]);
+    let restart = spawn(move || restarter.restart().map_err(|e| classify(&e)));
+    let mut after = model.clone();
+    let stops = after.restart_stops(restarted, None);
+    // The restart waits for A's start only if that start read the restarted state (a read
+    // under a binding records no dependency).
+    let waits = stops.is_ok() && after.dependents(restarted).contains(&dependent);
+    // Wait until the restart's stops are done: it then returns their error, or waits for
+    // A's start (which cannot end before the gate opens), or ends on its own.
+    let mut finished = None;
+    wait_until("the restart's stops ran", SOON, || {
+        if finished.is_none() {
+            finished = restart.try_recv().ok();
+        }
+        finished.is_some()
+            || (real.knobs.stop_log.lock().unwrap().len() >= after.stop_log.len()
+                && real.states.iter().all(|s| s.status() != Status::Stopping))
+    })?;
+    if !waits && finished.is_none() {
+        finished = Some(receive("the restart", &restart, CONTENDED)?);
+    }
+    gate.send(()).map_err(|_| "A's start is gone".to_owned())?;
+    let start = receive("A's start", &started, CONTENDED + SOON)?;
+    let restart = match finished {
+        Some(result) => result,
+        None => receive("the restart", &restart, CONTENDED + SOON)?,
+    };
+    let mut branches = Vec::new();
+    match stops {
+        // The restart gave up before it waited: nothing stops what A's start makes.
+        Err(failure) => {
+            let ended = after.start_ends(dependent).map(|s| (s, true));
+            branches.push((after, ended, Err(failure)));
+        }
+        Ok(()) if !waits => {
+            let restarted_again = after.get(restarted, None).map(drop);
+            let ended = after.start_ends(dependent).map(|s| (s, true));
+            branches.push((after, ended, restarted_again));
+        }
+        Ok(()) => match after.start_ends(dependent) {
+            Err(failure) => {
+                let restarted_again = after.get(restarted, None).map(drop);
+                branches.push((after, Err(failure), restarted_again));
+            }
+            Ok(serial) => {
+                // A read its value before the restart stopped it.
+                let mut first = after.clone();
+                let stale = first.stop(dependent, false, None);
+                let again = stale.and_then(|()| first.get(restarted, None).map(drop));
+                branches.push((first, Ok((serial, true)), again));
+                // The restart stopped it first: A reads again, starting it from live values.
+                let mut second = after;
+                let (a, b) = match second.stop(dependent, false, None) {
+                    Err(failure) => (Err(Failure::FailedEarlier(dependent)), Err(failure)),
+                    Ok(()) => {
+                        let a = second.get(dependent, None).map(|s| (s, true));
+                        (a, second.get(restarted, None).map(drop))
+                    }
+                };
+                branches.push((second, a, b));
+            }
+        },
+    }
+    let seen = (start.clone(), restart.clone());
+    match branches
+        .iter()
+        .position(|(_, a, b)| (a, b) == (&seen.0, &seen.1))
+    {
+        Some(at) => {
+            if waits && branches.len() == 2 {
+                WAITED[at].fetch_add(1, SeqCst);
+            }
+            *model = branches.swap_remove(at).0;
+            Ok(())
+        }
+        None => Err(format!(
+            "restart during a start: got (start {:?}, restart {:?}), model says one of {:?}",
+            seen.0,
+            seen.1,
+            branches.iter().map(|(_, a, b)| (a, b)).collect::<Vec<_>>()
+        )),
+    }
+}
+
 fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
     OPS.fetch_add(1, SeqCst);
     match *op {
@@ -756,6 +1146,15 @@ fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
             )?;
         }
         Op::Hold { held, then } => run_held(real, model, held, then)?,
+        Op::Contended {
+            held,
+            again,
+            teardown,
+        } => run_contended(real, model, held, again, teardown)?,
+        Op::RestartDuringStart {
+            dependent,
+            restarted,
+        } => run_restart_during_start(real, model, dependent, restarted)?,
         Op::StopAll => expect(
             "stop()",
             real.report(lifecycle::stop()),
@@ -789,6 +1188,7 @@ fn run_case(ops: &[Op]) -> Result<(), String> {
         }
     }
     // Leave nothing behind for the next case, whatever happened.
+    real.knobs.pause.lock().unwrap().take();
     for knob in real.knobs.start.iter().chain(&real.knobs.stop) {
         set(knob, Mode::Ok);
     }
@@ -826,7 +1226,11 @@ fn env_or(name: &str, default: u64) -> u64 {
 #[test]
 fn random_sequences_match_the_model() {
     let _serial = serial();
-    let cases = u32::try_from(env_or("MODEL_CASES", 256)).unwrap_or(u32::MAX);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| env_or("MODEL_CASES", 256));
+    let cases = u32::try_from(cases).unwrap_or(u32::MAX);
     let seed = env_or("MODEL_SEED", 0x6c69_6665_6379_636c);
     let config = Config {
         cases,
@@ -843,9 +1247,16 @@ fn random_sequences_match_the_model() {
     });
     match result {
         Ok(()) => eprintln!(
-            "model: {cases} cases (seed {seed:#x}), {} operations, {} faults injected, {:?}",
+            "model: {cases} cases (seed {seed:#x}), {} operations, {} faults injected, \
+             {} contended stops ({} given up by a teardown), {} restarts that waited for a \
+             start (it read first: {}, it started again: {}), {:?}",
             OPS.load(SeqCst) - ops_before,
             INJECTED.load(SeqCst) - injected_before,
+            CONTENDED_STOPS.load(SeqCst),
+            GIVEN_UP.load(SeqCst),
+            WAITED[0].load(SeqCst) + WAITED[1].load(SeqCst),
+            WAITED[0].load(SeqCst),
+            WAITED[1].load(SeqCst),
             began.elapsed()
         ),
         Err(TestError::Fail(reason, ops)) => {
@@ -910,6 +1321,40 @@ mod regressions {
     #[test]
     fn force_close_of_a_failed_state_untracks_it() {
         replay(&[Op::SetStop(0, Mode::Fail), Op::Restart(0), Op::StopAll]);
+    }
+
+    /// Issue 11, rules 1 and 5: a stop of `s0` on another thread waits for a reader that
+    /// reads again; a teardown gives up on that stop (it queued behind it) and stops `s1`;
+    /// `force_close` answers `StillStopping` and readers are told; the other stop then ends it.
+    #[test]
+    fn a_teardown_that_gives_up_leaves_another_threads_stop_alone() {
+        replay(&[
+            Op::Get(1),
+            Op::Contended {
+                held: 0,
+                again: true,
+                teardown: true,
+            },
+            Op::Get(1),
+        ]);
+    }
+
+    /// Issue 11, rule 2: a restart of `s0` (directly and through `s1`) while a dependent's
+    /// start that read it is still running stops what that start made.
+    #[test]
+    fn a_restart_waits_for_a_start_that_read_the_restarted_state() {
+        replay(&[
+            Op::RestartDuringStart {
+                dependent: 1,
+                restarted: 0,
+            },
+            Op::Stop(1),
+            Op::RestartDuringStart {
+                dependent: 2,
+                restarted: 0,
+            },
+            Op::StopAll,
+        ]);
     }
 
     /// DESIGN.md: "a dependent always stops before what it depends on". When a dependency is
