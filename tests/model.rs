@@ -957,7 +957,12 @@ fn run_restart_during_start(
     }
     receive("A's start to read its dependencies", &reached, SOON)?;
     let restarter = Arc::clone(&real.states[restarted]);
-    let restart = spawn(move || restarter.restart().map_err(|e| classify(&e)));
+    let restart = spawn(move || {
+        restarter
+            .restart_alone()
+            .map(drop)
+            .map_err(|e| classify(&e))
+    });
     let mut after = model.clone();
     let stops = after.restart_stops(restarted, None);
     // The restart waits for A's start only if that start read the restarted state (a read
