@@ -309,9 +309,11 @@ fn a_teardown_runs_stop_functions_with_the_callers_bindings() {
     };
     let (first, second) = (user("rules::bind::first"), user("rules::bind::second"));
     let fake = Mutex::new(vec!["fake".to_owned()]);
+    // Realized before the binding: a state started while a binding is active would be
+    // private to the binding's scope (see `lifecycle::isolate`), not in the registry.
+    first.get();
     {
         let _bound = sink.bind(fake);
-        first.get();
         lifecycle::stop_where(|info| info.name() == "rules::bind::first").unwrap();
         let fake = sink.get();
         assert_eq!(
