@@ -5,10 +5,10 @@ static URL: String = String::from("tcp://db");
 
 async fn connect(_url: &str) {}
 
-// A sync guard (`Ref`) held across `.await` in a spawned task: the task is not `Send`.
-// Two errors today, one per non-`Send` field of `Ref`; `#[diagnostic::on_unimplemented]`
-// cannot be put on `Send`, so a "use `get_owned()`" hint needs a marker field in `Ref`
-// whose name says it (kernel work).
+// A sync guard (`Ref`) held across `.await` in a spawned task: the task is not `Send`. One
+// error (two before): only the guard's marker keeps it on its thread. rustc allows no
+// `#[diagnostic::on_unimplemented]` on `Send` (a foreign trait), so the "use `get_owned()`"
+// hint is in the rustdoc of `lifecycle::Ref`, the type the error names.
 fn main() {
     let _ = tokio::spawn(async {
         let url = URL.get();

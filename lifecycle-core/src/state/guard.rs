@@ -16,12 +16,25 @@ use std::sync::Arc;
 /// never dangles. A guard stays on the thread that made it (it is not `Send`); use
 /// [`State::get_owned`](crate::State::get_owned) to move access across threads or `.await`s.
 pub struct Ref<'a, T: ?Sized> {
-    value: NonNull<T>,
+    value: ValuePtr<T>,
     release: Release<'a>,
-    /// Borrows like `&'a T`; `*const ()` makes it `!Send`, because it leaves on the
+    /// Borrows like `&'a T`; the marker makes it `!Send`, because it leaves on the
     /// per-thread counts it entered on.
-    _marker: PhantomData<(&'a T, *const ())>,
+    _marker: PhantomData<(&'a T, UseGetOwnedToHoldAStateAcrossAwait)>,
 }
+
+/// The one field that keeps a [`Ref`] on its thread, so a guard held across `.await` in a
+/// `Send` task (`tokio::spawn`) is one error, naming `Ref` — hold
+/// [`State::get_owned`](crate::State::get_owned) there instead.
+pub(crate) struct UseGetOwnedToHoldAStateAcrossAwait(#[allow(dead_code)] *const ());
+
+/// The guard's pointer to the value. Not the reason a [`Ref`] stays on its thread (the
+/// marker is), so that a guard held across `.await` gives one error, not two.
+struct ValuePtr<T: ?Sized>(NonNull<T>);
+
+// SAFETY: a `ValuePtr` is only dereferenced as `&T`, which may be used from any thread when
+// `T: Sync`; whether the guard holding it may move is decided by the guard's marker.
+unsafe impl<T: ?Sized + Sync> Send for ValuePtr<T> {}
 
 enum Release<'a> {
     /// Entered on this thread's own counts.
@@ -40,7 +53,7 @@ impl<'a, T> Ref<'a, T> {
     #[inline(always)]
     pub(crate) fn counted(value: *const T, counts: &'static Counts) -> Self {
         Self {
-            value: non_null(value),
+            value: ValuePtr(non_null(value)),
             release: Release::Counts(counts),
             _marker: PhantomData,
         }
@@ -48,7 +61,7 @@ impl<'a, T> Ref<'a, T> {
 
     pub(crate) fn shared(value: *const T, shared: &'a AtomicUsize) -> Self {
         Self {
-            value: non_null(value),
+            value: ValuePtr(non_null(value)),
             release: Release::Shared(shared),
             _marker: PhantomData,
         }
@@ -56,7 +69,7 @@ impl<'a, T> Ref<'a, T> {
 
     pub(crate) fn bound(value: &T, keep: Bound) -> Self {
         Self {
-            value: NonNull::from(value),
+            value: ValuePtr(NonNull::from(value)),
             release: Release::Bound(keep),
             _marker: PhantomData,
         }
@@ -74,7 +87,7 @@ impl<T: ?Sized> Deref for Ref<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: the pointer came from a successful enter (or a bound `Arc` this guard
         // keeps), and stop waits for this guard's exit before it moves the value out.
-        unsafe { self.value.as_ref() }
+        unsafe { self.value.0.as_ref() }
     }
 }
 
