@@ -87,8 +87,23 @@ pub(crate) fn parse_crate_clause(
     Ok(path.map(CratePath).unwrap_or_default())
 }
 
+/// The arguments of an attribute whose only option is `crate = path` (`#[lifecycle::main]`,
+/// `#[lifecycle::test]`).
+pub(crate) struct CrateArgs {
+    pub(crate) krate: CratePath,
+}
+
+impl CrateArgs {
+    /// Parses the arguments; mistakes that leave them usable (`crate = "lc"`) go to `errors`.
+    pub(crate) fn parse(args: proc_macro2::TokenStream, errors: &mut Errors) -> syn::Result<Self> {
+        let krate =
+            syn::parse::Parser::parse2(|input: ParseStream<'_>| parse_args(input, errors), args)?;
+        Ok(Self { krate })
+    }
+}
+
 /// Reads the arguments of `#[lifecycle::main(crate = path)]`.
-pub(crate) fn parse_args(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<CratePath> {
+fn parse_args(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<CratePath> {
     let mut krate = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("crate") {

@@ -1,21 +1,9 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::test]`.
 
-use crate::common::errors::Errors;
-use crate::common::krate::{parse_args, CratePath};
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{Parse, ParseStream};
 use syn::ItemFn;
 
-pub(crate) struct Args {
-    pub(crate) krate: CratePath,
-}
-
-impl Args {
-    /// Parses the arguments; mistakes that leave them usable (`crate = "lc"`) go to `errors`.
-    pub(crate) fn parse(args: proc_macro2::TokenStream, errors: &mut Errors) -> syn::Result<Self> {
-        let krate = (|input: ParseStream<'_>| parse_args(input, errors)).parse2(args)?;
-        Ok(Self { krate })
-    }
-}
+pub(crate) use crate::common::krate::CrateArgs as Args;
 
 pub(crate) struct TestFn {
     pub(crate) item: ItemFn,
