@@ -11,9 +11,9 @@ use super::guard::AsyncRef;
 use super::AsyncState;
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::isolation::scope::{self, Entry, StopFuture, Teardown};
+use crate::isolation::scope::{self, StopFuture, Teardown};
 use crate::kernel::{self, stop_timeout};
-use crate::thread::{self, Activity, Bound};
+use crate::thread::{self, Bound};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,17 +88,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
     /// value goes into the scope, never into the cell, the registry or the graph.
     async fn start_private(&self) -> Result<Bound, Error> {
         let key = self.key();
-        match thread::activity(key) {
-            Some(Activity::Start) => return Err(scope::cycle(key)),
-            Some(Activity::Stop) => {
-                return Err(Error::Reentrant {
-                    state: self.info.name().to_owned(),
-                    action: "stopping",
-                })
-            }
-            None => {}
-        }
-        scope::starting(key, &self.info);
+        scope::begin_start(key, &self.info)?;
         let _flight = scope::fly(key);
         let start = self.definition().start.clone();
         let outcome = catch_unwind_future(Marked {
@@ -109,19 +99,11 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         })
         .await;
         let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
-        let entry = Entry {
-            key,
+        let teardown = Box::new(AsyncTeardown {
+            stop: self.definition().stop.clone(),
             info: self.info.clone(),
-            value: Arc::clone(&value),
-            teardown: Box::new(AsyncTeardown {
-                stop: self.definition().stop.clone(),
-                info: self.info.clone(),
-            }),
-        };
-        if !scope::insert(entry) {
-            tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
-        }
-        Ok(value)
+        });
+        Ok(scope::keep(key, &self.info, value, teardown))
     }
 }
 

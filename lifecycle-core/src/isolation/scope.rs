@@ -162,8 +162,48 @@ pub(crate) fn record_dependency(key: Key) {
     });
 }
 
+/// Begins a private start of `key` on this thread: a cycle if this thread is already
+/// starting it, a reentrant-stop error if it is stopping it; otherwise notes the start (for
+/// the names of a cycle error). Shared by the sync and async drivers.
+pub(crate) fn begin_start(key: Key, info: &StateInfo) -> Result<(), Error> {
+    match thread::activity(key) {
+        Some(thread::Activity::Start) => return Err(cycle(key)),
+        Some(thread::Activity::Stop) => {
+            return Err(Error::Reentrant {
+                state: info.name().to_owned(),
+                action: "stopping",
+            })
+        }
+        None => {}
+    }
+    starting(key, info);
+    Ok(())
+}
+
+/// Ends a private start that gave `value`: keeps it in the innermost scope with the
+/// `teardown` that stops it, and hands it back to serve the read that started it.
+pub(crate) fn keep(
+    key: Key,
+    info: &StateInfo,
+    value: Bound,
+    teardown: Box<dyn Teardown>,
+) -> Bound {
+    let entry = Entry {
+        key,
+        info: info.clone(),
+        value: Bound::clone(&value),
+        teardown,
+    };
+    if !insert(entry) {
+        // The start ended the scope it ran in (it dropped the last binding guard): the value
+        // serves this read and is dropped with its guard.
+        tracing::warn!(state = %info.name(), "a private start outlived its scope");
+    }
+    value
+}
+
 /// Notes that this thread starts `key` privately (for the names of a cycle error).
-pub(crate) fn starting(key: Key, info: &StateInfo) {
+fn starting(key: Key, info: &StateInfo) {
     with(|scopes| {
         if let Some(scope) = scopes.last_mut() {
             scope.names.entry(key).or_insert_with(|| info.clone());
@@ -230,7 +270,7 @@ impl Drop for Flight {
 /// Keeps a privately started value in the innermost scope; `false` if there is none (the
 /// start ended its own scope): the entry is then dropped here, and the value lives only as
 /// long as the read that started it.
-pub(crate) fn insert(entry: Entry) -> bool {
+fn insert(entry: Entry) -> bool {
     let mut entry = Some(entry);
     with(|scopes| {
         if let Some(scope) = scopes.last_mut() {

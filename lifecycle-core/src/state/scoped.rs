@@ -10,9 +10,9 @@ use super::guard::{Owned, Ref};
 use super::State;
 use crate::error::Error;
 use crate::info::StateInfo;
-use crate::isolation::scope::{self, Entry, StopFuture, Teardown};
+use crate::isolation::scope::{self, StopFuture, Teardown};
 use crate::kernel;
-use crate::thread::{self, Activity, Bound};
+use crate::thread::{self, Bound};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -93,17 +93,7 @@ impl<T: Send + Sync + 'static> Core<T> {
     /// the scope (with how to stop it), never into the cell, the registry or the graph.
     fn start_private(&self) -> Result<Bound, Error> {
         let key = self.key();
-        match thread::activity(key) {
-            Some(Activity::Start) => return Err(scope::cycle(key)),
-            Some(Activity::Stop) => {
-                return Err(Error::Reentrant {
-                    state: self.info.name().to_owned(),
-                    action: "stopping",
-                })
-            }
-            None => {}
-        }
-        scope::starting(key, &self.info);
+        scope::begin_start(key, &self.info)?;
         let start = self.definition().start.clone();
         let outcome = {
             let _starting = thread::starting(key);
@@ -111,21 +101,11 @@ impl<T: Send + Sync + 'static> Core<T> {
         };
         drop(start);
         let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
-        let entry = Entry {
-            key,
+        let teardown = Box::new(SyncTeardown {
+            stop: self.definition().stop.clone(),
             info: self.info.clone(),
-            value: Arc::clone(&value),
-            teardown: Box::new(SyncTeardown {
-                stop: self.definition().stop.clone(),
-                info: self.info.clone(),
-            }),
-        };
-        if !scope::insert(entry) {
-            // The start ended the scope it ran in (it dropped the last binding guard): the
-            // value serves this read and is dropped with its guard.
-            tracing::warn!(state = %self.info.name(), "a private start outlived its scope");
-        }
-        Ok(value)
+        });
+        Ok(scope::keep(key, &self.info, value, teardown))
     }
 }
 
