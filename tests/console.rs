@@ -9,14 +9,11 @@ use lifecycle::prelude::*;
 use lifecycle::server::{Server, Shutdown, Started, Stopped};
 use lifecycle::Error;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::net::TcpListener;
 
-static TURN: Mutex<()> = Mutex::new(());
+mod common;
 
-fn turn() -> MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use common::serial as turn;
 
 fn active() -> Vec<String> {
     lifecycle::status()

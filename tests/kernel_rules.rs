@@ -7,30 +7,12 @@
 
 use lifecycle::{Error, State, Status};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn serial() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+mod common;
 
-/// Restores the default stop timeout when dropped.
-struct StopTimeout;
-
-impl StopTimeout {
-    fn set(timeout: Duration) -> Self {
-        lifecycle::set_stop_timeout(timeout);
-        Self
-    }
-}
-
-impl Drop for StopTimeout {
-    fn drop(&mut self) {
-        lifecycle::set_stop_timeout(Duration::from_secs(10));
-    }
-}
+use common::{serial, StopTimeout};
 
 fn eventually(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::StopTimeout;
+
 use common::{serial, Log};
 use lifecycle::{AsyncState, Event, State};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -24,24 +26,6 @@ use std::time::{Duration, Instant};
 const SOON: Duration = Duration::from_secs(1);
 /// The bound on waits for threads that finish after a stop or start completes.
 const LATER: Duration = Duration::from_secs(8);
-
-/// Sets the stop timeout for one test and restores the previous one when dropped (also when
-/// the test panics).
-struct StopTimeout(Duration);
-
-impl StopTimeout {
-    fn set(timeout: Duration) -> Self {
-        let previous = lifecycle::stop_timeout();
-        lifecycle::set_stop_timeout(timeout);
-        Self(previous)
-    }
-}
-
-impl Drop for StopTimeout {
-    fn drop(&mut self) {
-        lifecycle::set_stop_timeout(self.0);
-    }
-}
 
 /// A value that logs its stop and its drop, to check that every value is stopped and
 /// dropped exactly once.

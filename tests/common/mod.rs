@@ -58,3 +58,21 @@ pub fn serial() -> MutexGuard<'static, ()> {
     });
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// Sets the stop timeout for one test and restores the previous one when dropped (also when
+/// the test panics).
+pub struct StopTimeout(std::time::Duration);
+
+impl StopTimeout {
+    pub fn set(timeout: std::time::Duration) -> Self {
+        let previous = lifecycle::stop_timeout();
+        lifecycle::set_stop_timeout(timeout);
+        Self(previous)
+    }
+}
+
+impl Drop for StopTimeout {
+    fn drop(&mut self) {
+        lifecycle::set_stop_timeout(self.0);
+    }
+}

@@ -3,6 +3,7 @@
 //! undoes a newer realization.
 
 use crate::chain::{Chain, OpenOnDrop, STUCK};
+use crate::common::StopTimeout;
 use crate::{eventually, names, turn};
 use lifecycle::{Error, State};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -14,22 +15,6 @@ use std::time::{Duration, Instant};
 /// after twice that. Generous enough that on a loaded machine the other states' stops (a few
 /// microseconds of work) are never given up on too.
 const STUCK_TIMEOUT: Duration = Duration::from_millis(300);
-
-/// Sets the stop timeout until dropped (also when the test fails).
-struct StopTimeout;
-
-impl StopTimeout {
-    fn set(timeout: Duration) -> Self {
-        lifecycle::set_stop_timeout(timeout);
-        Self
-    }
-}
-
-impl Drop for StopTimeout {
-    fn drop(&mut self) {
-        lifecycle::set_stop_timeout(Duration::from_secs(10));
-    }
-}
 
 /// A state whose first stop blocks until `release` is sent, and which counts its starts and
 /// stops; `returned` is set when a stop function returns.
