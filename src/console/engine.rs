@@ -49,15 +49,15 @@ impl Console {
         let name = args.first().copied();
         Reply::say(match command {
             "status" => self.status(),
-            "start" => self.start(name).await,
-            "stop" => self.stop(name).await,
-            "restart" => self.restart(name).await,
+            "start" => self.start(name).await.text,
+            "stop" => self.stop(name).await.text,
+            "restart" => self.restart(name).await.text,
             "graph" => crate::graph().to_dot().trim_end().to_owned(),
             "blame" => crate::startup_report().to_string(),
             "health" if args.is_empty() => crate::health().to_string(),
             "health" => crate::health_of(&args).to_string(),
             "help" => self.help(),
-            "quit" | "exit" => return Reply::quit(stop_all().await),
+            "quit" | "exit" => return Reply::quit(stop_all().await.0),
             other => format!("unknown command `{other}`\n{}", self.help()),
         })
     }
@@ -120,16 +120,18 @@ impl Console {
         }
     }
 
-    async fn start(&self, name: Option<&str>) -> String {
+    pub(crate) async fn start(&self, name: Option<&str>) -> Outcome {
         let targets = match name {
             Some(typed) => match self.part(typed, "start") {
                 Ok(part) => vec![part],
-                Err(say) => return say,
+                Err(say) => return Outcome::refused(say),
             },
             None => self.main_parts(),
         };
         if targets.is_empty() {
-            return "nothing to start: no parts are registered (`Console::state`)".to_owned();
+            return Outcome::refused(
+                "nothing to start: no parts are registered (`Console::state`)".to_owned(),
+            );
         }
         self.recorder.begin();
         let mut said = None;
@@ -143,18 +145,31 @@ impl Console {
                 }
             }
         }
-        let mut text = summary(&self.recorder.end(), None);
-        text = lines(text, said, failure);
+        let changes = self.recorder.end();
+        let failed = failure.is_some();
+        let mut text = lines(summary(&changes, None), said, failure);
         if text.is_empty() {
             let names: Vec<&str> = targets.iter().map(|part| part.name()).collect();
             text = format!("already running: {}", names.join(", "));
         }
-        text
+        Outcome {
+            text,
+            changes,
+            failed,
+            refused: false,
+        }
     }
 
-    async fn stop(&self, name: Option<&str>) -> String {
+    pub(crate) async fn stop(&self, name: Option<&str>) -> Outcome {
         let Some(typed) = name else {
-            return stop_all().await;
+            self.recorder.begin();
+            let (text, failed) = stop_all().await;
+            return Outcome {
+                text,
+                changes: self.recorder.end(),
+                failed,
+                refused: false,
+            };
         };
         let registered: Vec<&str> = self.parts.iter().map(|part| part.name()).collect();
         let active = active_names();
@@ -165,8 +180,8 @@ impl Console {
             .collect();
         let name = match names::resolve(typed, &known) {
             Resolved::One(name) => name.to_owned(),
-            Resolved::Several(names) => return several(typed, &names),
-            Resolved::None => return format!("no active state named `{typed}`"),
+            Resolved::Several(names) => return Outcome::refused(several(typed, &names)),
+            Resolved::None => return Outcome::refused(format!("no active state named `{typed}`")),
         };
         self.recorder.begin();
         // What depends on it stops first (newest first), so nothing keeps running on a
@@ -188,26 +203,34 @@ impl Console {
                 Err(error) => failure = Some(error),
             }
         }
-        let text = lines(summary(&self.recorder.end(), None), said, failure);
+        let changes = self.recorder.end();
+        let failed = failure.is_some();
+        let mut text = lines(summary(&changes, None), said, failure);
         if text.is_empty() {
-            format!("{name} is not running")
-        } else {
-            text
+            text = format!("{name} is not running");
+        }
+        Outcome {
+            text,
+            changes,
+            failed,
+            refused: false,
         }
     }
 
-    async fn restart(&self, name: Option<&str>) -> String {
+    pub(crate) async fn restart(&self, name: Option<&str>) -> Outcome {
         let target = match name {
             Some(typed) => match self.part(typed, "restart") {
                 Ok(part) => part,
-                Err(say) => return say,
+                Err(say) => return Outcome::refused(say),
             },
             None => match self.main {
                 Some(main) => main,
                 None => {
-                    return "error: `restart` needs a name: no main part is registered \
-                            (`Console::main`)"
-                        .to_owned()
+                    return Outcome::refused(
+                        "error: `restart` needs a name: no main part is registered \
+                         (`Console::main`)"
+                            .to_owned(),
+                    )
                 }
             },
         };
@@ -238,25 +261,53 @@ impl Console {
                 }
             }
         }
-        let text = lines(
-            summary(&self.recorder.end(), Some(target.name())),
-            said,
-            failure,
-        );
+        let changes = self.recorder.end();
+        let failed = failure.is_some();
+        let mut text = lines(summary(&changes, Some(target.name())), said, failure);
         if text.is_empty() {
-            format!("restarted {}", target.name())
-        } else {
-            text
+            text = format!("restarted {}", target.name());
+        }
+        Outcome {
+            text,
+            changes,
+            failed,
+            refused: false,
         }
     }
 }
 
-/// Stops every state, newest first, and says which.
-async fn stop_all() -> String {
+/// What `start`, `stop` or `restart` did: what the console says, the states that started and
+/// stopped meanwhile (from the runtime's events), and whether it failed or was refused. The
+/// console prints the text; the admin page answers with all of it.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
+pub(crate) struct Outcome {
+    pub(crate) text: String,
+    pub(crate) changes: Vec<Change>,
+    /// A start or stop failed, or nothing was done (`refused`).
+    pub(crate) failed: bool,
+    /// Nothing was done: no such state, or one the console cannot start.
+    pub(crate) refused: bool,
+}
+
+impl Outcome {
+    /// Nothing was done: the name or the request was wrong, and `text` says why.
+    fn refused(text: String) -> Outcome {
+        Outcome {
+            text,
+            changes: Vec::new(),
+            failed: true,
+            refused: true,
+        }
+    }
+}
+
+/// Stops every state, newest first, and says which (and whether a stop failed).
+async fn stop_all() -> (String, bool) {
     match crate::stop_async().await {
-        Ok(report) if report.stopped.is_empty() => "nothing to stop".to_owned(),
-        Ok(report) => format!("stopped {}", report.stopped.join(", ")),
-        Err(error) => format!("error: {error}"),
+        Ok(report) if report.stopped.is_empty() => ("nothing to stop".to_owned(), false),
+        Ok(report) => (format!("stopped {}", report.stopped.join(", ")), false),
+        Err(error) => (format!("error: {error}"), true),
     }
 }
 
@@ -268,7 +319,7 @@ fn active_names() -> Vec<String> {
 }
 
 /// Every state whose start read `name`, directly or through others.
-fn dependents_of(name: &str) -> BTreeSet<String> {
+pub(crate) fn dependents_of(name: &str) -> BTreeSet<String> {
     let graph = crate::graph();
     let mut found = BTreeSet::new();
     let mut next = vec![name.to_owned()];

@@ -73,8 +73,8 @@
 //! The module owns the command engine (`engine`), name lookup (`names`), the record of what
 //! changed (`events`) and the input loops (`input`); it imports the runtime only.
 
-mod engine;
-mod events;
+pub(crate) mod engine;
+pub(crate) mod events;
 mod input;
 mod names;
 mod part;
@@ -216,6 +216,12 @@ impl Console {
         let run: AsyncHandler = Box::new(move |words| Box::pin(run(words)));
         self.push(name.into(), help_text.into(), Handler::Async(run));
         self
+    }
+
+    /// True if a part named `name` (in full) is registered.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn has_part(&self, name: &str) -> bool {
+        self.parts.iter().any(|part| part.name() == name)
     }
 
     fn push(&mut self, name: String, help: String, run: Handler) {
