@@ -410,6 +410,9 @@ pub use lifecycle_macros::test;
 // - `server`: `lifecycle::server`. Depends on tokio (`net`, `rt`, `sync`, `time`): the
 //   server's task, its shutdown signal, its grace timer and its one-turn lock; and on
 //   `tracing` (already in the build through lifecycle-core) for its INFO lines.
+// - `admin`: `lifecycle::admin`, the live admin page (an axum `Router`). Depends on axum
+//   (routing, JSON, SSE), layout-rs (the graph drawn as SVG in pure Rust), serde/serde_json
+//   (the JSON), futures-util (the event stream) and the console (its actions).
 // - `serde` (forwarded to lifecycle-core): `serde::Serialize` for `lifecycle::Health` and
 //   `StateHealth`, the JSON shape of the health report.
 //
@@ -421,3 +424,6 @@ pub mod console;
 
 #[cfg(feature = "server")]
 pub mod server;
+
+#[cfg(feature = "admin")]
+pub mod admin;
