@@ -17,6 +17,7 @@
 //! | `GET /notes/{id}` | the note, or `404` |
 //! | `GET /stats` | how often the database and the server were started, and the note count |
 //! | `GET /healthz`, `GET /readyz` | from `lifecycle::health()` |
+//! | `GET /lifecycle` | the live admin page ([`lifecycle::admin`]); its address and token are printed at start |
 //!
 //! # The pieces
 //!
@@ -210,6 +211,10 @@ fn app() -> Router {
             "/readyz",
             get(move || async move { support::health::readyz(&ready) }),
         )
+        .nest(
+            "/lifecycle",
+            lifecycle::admin::router(support::admin::admin()),
+        )
 }
 
 type Answer = (StatusCode, String);
@@ -293,6 +298,7 @@ async fn main() -> Result<(), Error> {
         "notes: serving on port {port}, data in {}",
         CONFIG.get().dir.display()
     );
+    support::admin::print_url(&CONFIG.get().host, port);
     let console = Console::new().state(&CONFIG).state(&STORE).main(&SERVER);
     if console.run_async().await == Ended::EndOfInput {
         info!("end of input: the console is closed; serving until SIGINT or SIGTERM");

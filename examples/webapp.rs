@@ -8,7 +8,10 @@
 //! ```
 //!
 //! `GET /` answers `App Server Running`; `/healthz` and `/readyz` are served from
-//! `lifecycle::health()`. The server listens on `$HOST` (default `127.0.0.1`).
+//! `lifecycle::health()`; `/lifecycle` is the live admin page ([`lifecycle::admin`]: the
+//! states as a picture and a table, with restart buttons; it prints its address and token at
+//! start, the token from `$LIFECYCLE_TOKEN` or generated). The server listens on `$HOST`
+//! (default `127.0.0.1`).
 //!
 //! # The pieces
 //!
@@ -79,6 +82,15 @@ fn app() -> Router {
             "/readyz",
             get(move || async move { support::health::readyz(&ready) }),
         )
+        .nest(
+            "/lifecycle",
+            lifecycle::admin::router(
+                support::admin::admin()
+                    .state(&CONFIG)
+                    .state(&HITS)
+                    .main(&SERVER),
+            ),
+        )
 }
 
 async fn root() -> &'static str {
@@ -114,6 +126,7 @@ pub async fn app_server_restart() -> Result<Started, Error> {
 async fn main() -> Result<(), Error> {
     support::init_logging();
     println!("{}", app_server_start(CONFIG.try_get()?.port).await?);
+    support::admin::print_url(&CONFIG.get().host, CONFIG.get().port);
     let console = Console::new().state(&CONFIG).state(&HITS).main(&SERVER);
     if console.run_async().await == Ended::EndOfInput {
         info!("end of input: the console is closed; serving until SIGINT or SIGTERM");
