@@ -89,112 +89,116 @@ async fn the_page_is_one_self_contained_html_file() {
     );
 }
 
-#[tokio::test]
-async fn the_state_list_and_the_picture_show_every_declared_state() {
-    let _turn = common::serial();
-    lifecycle::stop().unwrap();
-    CACHE.get();
-    let (status, states) = json(get("/lifecycle/api/states")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(states["live"], true);
-    let config = row(&states, "admin_test/config");
-    assert_eq!(config["status"], "realized");
-    assert_eq!(config["meta"]["bucket"], "base");
-    assert_eq!(config["controllable"], true);
-    assert!(config["started_at_ms"].as_u64().is_some(), "{config}");
-    assert!(config["start_ms"].as_f64().is_some(), "{config}");
-    assert_eq!(config["colour"]["fill"], "#dcfce7");
+#[test]
+fn the_state_list_and_the_picture_show_every_declared_state() {
+    common::serial_async(async {
+        lifecycle::stop().unwrap();
+        CACHE.get();
+        let (status, states) = json(get("/lifecycle/api/states")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(states["live"], true);
+        let config = row(&states, "admin_test/config");
+        assert_eq!(config["status"], "realized");
+        assert_eq!(config["meta"]["bucket"], "base");
+        assert_eq!(config["controllable"], true);
+        assert!(config["started_at_ms"].as_u64().is_some(), "{config}");
+        assert!(config["start_ms"].as_f64().is_some(), "{config}");
+        assert_eq!(config["colour"]["fill"], "#dcfce7");
 
-    let (status, kind, svg) = send(get("/lifecycle/api/graph.svg")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(kind, "image/svg+xml");
-    assert!(svg.starts_with("<svg"), "{svg}");
-    assert!(svg.contains(r#"class="node status-realized" data-state="admin_test/cache""#));
-    assert!(svg.contains("start "), "labelled with the start time");
-    assert!(svg.contains("0 restarts"));
+        let (status, kind, svg) = send(get("/lifecycle/api/graph.svg")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kind, "image/svg+xml");
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.contains(r#"class="node status-realized" data-state="admin_test/cache""#));
+        assert!(svg.contains("start "), "labelled with the start time");
+        assert!(svg.contains("0 restarts"));
 
-    CACHE.stop().unwrap();
-    let (_, _, svg) = send(get("/lifecycle/api/graph.svg")).await;
-    assert!(
-        svg.contains(r#"class="node status-unrealized" data-state="admin_test/cache""#),
-        "{svg}"
-    );
-    lifecycle::stop().unwrap();
+        CACHE.stop().unwrap();
+        let (_, _, svg) = send(get("/lifecycle/api/graph.svg")).await;
+        assert!(
+            svg.contains(r#"class="node status-unrealized" data-state="admin_test/cache""#),
+            "{svg}"
+        );
+        lifecycle::stop().unwrap();
+    });
 }
 
-#[tokio::test]
-async fn a_post_without_the_token_is_403_and_does_nothing() {
-    let _turn = common::serial();
-    lifecycle::stop().unwrap();
-    CONFIG.get();
-    for header in [
-        None,
-        Some(("x-lifecycle-token", "wrong")),
-        Some(("authorization", "Bearer wrong")),
-        Some(("authorization", TOKEN)),
-    ] {
-        let (status, answer) = json(post("/lifecycle/api/stop/admin_test/config", header)).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{header:?}");
+#[test]
+fn a_post_without_the_token_is_403_and_does_nothing() {
+    common::serial_async(async {
+        lifecycle::stop().unwrap();
+        CONFIG.get();
+        for header in [
+            None,
+            Some(("x-lifecycle-token", "wrong")),
+            Some(("authorization", "Bearer wrong")),
+            Some(("authorization", TOKEN)),
+        ] {
+            let (status, answer) =
+                json(post("/lifecycle/api/stop/admin_test/config", header)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{header:?}");
+            assert_eq!(answer["ok"], false);
+            assert!(CONFIG.is_realized(), "nothing was stopped with {header:?}");
+        }
+        let (status, _) = json(post("/lifecycle/api/stop", None)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(CONFIG.is_realized());
+        lifecycle::stop().unwrap();
+    });
+}
+
+#[test]
+fn the_actions_say_what_stopped_and_started() {
+    common::serial_async(async {
+        lifecycle::stop().unwrap();
+        let bearer = Some(("authorization", "Bearer t0ken"));
+        let header = Some(("x-lifecycle-token", TOKEN));
+
+        let (status, answer) = json(post("/lifecycle/api/start/admin_test/cache", header)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(
+            names(&answer["started"]),
+            ["admin_test/config", "admin_test/cache"]
+        );
+        assert!(CACHE.is_realized());
+
+        // A short name, as at the console; what read it stops first and comes back after.
+        let (status, answer) = json(post("/lifecycle/api/restart/config", bearer)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["action"], "restart");
+        assert_eq!(
+            names(&answer["stopped"]),
+            ["admin_test/cache", "admin_test/config"]
+        );
+        assert_eq!(
+            names(&answer["started"]),
+            ["admin_test/config", "admin_test/cache"]
+        );
+        assert!(answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("restarted admin_test/config"));
+
+        let (status, answer) = json(post("/lifecycle/api/stop/admin_test%2Fconfig", header)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(
+            names(&answer["stopped"]),
+            ["admin_test/cache", "admin_test/config"]
+        );
+        assert!(!CONFIG.is_realized() && !CACHE.is_realized());
+
+        CACHE.get();
+        let (status, answer) = json(post("/lifecycle/api/stop", header)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert!(names(&answer["stopped"]).contains(&"admin_test/config"));
+        assert!(!CONFIG.is_realized());
+
+        let (status, answer) = json(post("/lifecycle/api/restart/nowhere", header)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
         assert_eq!(answer["ok"], false);
-        assert!(CONFIG.is_realized(), "nothing was stopped with {header:?}");
-    }
-    let (status, _) = json(post("/lifecycle/api/stop", None)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(CONFIG.is_realized());
-    lifecycle::stop().unwrap();
-}
-
-#[tokio::test]
-async fn the_actions_say_what_stopped_and_started() {
-    let _turn = common::serial();
-    lifecycle::stop().unwrap();
-    let bearer = Some(("authorization", "Bearer t0ken"));
-    let header = Some(("x-lifecycle-token", TOKEN));
-
-    let (status, answer) = json(post("/lifecycle/api/start/admin_test/cache", header)).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(
-        names(&answer["started"]),
-        ["admin_test/config", "admin_test/cache"]
-    );
-    assert!(CACHE.is_realized());
-
-    // A short name, as at the console; what read it stops first and comes back after.
-    let (status, answer) = json(post("/lifecycle/api/restart/config", bearer)).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(answer["action"], "restart");
-    assert_eq!(
-        names(&answer["stopped"]),
-        ["admin_test/cache", "admin_test/config"]
-    );
-    assert_eq!(
-        names(&answer["started"]),
-        ["admin_test/config", "admin_test/cache"]
-    );
-    assert!(answer["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("restarted admin_test/config"));
-
-    let (status, answer) = json(post("/lifecycle/api/stop/admin_test%2Fconfig", header)).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(
-        names(&answer["stopped"]),
-        ["admin_test/cache", "admin_test/config"]
-    );
-    assert!(!CONFIG.is_realized() && !CACHE.is_realized());
-
-    CACHE.get();
-    let (status, answer) = json(post("/lifecycle/api/stop", header)).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    assert!(names(&answer["stopped"]).contains(&"admin_test/config"));
-    assert!(!CONFIG.is_realized());
-
-    let (status, answer) = json(post("/lifecycle/api/restart/nowhere", header)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
-    assert_eq!(answer["ok"], false);
-    let (status, _) = json(post("/lifecycle/api/explode/admin_test/config", header)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = json(post("/lifecycle/api/explode/admin_test/config", header)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    });
 }
 
 /// The next SSE frame of `body`, within a bound.
@@ -209,43 +213,44 @@ async fn frame(
     String::from_utf8(chunk.to_vec()).unwrap()
 }
 
-#[tokio::test]
-async fn the_event_stream_carries_a_restart() {
-    let _turn = common::serial();
-    lifecycle::stop().unwrap();
-    CONFIG.get();
-    let response = app().oneshot(get("/lifecycle/api/events")).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let mut body = response.into_body().into_data_stream();
-    assert!(frame(&mut body).await.starts_with("event: hello\n"));
+#[test]
+fn the_event_stream_carries_a_restart() {
+    common::serial_async(async {
+        lifecycle::stop().unwrap();
+        CONFIG.get();
+        let response = app().oneshot(get("/lifecycle/api/events")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let mut body = response.into_body().into_data_stream();
+        assert!(frame(&mut body).await.starts_with("event: hello\n"));
 
-    let header = Some(("x-lifecycle-token", TOKEN));
-    let (status, _) = json(post("/lifecycle/api/restart/admin_test/config", header)).await;
-    assert_eq!(status, StatusCode::OK);
-    let mut seen = Vec::new();
-    while !seen
-        .iter()
-        .any(|frame: &String| frame.contains(r#""event":"Started""#))
-    {
-        let next = frame(&mut body).await;
-        assert!(next.starts_with("event: lifecycle\ndata: "), "{next}");
-        if next.contains("admin_test/config") {
-            seen.push(next);
+        let header = Some(("x-lifecycle-token", TOKEN));
+        let (status, _) = json(post("/lifecycle/api/restart/admin_test/config", header)).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut seen = Vec::new();
+        while !seen
+            .iter()
+            .any(|frame: &String| frame.contains(r#""event":"Started""#))
+        {
+            let next = frame(&mut body).await;
+            assert!(next.starts_with("event: lifecycle\ndata: "), "{next}");
+            if next.contains("admin_test/config") {
+                seen.push(next);
+            }
         }
-    }
-    let kinds: Vec<&str> = ["Stopping", "Stopped", "Starting", "Started"]
-        .into_iter()
-        .filter(|kind| {
-            seen.iter()
-                .any(|frame| frame.contains(&format!(r#""event":"{kind}""#)))
-        })
-        .collect();
-    assert_eq!(
-        kinds,
-        ["Stopping", "Stopped", "Starting", "Started"],
-        "{seen:#?}"
-    );
-    drop(body);
-    lifecycle::stop().unwrap();
+        let kinds: Vec<&str> = ["Stopping", "Stopped", "Starting", "Started"]
+            .into_iter()
+            .filter(|kind| {
+                seen.iter()
+                    .any(|frame| frame.contains(&format!(r#""event":"{kind}""#)))
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["Stopping", "Stopped", "Starting", "Started"],
+            "{seen:#?}"
+        );
+        drop(body);
+        lifecycle::stop().unwrap();
+    });
 }

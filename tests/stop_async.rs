@@ -4,22 +4,11 @@
 
 mod common;
 
-use common::{serial, Log};
+use common::{serial, serial_async, Log};
 use lifecycle::{AsyncState, BoxError, Error, State};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Runs `test` on a fresh multi-threaded runtime, after the other tests of this binary.
-fn run(test: impl Future<Output = ()>) {
-    let _serial = serial();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(test);
-}
 
 async fn bounded<F: Future>(future: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(60), future)
@@ -49,7 +38,7 @@ fn async_state(name: &'static str, log: &Log) -> AsyncState<&'static str> {
 
 #[test]
 fn sync_and_async_states_stop_in_one_reverse_realization_order() {
-    run(async {
+    serial_async(async {
         let log = Log::default();
         let s1 = Arc::new(sync_state("mix::s1", &log));
         let a1 = {
@@ -112,7 +101,7 @@ fn sync_and_async_states_stop_in_one_reverse_realization_order() {
 
 #[test]
 fn every_state_is_tried_and_every_failure_reported_with_a_per_state_timeout() {
-    run(async {
+    serial_async(async {
         let log = Log::default();
         let first = sync_state("fail::first", &log);
         let failing = AsyncState::new("fail::failing", || async { Ok::<_, Error>(1) })
@@ -166,7 +155,7 @@ fn every_state_is_tried_and_every_failure_reported_with_a_per_state_timeout() {
 
 #[test]
 fn stop_async_waits_for_guards_held_by_other_tasks() {
-    run(async {
+    serial_async(async {
         let log = Log::default();
         let state = Arc::new(async_state("wait::held", &log));
         let guard = bounded(state.get()).await;
@@ -186,7 +175,7 @@ fn stop_async_waits_for_guards_held_by_other_tasks() {
 
 #[test]
 fn stop_async_where_stops_one_bucket() {
-    run(async {
+    serial_async(async {
         let log = Log::default();
         let web = async_state("bucket::web", &log);
         let db = sync_state("bucket::db", &log);

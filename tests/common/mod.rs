@@ -59,6 +59,18 @@ pub fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Runs `test` on a fresh multi-threaded runtime during this binary's [`serial`] turn (a sync
+/// guard, held outside the async code).
+pub fn serial_async(test: impl std::future::Future<Output = ()>) {
+    let _serial = serial();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test);
+}
+
 /// Sets the stop timeout for one test and restores the previous one when dropped (also when
 /// the test panics).
 pub struct StopTimeout(std::time::Duration);
