@@ -205,6 +205,9 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
         eprintln!("\n**************** SKIPPED: the admin page's browser test: no Chromium (/usr/bin/chromium or $CHROMIUM) ****************\n");
         return;
     };
+    // Where the time goes, for a slow run on a loaded machine.
+    let began = Instant::now();
+    let step = |what: &str| eprintln!("admin_browser: {what} at {:?}", began.elapsed());
     let port = free_port();
     let mut app = Example::start(
         "webapp",
@@ -223,8 +226,10 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
     let url = format!("http://127.0.0.1:{port}/lifecycle#token={TOKEN}");
     app.wait_for("end of input: the console is closed");
 
+    step("the example serves");
     let (_browser, devtools) = Browser::start(&binary);
     let mut page = Page::open(&devtools);
+    step("chromium is up");
     page.call(
         "Emulation.setDeviceMetricsOverride",
         json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
@@ -235,6 +240,7 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
          && document.querySelector('#graph svg .node') \
          && document.getElementById('live').classList.contains('on')",
     );
+    step("the page shows the states and listens");
     // The token moved from the address into the tab.
     assert_eq!(
         page.eval("document.getElementById('token').value"),
@@ -258,6 +264,7 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
         "{row}.querySelector('button[data-action=\"restart\"]').click()"
     ));
 
+    step("clicked restart");
     // The program's own account: its event log, then its JSON.
     app.wait_for("stopped webapp/hits");
     app.wait_for("started webapp/hits");
@@ -267,6 +274,7 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
         "a later start of webapp/hits",
     );
 
+    step("the program restarted webapp/hits");
     // The page's account: the answer, the row's new start, and the live events.
     page.wait_until(
         "document.getElementById('last-action').textContent.includes('restarted webapp/hits')",
@@ -282,6 +290,7 @@ fn the_admin_page_restarts_a_state_and_shows_it() {
         "{said}"
     );
 
+    step("the page shows the restart");
     // Pictures are taken once the page has settled on the new state.
     page.wait_until(&format!("{row}.dataset.status === 'realized'"));
     std::thread::sleep(Duration::from_millis(300));
