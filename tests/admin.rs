@@ -19,6 +19,9 @@ static CONFIG: u16 = 8080;
 #[defstate(name = "admin_test/cache")]
 static CACHE: Vec<u16> = vec![*CONFIG.get()];
 
+#[defstate(name = "admin_test/broken")]
+static BROKEN: u16 = Err::<u16, String>("disk on fire".into())?;
+
 const TOKEN: &str = "t0ken";
 
 fn app() -> Router {
@@ -251,6 +254,33 @@ fn the_event_stream_carries_a_restart() {
             "{seen:#?}"
         );
         drop(body);
+        lifecycle::stop().unwrap();
+    });
+}
+
+#[test]
+fn a_failed_start_is_a_500_and_the_row_shows_the_error() {
+    common::serial_async(async {
+        let header = Some(("x-lifecycle-token", TOKEN));
+        let (status, answer) = json(post("/lifecycle/api/start/broken", header)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+        assert_eq!(answer["ok"], false);
+        assert!(
+            answer["message"].as_str().unwrap().contains("disk on fire"),
+            "{answer}"
+        );
+        assert!(names(&answer["started"]).is_empty());
+        assert!(!BROKEN.is_realized());
+
+        let (_, states) = json(get("/lifecycle/api/states")).await;
+        let broken = row(&states, "admin_test/broken");
+        assert_eq!(broken["status"], "unrealized");
+        assert!(
+            broken["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("disk on fire")),
+            "{broken}"
+        );
         lifecycle::stop().unwrap();
     });
 }
