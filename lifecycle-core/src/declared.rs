@@ -1,12 +1,12 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
 //!
-//! Imports only `info`, `error`, `thread`, `background` and the kernel's `BoxFuture`; the drivers
-//! implement [`DeclaredState`] for their cores.
+//! Imports only `info`, `error`, `thread`, `background` and the kernel's `BoxFuture` and
+//! `Tracked`; the drivers implement [`DeclaredState`] for their cores.
 
 use crate::background;
 use crate::error::Error;
 use crate::info::StateInfo;
-use crate::kernel::BoxFuture;
+use crate::kernel::{BoxFuture, Tracked};
 use std::collections::HashMap;
 use std::sync::Once;
 
@@ -18,11 +18,8 @@ pub struct Declaration {
 
 /// What `declared()` needs to know of a static state's core, whatever its value type; the
 /// drivers implement it for their cores (so this module needs neither of them).
-pub(crate) trait DeclaredState: Sync {
-    /// The state's identity.
-    fn info(&self) -> &StateInfo;
-    /// True if it is started and not stopped.
-    fn is_realized(&self) -> bool;
+/// Its identity and whether it is started come from the kernel's [`Tracked`].
+pub(crate) trait DeclaredState: Tracked {
     /// True for an async state (its start is a future).
     fn is_async(&self) -> bool;
     /// Realizes it on this thread, as a `get` would (an async state's start is driven here).

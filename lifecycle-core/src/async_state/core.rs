@@ -19,6 +19,7 @@ use crate::exec::{self, catch_unwind_future, sleep, timeout_at};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::kernel::cell::ValueCell;
+use crate::kernel::outcome::{StartOutcome, StopOutcome};
 use crate::kernel::phases::Ticket;
 use crate::kernel::world::{self, Table};
 use crate::kernel::{
@@ -26,6 +27,7 @@ use crate::kernel::{
 };
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -200,6 +202,45 @@ impl<O> Future for Marked<O> {
     }
 }
 
+/// Polls the future that `make` makes (a start or a stop of `key`) as [`Marked`] does, and
+/// catches its panics.
+pub(super) async fn call_marked<O>(
+    key: Key,
+    kind: Kind,
+    make: impl FnOnce() -> BoxFuture<'static, O> + Send + 'static,
+) -> Result<O, Box<dyn Any + Send>> {
+    catch_unwind_future(Marked {
+        key,
+        kind,
+        make: Some(Box::new(make)),
+        future: None,
+    })
+    .await
+}
+
+/// How a stop future ends when it may run for `timeout` at most: its failure, if any; past
+/// the bound the future (and the value in it) is dropped, which counts as a failed stop.
+pub(super) async fn bounded_stop(
+    info: &StateInfo,
+    stopping: impl Future<Output = StopOutcome>,
+    timeout: Duration,
+) -> Option<Error> {
+    let outcome = match Instant::now().checked_add(timeout) {
+        Some(deadline) => timeout_at(deadline, stopping).await,
+        None => Some(stopping.await),
+    };
+    match outcome {
+        Some(outcome) => kernel::stop_failure(info, outcome),
+        None => Some(Error::Stop {
+            state: info.name().to_owned(),
+            source: BoxError::from(format!(
+                "the async stop did not finish within {timeout:?}; its future and the value \
+                 were dropped"
+            )),
+        }),
+    }
+}
+
 /// Ends a `Starting` phase whose start future was dropped before it finished (its task was
 /// cancelled): the state stays unrealized and a waiting task takes over.
 struct StartingPhase<'a, T> {
@@ -254,6 +295,12 @@ impl<T> Drop for StoppingPhase<'_, T> {
 }
 
 impl<T: Send + Sync + 'static> AsyncCore<T> {
+    /// Polls the start function, marked as this state's start on the polling thread.
+    pub(super) async fn call_start(&self) -> StartOutcome<T> {
+        let start = self.definition().start.clone();
+        call_marked(self.key(), Kind::Start, move || start.call()).await
+    }
+
     /// Makes sure the state is realized: starts it in this task, or waits for the task that
     /// is starting it. `handle` makes the registry's handle when this call realizes it.
     pub(crate) async fn start_or_wait(
@@ -272,15 +319,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         barrier::prepare();
         crate::declared::check_duplicates();
         emit(&Event::Starting, &self.info);
-        let start = self.definition().start.clone();
-        let outcome = catch_unwind_future(Marked {
-            key,
-            kind: Kind::Start,
-            make: Some(Box::new(move || start.call())),
-            future: None,
-        })
-        .await;
-        let outcome = kernel::start_result(&self.info, outcome);
+        let outcome = kernel::start_result(&self.info, self.call_start().await);
         phase.done = true;
         // SAFETY: `ticket` is this task's start right, held since the world saw the slot
         // unrealized under its lock, so no one else started, stopped or read it.
@@ -299,14 +338,9 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         timeout: Duration,
         claim: Option<&StopClaim>,
     ) -> Result<(), Error> {
-        let ticket = match Acquire::new(self, Want::Stop { force }, claim).await? {
-            Granted::Stop(ticket) => ticket,
-            Granted::Cleared(released) => {
-                released.finish();
-                emit(&Event::Stopped, &self.info);
-                return Ok(());
-            }
-            _ => return Ok(()),
+        let granted = Acquire::new(self, Want::Stop { force }, claim).await?;
+        let Some(ticket) = kernel::stop_ticket(&self.info, granted) else {
+            return Ok(());
         };
         let key = self.key();
         let mut phase = StoppingPhase {
@@ -339,26 +373,8 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         let value = unsafe { self.cell.take() };
         phase.taken = true;
         let stop = self.definition().stop.clone();
-        let stopping = catch_unwind_future(Marked {
-            key,
-            kind: Kind::Stop,
-            make: Some(Box::new(move || stop.call(value))),
-            future: None,
-        });
-        let outcome = match Instant::now().checked_add(timeout) {
-            Some(deadline) => timeout_at(deadline, stopping).await,
-            None => Some(stopping.await),
-        };
-        let failure = match outcome {
-            Some(outcome) => kernel::stop_failure(&self.info, outcome),
-            None => Some(Error::Stop {
-                state: self.info.name().to_owned(),
-                source: BoxError::from(format!(
-                    "the async stop did not finish within {timeout:?}; its future and the \
-                     value were dropped"
-                )),
-            }),
-        };
+        let stopping = call_marked(key, Kind::Stop, move || stop.call(value));
+        let failure = bounded_stop(&self.info, stopping, timeout).await;
         phase.done = true;
         kernel::finish_stop(&self.info, key, ticket, failure, force)
     }
@@ -433,14 +449,6 @@ impl<T> Drop for AsyncCore<T> {
 }
 
 impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-
     fn is_async(&self) -> bool {
         true
     }

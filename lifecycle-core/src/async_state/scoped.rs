@@ -4,19 +4,17 @@
 //!
 //! Reached only when the polling thread has a scope installed; plain tasks never get here.
 
-use super::core::{AsyncCore, Kind, Marked};
+use super::core::{bounded_stop, AsyncCore};
 use super::definition::AsyncStopFn;
-use crate::exec::{block_on, catch_unwind_future, sleep, timeout_at};
+use crate::exec::{block_on, catch_unwind_future, sleep};
 use super::guard::AsyncRef;
 use super::AsyncState;
 use crate::error::{BoxError, Error};
-use crate::info::StateInfo;
-use crate::isolation::scope::{self, StopFuture, Teardown};
+use crate::isolation::scope::{self, Private, StopFuture, Teardown};
 use crate::kernel::{self, stop_timeout};
 use crate::thread::{self, Bound};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 impl<T: Send + Sync + 'static> AsyncState<T> {
     /// True if the polling thread has a scope (and so reads resolve through it).
@@ -90,31 +88,15 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         let key = self.key();
         scope::begin_start(key, &self.info)?;
         let _flight = scope::fly(key);
-        let start = self.definition().start.clone();
-        let outcome = catch_unwind_future(Marked {
-            key,
-            kind: Kind::Start,
-            make: Some(Box::new(move || start.call())),
-            future: None,
-        })
-        .await;
-        let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
-        let teardown = Box::new(AsyncTeardown {
-            stop: self.definition().stop.clone(),
-            info: self.info.clone(),
-        });
-        Ok(scope::keep(key, &self.info, value, teardown))
+        let started = kernel::start_result(&self.info, self.call_start().await);
+        let stop = self.definition().stop.clone();
+        scope::keep_started(key, &self.info, started, stop)
     }
 }
 
-/// How a scope stops a private async value: the stop future, awaited by `isolate_async` or
-/// driven on the tearing-down thread by a sync teardown.
-struct AsyncTeardown<T> {
-    stop: AsyncStopFn<T>,
-    info: StateInfo,
-}
-
-impl<T: Send + Sync + 'static> Teardown for AsyncTeardown<T> {
+/// A private async value stops with the stop future, awaited by `isolate_async` or driven on
+/// the tearing-down thread by a sync teardown.
+impl<T: Send + Sync + 'static> Teardown for Private<AsyncStopFn<T>> {
     fn stop(self: Box<Self>, value: Bound) -> Result<(), Error> {
         let backstop = kernel::backstop(stop_timeout());
         let state = self.info.name().to_owned();
@@ -140,22 +122,10 @@ impl<T: Send + Sync + 'static> Teardown for AsyncTeardown<T> {
                     return kernel::stop_failure(&info, Err(payload)).map_or(Ok(()), Err)
                 }
             };
-            let timeout = stop_timeout();
             let stopping = catch_unwind_future(future);
-            let outcome = match Instant::now().checked_add(timeout) {
-                Some(deadline) => timeout_at(deadline, stopping).await,
-                None => Some(stopping.await),
-            };
-            match outcome {
-                Some(outcome) => kernel::stop_failure(&info, outcome).map_or(Ok(()), Err),
-                None => Err(Error::Stop {
-                    state: info.name().to_owned(),
-                    source: BoxError::from(format!(
-                        "the async stop did not finish within {timeout:?}; its future and the \
-                         value were dropped"
-                    )),
-                }),
-            }
+            bounded_stop(&info, stopping, stop_timeout())
+                .await
+                .map_or(Ok(()), Err)
         })
     }
 }

@@ -180,6 +180,32 @@ pub(crate) fn begin_start(key: Key, info: &StateInfo) -> Result<(), Error> {
     Ok(())
 }
 
+/// How a scope stops a private value: the state's stop function (`S`: the sync or the async
+/// driver's) and its identity. Each driver implements [`Teardown`] for its `Private`.
+pub(crate) struct Private<S> {
+    pub(crate) stop: S,
+    pub(crate) info: StateInfo,
+}
+
+/// [`keep`] for a private start that ended in `started`: its value goes into the innermost
+/// scope with `stop`; an error goes back to the read that started it.
+pub(crate) fn keep_started<T: Send + Sync + 'static, S>(
+    key: Key,
+    info: &StateInfo,
+    started: Result<T, Error>,
+    stop: S,
+) -> Result<Bound, Error>
+where
+    Private<S>: Teardown + 'static,
+{
+    let value: Bound = std::sync::Arc::new(started?);
+    let teardown = Box::new(Private {
+        stop,
+        info: info.clone(),
+    });
+    Ok(keep(key, info, value, teardown))
+}
+
 /// Ends a private start that gave `value`: keeps it in the innermost scope with the
 /// `teardown` that stops it, and hands it back to serve the read that started it.
 pub(crate) fn keep(

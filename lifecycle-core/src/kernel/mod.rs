@@ -44,7 +44,9 @@ pub use self::{
 };
 #[cfg(not(loom))]
 pub(crate) use self::{
-    outcome::{announce_start, cancel_stop, finish_stop, redefine, start_result, stop_failure},
+    outcome::{
+        announce_start, cancel_stop, finish_stop, redefine, start_result, stop_failure, stop_ticket,
+    },
     phases::{By, StopClaim},
     registry::{Handle, Tracked},
     timeout::backstop,

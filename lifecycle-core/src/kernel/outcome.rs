@@ -6,7 +6,7 @@
 //! kernel's `phases`, `world`, and the base modules `error`, `info`, `watch`.
 
 use super::phases::{Concluded, Ended, Ticket};
-use super::world;
+use super::world::{self, Granted};
 use crate::error::{panic_message, BoxError, Error};
 use crate::info::StateInfo;
 use crate::thread::Key;
@@ -62,6 +62,20 @@ pub(crate) fn announce_start(info: &StateInfo, result: &Result<(), Error>) {
     match result {
         Ok(()) => emit(&Event::Started, info),
         Err(error) => emit(&Event::StartFailed(error.to_string()), info),
+    }
+}
+
+/// What a stop's grant leaves the driver to do: stop under the ticket, or nothing (`None`:
+/// the state was not realized, or a force close cleared a failed state, here finished).
+pub(crate) fn stop_ticket(info: &StateInfo, granted: Granted) -> Option<Ticket> {
+    match granted {
+        Granted::Stop(ticket) => Some(ticket),
+        Granted::Cleared(released) => {
+            released.finish();
+            emit(&Event::Stopped, info);
+            None
+        }
+        _ => None,
     }
 }
 

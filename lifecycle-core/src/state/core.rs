@@ -6,6 +6,7 @@ use super::definition::{Definition, StartFn, StopFn};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::kernel::cell::ValueCell;
+use crate::kernel::outcome::StartOutcome;
 use crate::kernel::readers::{self, ids};
 use crate::kernel::world;
 use crate::kernel::{
@@ -107,6 +108,13 @@ impl<T: Send + Sync + 'static> Core<T> {
         }
     }
 
+    /// Runs the start function on this thread, marked as this state's start, catching panics.
+    pub(super) fn call_start(&self) -> StartOutcome<T> {
+        let start = self.definition().start.clone();
+        let _starting = thread::starting(self.key());
+        catch_unwind(AssertUnwindSafe(|| start.call()))
+    }
+
     /// Makes sure the state is realized: starts it here, or waits for the thread starting it.
     ///
     /// `handle` makes the registry's handle when this call realizes the state.
@@ -119,13 +127,7 @@ impl<T: Send + Sync + 'static> Core<T> {
         crate::declared::check_duplicates();
         self.ensure_reader_id();
         emit(&Event::Starting, &self.info);
-        let start = self.definition().start.clone();
-        let outcome = {
-            let _starting = thread::starting(key);
-            catch_unwind(AssertUnwindSafe(|| start.call()))
-        };
-        drop(start);
-        let outcome = kernel::start_result(&self.info, outcome);
+        let outcome = kernel::start_result(&self.info, self.call_start());
         // SAFETY: `ticket` is this thread's start right, held since the world saw the slot
         // unrealized under its lock, so no one else started, stopped or read it.
         let result = unsafe { world::conclude_start(key, ticket, &self.cell, outcome, handle) };
@@ -142,14 +144,9 @@ impl<T: Send + Sync + 'static> Core<T> {
         timeout: Duration,
         claim: Option<&StopClaim>,
     ) -> Result<(), Error> {
-        let ticket = match self.acquire(Want::Stop { force }, claim)? {
-            Granted::Stop(ticket) => ticket,
-            Granted::Cleared(released) => {
-                released.finish();
-                emit(&Event::Stopped, &self.info);
-                return Ok(());
-            }
-            _ => return Ok(()),
+        let granted = self.acquire(Want::Stop { force }, claim)?;
+        let Some(ticket) = kernel::stop_ticket(&self.info, granted) else {
+            return Ok(());
         };
         let key = self.key();
         emit(&Event::Stopping, &self.info);
@@ -259,14 +256,6 @@ impl<T> Drop for Core<T> {
 }
 
 impl<T: Send + Sync + 'static> crate::declared::DeclaredState for Core<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-
     fn is_async(&self) -> bool {
         false
     }

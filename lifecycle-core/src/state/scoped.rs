@@ -9,12 +9,10 @@ use super::definition::StopFn;
 use super::guard::{Owned, Ref};
 use super::State;
 use crate::error::Error;
-use crate::info::StateInfo;
-use crate::isolation::scope::{self, StopFuture, Teardown};
+use crate::isolation::scope::{self, Private, StopFuture, Teardown};
 use crate::kernel;
 use crate::thread::{self, Bound};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 impl<T: Send + Sync + 'static> State<T> {
     /// True if this thread has a scope (and so reads resolve through it).
@@ -94,28 +92,14 @@ impl<T: Send + Sync + 'static> Core<T> {
     fn start_private(&self) -> Result<Bound, Error> {
         let key = self.key();
         scope::begin_start(key, &self.info)?;
-        let start = self.definition().start.clone();
-        let outcome = {
-            let _starting = thread::starting(key);
-            catch_unwind(AssertUnwindSafe(|| start.call()))
-        };
-        drop(start);
-        let value: Bound = Arc::new(kernel::start_result(&self.info, outcome)?);
-        let teardown = Box::new(SyncTeardown {
-            stop: self.definition().stop.clone(),
-            info: self.info.clone(),
-        });
-        Ok(scope::keep(key, &self.info, value, teardown))
+        let started = kernel::start_result(&self.info, self.call_start());
+        let stop = self.definition().stop.clone();
+        scope::keep_started(key, &self.info, started, stop)
     }
 }
 
-/// How a scope stops a private sync value: the stop function, on the tearing-down thread.
-struct SyncTeardown<T> {
-    stop: StopFn<T>,
-    info: StateInfo,
-}
-
-impl<T: Send + Sync + 'static> Teardown for SyncTeardown<T> {
+/// A private sync value stops with the stop function, on the tearing-down thread.
+impl<T: Send + Sync + 'static> Teardown for Private<StopFn<T>> {
     fn stop(self: Box<Self>, value: Bound) -> Result<(), Error> {
         let value = scope::take::<T>(value, &self.info)?;
         let outcome = catch_unwind(AssertUnwindSafe(|| self.stop.call(value)));
