@@ -1,9 +1,9 @@
 //! An async state's start and stop functions: plain functions (statics) or closures, each
-//! returning a boxed future.
+//! returning a boxed future (the shape is the sync one's, `state::UserStart`/`UserStop`).
 
 use crate::error::BoxError;
 use crate::kernel::BoxFuture;
-use crate::state::IntoStopResult;
+use crate::state::{IntoStopResult, NoStop, UserStart, UserStop};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -12,65 +12,19 @@ pub type StartFuture<T> = BoxFuture<'static, Result<T, BoxError>>;
 /// What an async stop function returns.
 pub type StopFuture = BoxFuture<'static, Result<(), BoxError>>;
 
-type DynStart<T> = Arc<dyn Fn() -> StartFuture<T> + Send + Sync>;
-type DynStop<T> = Arc<dyn Fn(T) -> StopFuture + Send + Sync>;
-
-pub(crate) enum AsyncStartFn<T> {
-    Static(fn() -> StartFuture<T>),
-    Dyn(DynStart<T>),
-}
-
-pub(crate) enum AsyncStopFn<T> {
-    /// Drop the value.
-    None,
-    Static(fn(T) -> StopFuture),
-    Dyn(DynStop<T>),
-}
+/// An async state's start function.
+pub(crate) type AsyncStartFn<T> = UserStart<StartFuture<T>>;
+/// An async state's stop function.
+pub(crate) type AsyncStopFn<T> = UserStop<T, StopFuture>;
 
 pub(crate) struct AsyncDefinition<T> {
     pub(crate) start: AsyncStartFn<T>,
     pub(crate) stop: AsyncStopFn<T>,
 }
 
-impl<T> AsyncStartFn<T> {
-    /// Makes the start future (user code runs here too: the caller catches panics).
-    pub(crate) fn call(&self) -> StartFuture<T> {
-        match self {
-            AsyncStartFn::Static(start) => start(),
-            AsyncStartFn::Dyn(start) => start(),
-        }
-    }
-}
-
-impl<T: Send + 'static> AsyncStopFn<T> {
-    pub(crate) fn call(&self, value: T) -> StopFuture {
-        match self {
-            AsyncStopFn::None => {
-                drop(value);
-                Box::pin(std::future::ready(Ok(())))
-            }
-            AsyncStopFn::Static(stop) => stop(value),
-            AsyncStopFn::Dyn(stop) => stop(value),
-        }
-    }
-}
-
-impl<T> Clone for AsyncStartFn<T> {
-    fn clone(&self) -> Self {
-        match self {
-            AsyncStartFn::Static(start) => AsyncStartFn::Static(*start),
-            AsyncStartFn::Dyn(start) => AsyncStartFn::Dyn(Arc::clone(start)),
-        }
-    }
-}
-
-impl<T> Clone for AsyncStopFn<T> {
-    fn clone(&self) -> Self {
-        match self {
-            AsyncStopFn::None => AsyncStopFn::None,
-            AsyncStopFn::Static(stop) => AsyncStopFn::Static(*stop),
-            AsyncStopFn::Dyn(stop) => AsyncStopFn::Dyn(Arc::clone(stop)),
-        }
+impl NoStop for StopFuture {
+    fn no_stop() -> Self {
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

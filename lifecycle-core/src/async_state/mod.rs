@@ -36,7 +36,6 @@ use definition::{dyn_start, dyn_stop};
 pub(crate) use definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn};
 use guard::Keep;
 use std::borrow::Cow;
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -417,27 +416,4 @@ impl<T: Send + Sync + 'static> Drop for AsyncState<T> {
     }
 }
 
-fn write_state<T: Send + Sync + 'static>(
-    state: &AsyncState<T>,
-    f: &mut fmt::Formatter<'_>,
-    value: impl FnOnce(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
-) -> fmt::Result {
-    write!(f, "#<AsyncState@{:p}[{}]: ", state.core(), state.name())?;
-    match state.peek() {
-        Some(current) => value(&current, f)?,
-        None => f.write_str("unrealized")?,
-    }
-    f.write_str(">")
-}
-
-impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for AsyncState<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_state(self, f, |value, f| fmt::Debug::fmt(value, f))
-    }
-}
-
-impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for AsyncState<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_state(self, f, |value, f| fmt::Display::fmt(value, f))
-    }
-}
+crate::state::printed_as_state!(AsyncState);

@@ -1,66 +1,86 @@
-//! A state's start and stop functions, replaceable with `redefine`.
+//! A state's start and stop functions, replaceable with `redefine`: one shape for sync and
+//! async states ([`UserStart`], [`UserStop`]), which differ only in what the functions return
+//! (a result, or a boxed future of one).
 
 use crate::error::BoxError;
 use std::sync::Arc;
 
-pub(crate) type DynStart<T> = Arc<dyn Fn() -> Result<T, BoxError> + Send + Sync>;
 pub(crate) type DynStop<T> = Arc<dyn Fn(T) -> Result<(), BoxError> + Send + Sync>;
 
-/// How to start a state: a plain function (statics, const-constructible) or a closure.
-pub(crate) enum StartFn<T> {
-    Static(fn() -> Result<T, BoxError>),
-    Dyn(DynStart<T>),
+/// How to start a state, making `O`: a plain function (statics, const-constructible) or a
+/// closure.
+pub(crate) enum UserStart<O> {
+    Static(fn() -> O),
+    Dyn(Arc<dyn Fn() -> O + Send + Sync>),
 }
 
-/// How to stop a state; `None` drops the value.
-pub(crate) enum StopFn<T> {
+/// How to stop a state's value `T`, giving `O`; `None` drops the value.
+pub(crate) enum UserStop<T, O> {
     None,
-    Static(fn(T) -> Result<(), BoxError>),
-    Dyn(DynStop<T>),
+    Static(fn(T) -> O),
+    Dyn(Arc<dyn Fn(T) -> O + Send + Sync>),
 }
+
+/// What a stop gives when there is no stop function: success, at once.
+pub(crate) trait NoStop {
+    fn no_stop() -> Self;
+}
+
+impl NoStop for Result<(), BoxError> {
+    fn no_stop() -> Self {
+        Ok(())
+    }
+}
+
+/// A sync state's start function.
+pub(crate) type StartFn<T> = UserStart<Result<T, BoxError>>;
+/// A sync state's stop function.
+pub(crate) type StopFn<T> = UserStop<T, Result<(), BoxError>>;
 
 pub(crate) struct Definition<T> {
     pub(crate) start: StartFn<T>,
     pub(crate) stop: StopFn<T>,
 }
 
-impl<T> StartFn<T> {
-    pub(crate) fn call(&self) -> Result<T, BoxError> {
+impl<O> UserStart<O> {
+    /// Calls the start function (for async states it makes the start future, which runs user
+    /// code too: the caller catches panics).
+    pub(crate) fn call(&self) -> O {
         match self {
-            StartFn::Static(start) => start(),
-            StartFn::Dyn(start) => start(),
+            UserStart::Static(start) => start(),
+            UserStart::Dyn(start) => start(),
         }
     }
 }
 
-impl<T> StopFn<T> {
-    pub(crate) fn call(&self, value: T) -> Result<(), BoxError> {
+impl<T, O: NoStop> UserStop<T, O> {
+    pub(crate) fn call(&self, value: T) -> O {
         match self {
-            StopFn::None => {
+            UserStop::None => {
                 drop(value);
-                Ok(())
+                O::no_stop()
             }
-            StopFn::Static(stop) => stop(value),
-            StopFn::Dyn(stop) => stop(value),
+            UserStop::Static(stop) => stop(value),
+            UserStop::Dyn(stop) => stop(value),
         }
     }
 }
 
-impl<T> Clone for StartFn<T> {
+impl<O> Clone for UserStart<O> {
     fn clone(&self) -> Self {
         match self {
-            StartFn::Static(start) => StartFn::Static(*start),
-            StartFn::Dyn(start) => StartFn::Dyn(Arc::clone(start)),
+            UserStart::Static(start) => UserStart::Static(*start),
+            UserStart::Dyn(start) => UserStart::Dyn(Arc::clone(start)),
         }
     }
 }
 
-impl<T> Clone for StopFn<T> {
+impl<T, O> Clone for UserStop<T, O> {
     fn clone(&self) -> Self {
         match self {
-            StopFn::None => StopFn::None,
-            StopFn::Static(stop) => StopFn::Static(*stop),
-            StopFn::Dyn(stop) => StopFn::Dyn(Arc::clone(stop)),
+            UserStop::None => UserStop::None,
+            UserStop::Static(stop) => UserStop::Static(*stop),
+            UserStop::Dyn(stop) => UserStop::Dyn(Arc::clone(stop)),
         }
     }
 }

@@ -1,29 +1,51 @@
-//! `Debug` and `Display` of states: `#<State@ADDR[name]: value>`; printing never starts one.
+//! `Debug` and `Display` of states, sync and async: `#<State@ADDR[name]: value>` (and
+//! `#<AsyncState@…>`); printing never starts one. `async_state/` uses [`printed_as_state`].
 
 use super::State;
 use std::fmt;
+use std::ops::Deref;
 
-fn write_state<T: Send + Sync + 'static>(
-    state: &State<T>,
+/// Writes `#<{kind}@{core:p}[{name}]: ` then the current value with `value`, or
+/// `unrealized`, then `>`.
+pub(crate) fn write_state<C, V: Deref>(
     f: &mut fmt::Formatter<'_>,
-    value: impl FnOnce(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+    kind: &str,
+    core: &C,
+    name: &str,
+    current: Option<V>,
+    value: impl FnOnce(&V::Target, &mut fmt::Formatter<'_>) -> fmt::Result,
 ) -> fmt::Result {
-    write!(f, "#<State@{:p}[{}]: ", state.core(), state.name())?;
-    match state.peek() {
+    write!(f, "#<{kind}@{core:p}[{name}]: ")?;
+    match current {
         Some(current) => value(&current, f)?,
         None => f.write_str("unrealized")?,
     }
     f.write_str(">")
 }
 
-impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for State<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_state(self, f, |value, f| fmt::Debug::fmt(value, f))
-    }
-}
+/// `Debug` and `Display` for a state type with `core()`, `name()` and `peek()`, printed under
+/// its own name.
+macro_rules! printed_as_state {
+    ($state:ident) => {
+        impl<T: Send + Sync + ::std::fmt::Debug + 'static> ::std::fmt::Debug for $state<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let (core, name) = (self.core(), self.name());
+                $crate::state::write_state(f, stringify!($state), core, name, self.peek(), |v, f| {
+                    ::std::fmt::Debug::fmt(v, f)
+                })
+            }
+        }
 
-impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for State<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_state(self, f, |value, f| fmt::Display::fmt(value, f))
-    }
+        impl<T: Send + Sync + ::std::fmt::Display + 'static> ::std::fmt::Display for $state<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let (core, name) = (self.core(), self.name());
+                $crate::state::write_state(f, stringify!($state), core, name, self.peek(), |v, f| {
+                    ::std::fmt::Display::fmt(v, f)
+                })
+            }
+        }
+    };
 }
+pub(crate) use printed_as_state;
+
+printed_as_state!(State);

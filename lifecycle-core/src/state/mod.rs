@@ -12,7 +12,8 @@ mod scoped;
 
 pub use self::core::Core;
 pub use crate::kernel::{set_stop_timeout, stop_timeout, Redefine};
-pub(crate) use definition::dyn_stop;
+pub(crate) use definition::{dyn_stop, NoStop, UserStart, UserStop};
+pub(crate) use fmt::{printed_as_state, write_state};
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
 
