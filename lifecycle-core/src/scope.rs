@@ -10,7 +10,30 @@
 use crate::error::{BoxError, Error};
 use crate::resource::{close_error, close_named_with, CloseFnPtr, Resource};
 use std::fmt;
-use std::ops::{ControlFlow, Deref, DerefMut};
+use std::ops::ControlFlow;
+
+/// `Deref` and `DerefMut` of a guard (`Opened`, `System` and their async twins) to the value
+/// it holds in `$field: Option<_>`, which only consuming the guard empties (`$what` says so).
+macro_rules! deref_to_held {
+    ($guard:ident<$p:ident $(: $bound:path)?>, $field:ident, $what:literal) => {
+        impl<$p $(: $bound)?> ::std::ops::Deref for $guard<$p> {
+            type Target = $p;
+
+            #[inline]
+            fn deref(&self) -> &$p {
+                self.$field.as_ref().unwrap_or_else(|| unreachable!($what))
+            }
+        }
+
+        impl<$p $(: $bound)?> ::std::ops::DerefMut for $guard<$p> {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut $p {
+                self.$field.as_mut().unwrap_or_else(|| unreachable!($what))
+            }
+        }
+    };
+}
+pub(crate) use deref_to_held;
 
 /// Checks, where the expression is, that its value is a [`Resource`], and keeps its `close`.
 ///
@@ -151,27 +174,7 @@ impl<R> Drop for Opened<R> {
     }
 }
 
-impl<R> Deref for Opened<R> {
-    type Target = R;
-
-    #[inline]
-    fn deref(&self) -> &R {
-        match &self.value {
-            Some(value) => value,
-            None => unreachable!("an `Opened` is only emptied by consuming it"),
-        }
-    }
-}
-
-impl<R> DerefMut for Opened<R> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut R {
-        match &mut self.value {
-            Some(value) => value,
-            None => unreachable!("an `Opened` is only emptied by consuming it"),
-        }
-    }
-}
+deref_to_held!(Opened<R>, value, "an `Opened` is only emptied by consuming it");
 
 impl<R: fmt::Debug> fmt::Debug for Opened<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -278,27 +281,7 @@ impl<P: Parts> Drop for System<P> {
     }
 }
 
-impl<P: Parts> Deref for System<P> {
-    type Target = P;
-
-    #[inline]
-    fn deref(&self) -> &P {
-        match &self.parts {
-            Some(parts) => parts,
-            None => unreachable!("a system's parts are only taken by consuming it"),
-        }
-    }
-}
-
-impl<P: Parts> DerefMut for System<P> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut P {
-        match &mut self.parts {
-            Some(parts) => parts,
-            None => unreachable!("a system's parts are only taken by consuming it"),
-        }
-    }
-}
+deref_to_held!(System<P: Parts>, parts, "a system's parts are only taken by consuming it");
 
 impl<P: Parts + fmt::Debug> fmt::Debug for System<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

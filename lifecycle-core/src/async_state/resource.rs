@@ -13,10 +13,9 @@ use super::AsyncState;
 use crate::error::{panic_message, Error};
 use crate::kernel::stop_timeout;
 use crate::resource::{Closer, Resource};
-use crate::scope::Outcome;
+use crate::scope::{deref_to_held, Outcome};
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
 
 /// Something closed after use whose close is `async`: a server with a graceful shutdown, a
 /// pool that drains, an async state.
@@ -158,25 +157,7 @@ impl<R: AsyncResource> Drop for AsyncOpened<R> {
     }
 }
 
-impl<R: AsyncResource> Deref for AsyncOpened<R> {
-    type Target = R;
-
-    fn deref(&self) -> &R {
-        match &self.value {
-            Some(value) => value,
-            None => unreachable!("an `AsyncOpened` is only emptied by consuming it"),
-        }
-    }
-}
-
-impl<R: AsyncResource> DerefMut for AsyncOpened<R> {
-    fn deref_mut(&mut self) -> &mut R {
-        match &mut self.value {
-            Some(value) => value,
-            None => unreachable!("an `AsyncOpened` is only emptied by consuming it"),
-        }
-    }
-}
+deref_to_held!(AsyncOpened<R: AsyncResource>, value, "an `AsyncOpened` is only emptied by consuming it");
 
 impl<R: AsyncResource + fmt::Debug> fmt::Debug for AsyncOpened<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -230,22 +211,4 @@ impl<P: AsyncParts> Drop for AsyncSystem<P> {
     }
 }
 
-impl<P: AsyncParts> Deref for AsyncSystem<P> {
-    type Target = P;
-
-    fn deref(&self) -> &P {
-        match &self.parts {
-            Some(parts) => parts,
-            None => unreachable!("a system's parts are only taken by consuming it"),
-        }
-    }
-}
-
-impl<P: AsyncParts> DerefMut for AsyncSystem<P> {
-    fn deref_mut(&mut self) -> &mut P {
-        match &mut self.parts {
-            Some(parts) => parts,
-            None => unreachable!("a system's parts are only taken by consuming it"),
-        }
-    }
-}
+deref_to_held!(AsyncSystem<P: AsyncParts>, parts, "a system's parts are only taken by consuming it");
