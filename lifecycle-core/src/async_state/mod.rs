@@ -28,7 +28,7 @@ pub use resource::{
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::kernel::{self, stop_timeout, Handle, Redefine, Restarted};
+use crate::kernel::{self, stop_timeout, world, Handle, Redefine, Restarted};
 use crate::state::BindGuard;
 use crate::status::Status;
 use crate::thread;
@@ -310,11 +310,8 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// What the state is doing right now: [`Status`] (a failed stop shows as
     /// [`Status::StopFailed`]).
     pub fn status(&self) -> Status {
-        if self.is_private() {
-            return Status::Realized;
-        }
         let core = self.core();
-        kernel::world().status(core.key(), core.cell.is_realized())
+        world::status_of(core.key(), &core.cell, self.is_private())
     }
 
     /// Stops the state: waits for outstanding guards (up to
@@ -328,28 +325,19 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// Inside a [scope](crate::isolate) that holds a private value of this state, stops that
     /// one (its private dependents first) and leaves the global state alone.
     pub async fn stop(&self) -> Result<(), Error> {
-        if let Some(result) = self.stop_private().await {
-            return result;
-        }
-        self.core().stop(false, stop_timeout(), None).await
+        self.stop_with(false, stop_timeout()).await
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and for the stop
     /// function.
     pub async fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
-        if let Some(result) = self.stop_private().await {
-            return result;
-        }
-        self.core().stop(false, timeout, None).await
+        self.stop_with(false, timeout).await
     }
 
     /// Stops and clears the state even if its stop function fails, panics or times out.
     /// Fails only if guards are still out after the timeout.
     pub async fn force_close(&self) -> Result<(), Error> {
-        if let Some(result) = self.stop_private().await {
-            return result;
-        }
-        self.core().stop(true, stop_timeout(), None).await
+        self.stop_with(true, stop_timeout()).await
     }
 
     /// Restarts the state and what depends on it, like
@@ -365,6 +353,15 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// their next use.
     pub async fn restart_alone(&self) -> Result<Restarted, Error> {
         self.restart_with(false).await
+    }
+
+    /// `stop`, `stop_within` and `force_close`: the private value if the polling thread's
+    /// scope has one, else the global state.
+    async fn stop_with(&self, force: bool, timeout: Duration) -> Result<(), Error> {
+        match self.stop_private().await {
+            Some(result) => result,
+            None => self.core().stop(force, timeout, None).await,
+        }
     }
 
     async fn restart_with(&self, bring_back: bool) -> Result<Restarted, Error> {

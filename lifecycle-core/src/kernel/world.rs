@@ -398,6 +398,15 @@ impl Table {
     }
 }
 
+/// A state's status as `State::status` and `AsyncState::status` report it: a value private
+/// to this thread's scope (`private`) is realized; otherwise the phase table decides.
+pub(crate) fn status_of<T>(key: Key, cell: &ValueCell<T>, private: bool) -> Status {
+    if private {
+        return Status::Realized;
+    }
+    world().status(key, cell.is_realized())
+}
+
 /// Waits for a phase change of `key` on this thread (sync drivers), recording the wait so
 /// other threads' cycle searches see it.
 pub(crate) fn wait(mut table: Locked, key: Key) -> Locked {

@@ -20,7 +20,7 @@ pub use guard::{Owned, Ref};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::isolation::scope;
-use crate::kernel::readers;
+use crate::kernel::{readers, world};
 use crate::kernel::{self, Handle, Restarted};
 use crate::status::Status;
 use crate::thread::{self, Key};
@@ -376,11 +376,8 @@ impl<T: Send + Sync + 'static> State<T> {
     /// assert_eq!(answer.status(), Status::Realized);
     /// ```
     pub fn status(&self) -> Status {
-        if self.is_private() {
-            return Status::Realized;
-        }
         let core = self.core();
-        kernel::world().status(core.key(), core.cell.is_realized())
+        world::status_of(core.key(), &core.cell, self.is_private())
     }
 
     /// Stops the state: waits for outstanding guards and handles (up to
@@ -394,18 +391,12 @@ impl<T: Send + Sync + 'static> State<T> {
     /// Inside a [scope](crate::isolate) that holds a private value of this state, stops that
     /// one (its private dependents first) and leaves the global state alone.
     pub fn stop(&self) -> Result<(), Error> {
-        if let Some(result) = self.stop_private() {
-            return result;
-        }
-        self.core().stop(false, stop_timeout(), None)
+        self.stop_with(false, stop_timeout())
     }
 
     /// Like [`stop`](Self::stop), waiting at most `timeout` for guards and handles.
     pub fn stop_within(&self, timeout: Duration) -> Result<(), Error> {
-        if let Some(result) = self.stop_private() {
-            return result;
-        }
-        self.core().stop(false, timeout, None)
+        self.stop_with(false, timeout)
     }
 
     /// Stops and clears the state even if its stop function fails or panics (the failure is
@@ -414,10 +405,7 @@ impl<T: Send + Sync + 'static> State<T> {
     /// given up on still holds the value ([`Error::StillStopping`]; see
     /// [`Status::StopFailed`]).
     pub fn force_close(&self) -> Result<(), Error> {
-        if let Some(result) = self.stop_private() {
-            return result;
-        }
-        self.core().stop(true, stop_timeout(), None)
+        self.stop_with(true, stop_timeout())
     }
 
     /// Restarts the state and what depends on it: stops the realized states whose start
@@ -449,6 +437,15 @@ impl<T: Send + Sync + 'static> State<T> {
     /// their next use.
     pub fn restart_alone(&self) -> Result<Restarted, Error> {
         self.restart_with(false)
+    }
+
+    /// `stop`, `stop_within` and `force_close`: the private value if this thread's scope has
+    /// one, else the global state.
+    fn stop_with(&self, force: bool, timeout: Duration) -> Result<(), Error> {
+        match self.stop_private() {
+            Some(result) => result,
+            None => self.core().stop(force, timeout, None),
+        }
     }
 
     fn restart_with(&self, bring_back: bool) -> Result<Restarted, Error> {
