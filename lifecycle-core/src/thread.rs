@@ -34,6 +34,21 @@ pub(crate) fn slow_add(delta: i32) {
     SLOW.with(|slow| slow.set(slow.get().wrapping_add_signed(delta)));
 }
 
+/// Ends a guard's entry in one of this thread's stacks: removes the newest entry that is
+/// `its` (if the thread-local is still there) and takes back the guard's slow-path reason.
+fn unmark<E: 'static>(
+    stack: &'static std::thread::LocalKey<RefCell<Vec<E>>>,
+    its: impl Fn(&E) -> bool,
+) {
+    let _ = stack.try_with(|stack| {
+        let mut stack = stack.borrow_mut();
+        if let Some(at) = stack.iter().rposition(its) {
+            stack.remove(at);
+        }
+    });
+    slow_add(-1);
+}
+
 /// What a thread is doing to a state: running its start or its stop function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Activity {
@@ -64,14 +79,8 @@ pub(crate) struct ActiveGuard {
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
-        let _ = ACTIVE.try_with(|stack| {
-            let mut stack = stack.borrow_mut();
-            let mark = (self.key, self.activity);
-            if let Some(at) = stack.iter().rposition(|entry| *entry == mark) {
-                stack.remove(at);
-            }
-        });
-        slow_add(-1);
+        let mark = (self.key, self.activity);
+        unmark(&ACTIVE, |entry| *entry == mark);
     }
 }
 
@@ -165,15 +174,8 @@ pub(crate) struct BindingGuard {
 
 impl Drop for BindingGuard {
     fn drop(&mut self) {
-        let _ = BINDINGS.try_with(|bindings| {
-            let mut bindings = bindings.borrow_mut();
-            if let Some(at) = bindings
-                .iter()
-                .rposition(|(k, v)| *k == self.key && Arc::ptr_eq(v, &self.value))
-            {
-                bindings.remove(at);
-            }
+        unmark(&BINDINGS, |(k, v)| {
+            *k == self.key && Arc::ptr_eq(v, &self.value)
         });
-        slow_add(-1);
     }
 }

@@ -21,19 +21,22 @@ pub struct Graph {
 impl Graph {
     /// The names of the states `name`'s start read.
     pub fn dependencies_of(&self, name: &str) -> Vec<&str> {
-        self.edges
-            .iter()
-            .filter(|(from, _)| self.nodes[*from].name() == name)
-            .map(|(_, to)| self.nodes[*to].name())
-            .collect()
+        self.linked(name, |&(from, to)| (from, to))
     }
 
     /// The names of the states whose start read `name`.
     pub fn dependents_of(&self, name: &str) -> Vec<&str> {
+        self.linked(name, |&(from, to)| (to, from))
+    }
+
+    /// The names at the far end of the edges whose near end is `name`; `ends` turns an edge
+    /// into (near, far).
+    fn linked(&self, name: &str, ends: fn(&(usize, usize)) -> (usize, usize)) -> Vec<&str> {
         self.edges
             .iter()
-            .filter(|(_, to)| self.nodes[*to].name() == name)
-            .map(|(from, _)| self.nodes[*from].name())
+            .map(ends)
+            .filter(|&(near, _)| self.nodes[near].name() == name)
+            .map(|(_, far)| self.nodes[far].name())
             .collect()
     }
 

@@ -23,9 +23,7 @@ impl<T: Send + Sync + 'static> State<T> {
 
     /// `get` inside a scope (bindings were looked at already).
     pub(super) fn get_scoped(&self) -> Result<Ref<'_, T>, Error> {
-        let key = self.key();
-        scope::record_dependency(key);
-        if let Some(value) = scope::private(key) {
+        if let Some(value) = self.recorded_private() {
             return Ok(private_ref(value));
         }
         if let Some(value) = self.reenter() {
@@ -39,15 +37,20 @@ impl<T: Send + Sync + 'static> State<T> {
 
     /// `get_owned` inside a scope (bindings were looked at already).
     pub(super) fn owned_scoped(&self) -> Result<Owned<T>, Error> {
-        let key = self.key();
-        scope::record_dependency(key);
-        if let Some(value) = scope::private(key) {
+        if let Some(value) = self.recorded_private() {
             return Ok(private_owned(value));
         }
         if let Some(value) = self.owned_shared() {
             return Ok(value);
         }
         self.core().start_private().map(private_owned)
+    }
+
+    /// Records the read in the scope, then this scope's private value, if it has one.
+    fn recorded_private(&self) -> Option<Bound> {
+        let key = self.key();
+        scope::record_dependency(key);
+        scope::private(key)
     }
 
     /// This thread's private value, for `peek`.
