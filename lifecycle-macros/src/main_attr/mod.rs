@@ -16,16 +16,9 @@ use proc_macro2::TokenStream;
 /// argument is one error, not also "`main` function not found"); a `main` the attribute
 /// cannot wrap gets the fallback below.
 pub(crate) fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::new();
-    let args = Args::parse(args, &mut errors);
-    let main = syn::parse2::<Main>(item.clone());
-    let (args, main) = match (args, main) {
-        (Ok(args), Ok(main)) => (args, main),
-        (args, main) => {
-            errors.extend(args.err());
-            errors.extend(main.err());
-            return entry::keep_item(errors, &item);
-        }
+    let (args, main, errors) = match entry::parse_attr::<_, Main>(args, item, Args::parse) {
+        Ok(parsed) => parsed,
+        Err(kept) => return kept,
     };
     entry::with_errors(errors, expand(&args, main))
 }

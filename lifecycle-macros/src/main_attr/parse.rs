@@ -1,27 +1,20 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::main]`, and its checks.
 
+use crate::common::entry::{AttrFn, Expected};
 use crate::common::errors::Errors;
-use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::ItemFn;
 
 pub(crate) use crate::common::krate::CrateArgs as Args;
 
-pub(crate) struct Main {
-    pub(crate) item: ItemFn,
-}
+/// The function the attribute goes on.
+pub(crate) type Main = AttrFn<MainAttr>;
 
-impl Parse for Main {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let item: ItemFn = input.parse().map_err(|error| {
-            syn::Error::new(
-                error.span(),
-                "`#[lifecycle::main]` goes on `fn main() { ... }` (or `fn main() -> Result<(), \
-                 E>`)",
-            )
-        })?;
-        Ok(Self { item })
-    }
+pub(crate) enum MainAttr {}
+
+impl Expected for MainAttr {
+    const EXPECTED: &'static str =
+        "`#[lifecycle::main]` goes on `fn main() { ... }` (or `fn main() -> Result<(), \
+                 E>`)";
 }
 
 /// A `main` the attribute can wrap: no parameters, generics, `const`, `unsafe` or ABI, and an

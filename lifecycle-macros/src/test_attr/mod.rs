@@ -9,7 +9,6 @@ mod parse;
 mod valid;
 
 use crate::common::entry;
-use crate::common::errors::Errors;
 use parse::{Args, TestFn};
 use proc_macro2::TokenStream;
 
@@ -17,16 +16,9 @@ use proc_macro2::TokenStream;
 /// written next to the error; a function the attribute cannot wrap is kept, unwrapped and
 /// not a test, next to every error about it.
 pub(crate) fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::new();
-    let args = Args::parse(args, &mut errors);
-    let test = syn::parse2::<TestFn>(item.clone());
-    let (args, test) = match (args, test) {
-        (Ok(args), Ok(test)) => (args, test),
-        (args, test) => {
-            errors.extend(args.err());
-            errors.extend(test.err());
-            return entry::keep_item(errors, &item);
-        }
+    let (args, test, mut errors) = match entry::parse_attr::<_, TestFn>(args, item, Args::parse) {
+        Ok(parsed) => parsed,
+        Err(kept) => return kept,
     };
     valid::validate(&test, &mut errors);
     if !errors.is_empty() {

@@ -1,25 +1,18 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::test]`.
 
-use syn::parse::{Parse, ParseStream};
-use syn::ItemFn;
+use crate::common::entry::{AttrFn, Expected};
 
 pub(crate) use crate::common::krate::CrateArgs as Args;
 
-pub(crate) struct TestFn {
-    pub(crate) item: ItemFn,
-}
+/// The function the attribute goes on.
+pub(crate) type TestFn = AttrFn<TestAttr>;
 
-impl Parse for TestFn {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let item: ItemFn = input.parse().map_err(|error| {
-            syn::Error::new(
-                error.span(),
-                "`#[lifecycle::test]` goes on a test function: `fn name() { ... }` (or `async \
-                 fn` under a runtime's test attribute, e.g. `#[tokio::test]`)",
-            )
-        })?;
-        Ok(Self { item })
-    }
+pub(crate) enum TestAttr {}
+
+impl Expected for TestAttr {
+    const EXPECTED: &'static str =
+        "`#[lifecycle::test]` goes on a test function: `fn name() { ... }` (or `async \
+                 fn` under a runtime's test attribute, e.g. `#[tokio::test]`)";
 }
 
 /// True for a test attribute: `#[test]`, or a runtime's (`#[tokio::test]`, which expands
