@@ -224,57 +224,6 @@ mod renamed {
     }
 }
 
-mod shadowed {
-    #![allow(dead_code, non_camel_case_types, non_upper_case_globals, unused_macros)]
-
-    struct Result;
-    struct Option;
-    struct Some;
-    struct None;
-    struct Ok;
-    struct Err;
-    struct Box;
-    struct Vec;
-    struct String;
-    mod core {}
-    mod lifecycle {}
-    mod std {}
-    static value: u8 = 0;
-    static __LIFECYCLE_CORE: u8 = 0;
-    macro_rules! concat {
-        ($($t:tt)*) => {
-            compile_error!("shadowed concat!")
-        };
-    }
-    macro_rules! module_path {
-        () => {
-            compile_error!("shadowed module_path!")
-        };
-    }
-
-    use ::lifecycle::{decl, defstate, state, AsyncState};
-
-    #[defstate(stop = |n| async move { ::std::assert_eq!(n, 1) })]
-    static ATTR: u8 = async { 1 };
-
-    decl::defstate! {
-        static BLOCK: u32 = async { "2".parse::<u32>()? };
-        stop(number) => ::std::assert_eq!(number, 2);
-    }
-
-    #[test]
-    fn async_expansions_work_among_shadowing_names() {
-        super::run(async {
-            let local: AsyncState<u8> = state!(async { 3_u8 });
-            ::std::assert_eq!(*ATTR.get().await + *local.get().await, 4);
-            ::std::assert_eq!(*BLOCK.get().await, 2);
-            ATTR.stop().await.unwrap();
-            BLOCK.stop().await.unwrap();
-            local.stop().await.unwrap();
-        });
-    }
-}
-
 /// A stop that is a plain closure or function (issue 10): it returns `()` or `Result<(), E>`
 /// instead of a future, and works as naturally as `|v| async move { .. }`.
 // `|v| log(v)` is the form under test, not a redundant closure.

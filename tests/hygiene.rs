@@ -2,21 +2,13 @@
 //! could reach for: the prelude's types and variants, `core`, `lifecycle`, the standard
 //! macros, and the names of the expansion's own bindings.
 
+mod common;
+
 mod shadowed {
     #![allow(dead_code, non_camel_case_types, non_upper_case_globals, unused_macros)]
 
-    struct Result;
-    struct Option;
-    struct Some;
-    struct None;
-    struct Ok;
-    struct Err;
-    struct Box;
-    struct Vec;
-    struct String;
-    mod core {}
+    crate::common::shadow_prelude!();
     mod lifecycle {}
-    mod std {}
     // The expansion binds values in closures; a static of that name would capture the pattern
     // if the expansion's names resolved where the user's do.
     static value: u8 = 0;
@@ -47,7 +39,7 @@ mod shadowed {
         };
     }
 
-    use ::lifecycle::{decl, defstate, state, State};
+    use ::lifecycle::{decl, defstate, state, AsyncState, State};
 
     #[defstate]
     static PLAIN: u8 = 1;
@@ -67,6 +59,26 @@ mod shadowed {
 
         static BLOCK_FUNCTION: u32 = 3;
         stop = ::core::mem::drop;
+    }
+
+    #[defstate(stop = |n| async move { ::std::assert_eq!(n, 1) })]
+    static ASYNC_ATTR: u8 = async { 1 };
+
+    decl::defstate! {
+        static ASYNC_BLOCK: u32 = async { "2".parse::<u32>()? };
+        stop(number) => ::std::assert_eq!(number, 2);
+    }
+
+    #[test]
+    fn async_expansions_work_among_shadowing_names() {
+        ::lifecycle::__private::block_on_for_doctest(async {
+            let local: AsyncState<u8> = state!(async { 3_u8 });
+            ::std::assert_eq!(*ASYNC_ATTR.get().await + *local.get().await, 4);
+            ::std::assert_eq!(*ASYNC_BLOCK.get().await, 2);
+            ASYNC_ATTR.stop().await.unwrap();
+            ASYNC_BLOCK.stop().await.unwrap();
+            local.stop().await.unwrap();
+        });
     }
 
     /// An async state whose stop is a plain closure (dispatched by autoref in the expansion).

@@ -1,6 +1,8 @@
 //! `with_resources!` and the `Resource` impls, through the public macros: every exit path
 //! closes what was opened, in reverse order, and the errors come back in the right shape.
 
+mod common;
+
 use lifecycle::prelude::*;
 use lifecycle::Error;
 use std::cell::RefCell;
@@ -591,17 +593,7 @@ mod hygiene {
     //! caller's module changes nothing.
     #![allow(dead_code, non_camel_case_types)]
 
-    struct Result;
-    struct Option;
-    struct Some;
-    struct None;
-    struct Ok;
-    struct Err;
-    struct Box;
-    struct Vec;
-    struct String;
-    mod core {}
-    mod std {}
+    crate::common::shadow_prelude!();
 
     type Res<T> = ::core::result::Result<T, lifecycle::Error>;
 

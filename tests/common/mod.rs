@@ -88,3 +88,23 @@ impl Drop for StopTimeout {
         lifecycle::set_stop_timeout(self.0);
     }
 }
+
+/// Shadows, in the calling module, the prelude's types and variants, `core` and `std`: the
+/// names generated code must never reach for without an absolute path (`tests/hygiene.rs`,
+/// and the resource macros' check in `tests/resources.rs`).
+macro_rules! shadow_prelude {
+    () => {
+        struct Result;
+        struct Option;
+        struct Some;
+        struct None;
+        struct Ok;
+        struct Err;
+        struct Box;
+        struct Vec;
+        struct String;
+        mod core {}
+        mod std {}
+    };
+}
+pub(crate) use shadow_prelude;
