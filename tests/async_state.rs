@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Log;
+use common::{runtime, Log};
 use lifecycle::{AsyncRef, AsyncState, Error, State};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -539,11 +539,7 @@ async fn printing_shows_the_name_and_never_starts_it() {
 
 #[test]
 fn dropping_a_realized_local_async_state_stops_it() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let log = Log::default();
     let state = AsyncState::new("drop::local", || async { Ok::<_, Error>("value") }).with_stop({
         let log = log.clone();

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 mod common;
 
+use common::runtime;
 use common::serial as turn;
 
 fn active() -> Vec<String> {
@@ -256,14 +257,6 @@ async fn start(server: &'static Server, port: u16) -> Result<Started, Error> {
             Ok(serve(listener, shutdown))
         })
         .await
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

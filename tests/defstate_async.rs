@@ -4,27 +4,14 @@
 //!
 //! Tests run in parallel in one process; each uses its own states and stops only those.
 
+mod common;
+
+use common::run;
 use lifecycle::prelude::*;
 use lifecycle::{AsyncState, Error};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::Duration;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(async {
-        tokio::time::timeout(Duration::from_secs(60), future)
-            .await
-            .expect("the test did not finish in time (a hang?)")
-    })
-}
 
 mod attribute {
     use super::*;

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::serial;
+use common::{run, serial};
 use lifecycle::{defstate, AsyncState, Error};
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::process::Command;
@@ -235,19 +235,6 @@ static ASYNC_CYCLE_B: LazyLock<AsyncState<u16>> = LazyLock::new(|| {
         Ok::<_, Error>(*ASYNC_CYCLE_A.get().await + 1)
     })
 });
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            tokio::time::timeout(std::time::Duration::from_secs(60), future)
-                .await
-                .expect("the test did not finish in time (a hang?)")
-        })
-}
 
 #[test]
 fn a_failed_get_inside_an_async_start_is_the_source_of_the_start_error() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{serial, StopTimeout};
+use common::{runtime, serial, StopTimeout};
 
 fn eventually(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -200,11 +200,7 @@ fn restart_leaves_no_dependent_built_from_the_old_value() {
 #[test]
 fn async_restart_leaves_no_dependent_built_from_the_old_value() {
     let _turn = serial();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let next = Arc::new(AtomicUsize::new(0));
     let config = {
         let next = Arc::clone(&next);

@@ -14,7 +14,7 @@ mod common;
 
 use common::StopTimeout;
 
-use common::{serial, Log};
+use common::{runtime, serial, Log};
 use lifecycle::{AsyncState, Event, State};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{self, Receiver};
@@ -304,11 +304,7 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
 fn async_restart_does_not_leave_a_dependent_built_from_the_old_value() {
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(2));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let problems = runtime.block_on(async_restart_scenario());
     assert_none(&problems);
 }

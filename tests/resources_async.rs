@@ -2,6 +2,9 @@
 //! `mk_system! { async struct ... }` — opening with `.await`, closes awaited in reverse
 //! order, the same rollback (start error first, close errors attached), every exit path.
 
+mod common;
+
+use common::run;
 use lifecycle::prelude::*;
 use lifecycle::{AsyncResource, Error};
 use std::future::Future;
@@ -65,19 +68,6 @@ impl Resource for Plain {
         self.1.push(format!("close {}", self.0));
         Ok(())
     }
-}
-
-fn run<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            tokio::time::timeout(Duration::from_secs(60), future)
-                .await
-                .expect("the test did not finish in time (a hang?)")
-        })
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{serial, serial_async, Log};
+use common::{runtime, serial, serial_async, Log};
 use lifecycle::{AsyncState, BoxError, Error, State};
 use std::future::Future;
 use std::sync::Arc;
@@ -194,11 +194,7 @@ fn stop_async_where_stops_one_bucket() {
 #[test]
 fn the_sync_stop_also_stops_async_states_in_the_same_order() {
     let _serial = serial();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let log = Log::default();
     let s1 = sync_state("sync-stop::s1", &log);
     // A stop that is runtime-agnostic: it runs on the stopping thread, outside the runtime.

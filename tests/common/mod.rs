@@ -63,12 +63,7 @@ pub fn serial() -> MutexGuard<'static, ()> {
 /// guard, held outside the async code).
 pub fn serial_async(test: impl std::future::Future<Output = ()>) {
     let _serial = serial();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(test);
+    runtime().block_on(test);
 }
 
 /// Sets the stop timeout for one test and restores the previous one when dropped (also when
@@ -92,6 +87,7 @@ impl Drop for StopTimeout {
 /// Shadows, in the calling module, the prelude's types and variants, `core` and `std`: the
 /// names generated code must never reach for without an absolute path (`tests/hygiene.rs`,
 /// and the resource macros' check in `tests/resources.rs`).
+#[allow(unused_macros)]
 macro_rules! shadow_prelude {
     () => {
         struct Result;
@@ -107,4 +103,23 @@ macro_rules! shadow_prelude {
         mod std {}
     };
 }
+#[allow(unused_imports)]
 pub(crate) use shadow_prelude;
+
+/// A fresh multi-threaded tokio runtime with two workers, as the async tests use.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `future` on a fresh [`runtime`]; a test that takes over a minute fails (a hang).
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), future)
+            .await
+            .expect("the test did not finish in time (a hang?)")
+    })
+}

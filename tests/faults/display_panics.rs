@@ -1,6 +1,7 @@
 //! User code the library calls besides start and stop: a stop error whose `Display` panics,
 //! for a sync and an async state. The state is never left stuck.
 
+use crate::common::runtime;
 use crate::{names, turn, within, INJECTED};
 use lifecycle::{BoxError, Error, State};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -56,11 +57,7 @@ fn a_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
 #[test]
 fn an_async_stop_error_whose_display_panics_does_not_leave_the_state_stuck() {
     let _turn = turn();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let failing = Arc::new(AtomicBool::new(true));
         let knob = Arc::clone(&failing);
