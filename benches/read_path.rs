@@ -3,6 +3,8 @@
 //! Run with `cargo bench --bench read_path`; `BENCHMARKS.md` explains the figures.
 //! Every measurement reads the value (so nothing is optimized away) and drops the guard.
 
+mod common;
+
 use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lifecycle::defstate;
@@ -126,10 +128,7 @@ fn read_path(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30);
+    config = common::config(Duration::from_millis(500), 30);
     targets = read_path
 }
 criterion_main!(benches);

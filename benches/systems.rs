@@ -4,6 +4,8 @@
 //!
 //! Run with `cargo bench --bench systems`; `BENCHMARKS.md` explains the figures.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use lifecycle::prelude::*;
 use lifecycle::Error;
@@ -136,10 +138,7 @@ fn systems(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30);
+    config = common::config(Duration::from_millis(500), 30);
     targets = systems
 }
 criterion_main!(benches);

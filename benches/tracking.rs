@@ -4,6 +4,8 @@
 //!
 //! Run with `cargo bench --bench tracking`; `BENCHMARKS.md` explains the figures.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use lifecycle::State;
 use std::hint::black_box;
@@ -74,10 +76,7 @@ fn tracking(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10);
+    config = common::config(Duration::from_millis(300), 10);
     targets = tracking
 }
 criterion_main!(benches);
