@@ -549,14 +549,10 @@ fn dropping_a_realized_local_async_state_stops_it() {
         }
     });
     runtime.block_on(async { bounded(state.get()).await });
-    assert!(lifecycle::status()
-        .iter()
-        .any(|s| s.name() == "drop::local"));
+    assert!(common::is_listed("drop::local"));
     drop(state);
     assert_eq!(log.take(), ["stopped value"]);
-    assert!(!lifecycle::status()
-        .iter()
-        .any(|s| s.name() == "drop::local"));
+    assert!(!common::is_listed("drop::local"));
 }
 
 #[test]

@@ -15,13 +15,7 @@ mod common;
 
 use common::runtime;
 use common::serial as turn;
-
-fn active() -> Vec<String> {
-    lifecycle::status()
-        .iter()
-        .map(|state| state.name().to_owned())
-        .collect()
-}
+use common::status_names as active;
 
 mod chain {
     use super::*;

@@ -7,12 +7,9 @@ use lifecycle::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Barrier, Mutex};
 
-fn names() -> Vec<String> {
-    lifecycle::status()
-        .into_iter()
-        .map(|state| state.name().to_owned())
-        .collect()
-}
+mod common;
+
+use common::status_names as names;
 
 /// The scenario of the issue: a test binds `CONFIG`, reads `LISTENER` (whose start reads
 /// `CONFIG`), and the listener must not reach any other thread.

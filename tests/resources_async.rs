@@ -311,9 +311,7 @@ fn async_systems_nest_and_take_sync_resources_and_async_states() {
         let log = Log::default();
         let outer = Outer::start(&log).await.unwrap();
         assert!(outer.counter.is_realized());
-        assert!(lifecycle::status()
-            .iter()
-            .any(|s| s.name() == "outer/counter"));
+        assert!(common::is_listed("outer/counter"));
         outer.close().await.unwrap_err(); // sticky-b inside fails to close
         assert_eq!(
             log.take(),
@@ -327,9 +325,7 @@ fn async_systems_nest_and_take_sync_resources_and_async_states() {
                 "close plain"
             ]
         );
-        assert!(!lifecycle::status()
-            .iter()
-            .any(|s| s.name() == "outer/counter"));
+        assert!(!common::is_listed("outer/counter"));
     });
 }
 

@@ -200,14 +200,10 @@ fn dropping_a_realized_local_state_stops_it_and_untracks_it() {
     let stops = log.clone();
     let state = State::new("basics::dropped", || Ok(1)).with_stop(move |_| stops.push("stopped"));
     state.get();
-    assert!(lifecycle::status()
-        .iter()
-        .any(|s| s.name() == "basics::dropped"));
+    assert!(common::is_listed("basics::dropped"));
     drop(state);
     assert_eq!(log.take(), ["stopped"]);
-    assert!(!lifecycle::status()
-        .iter()
-        .any(|s| s.name() == "basics::dropped"));
+    assert!(!common::is_listed("basics::dropped"));
 }
 
 #[test]
@@ -222,16 +218,7 @@ fn states_are_first_class_values() {
 
 #[test]
 fn meta_and_info_describe_the_state() {
-    let state = lifecycle::__private::local_state(
-        lifecycle::StateInfo::new(
-            "basics::meta",
-            module_path!(),
-            file!(),
-            line!(),
-            &[("bucket", "web")],
-        ),
-        || Ok(1),
-    );
+    let state = common::in_bucket!("basics::meta", "web", 1);
     assert_eq!(state.meta("bucket"), Some("web"));
     assert_eq!(state.meta("missing"), None);
     assert_eq!(state.info().file(), file!());

@@ -114,16 +114,7 @@ fn stop_tries_every_state_and_reports_every_failure() {
 #[test]
 fn stop_where_stops_only_a_bucket() {
     let _serial = serial();
-    let web = lifecycle::__private::local_state(
-        lifecycle::StateInfo::new(
-            "all::web",
-            module_path!(),
-            file!(),
-            line!(),
-            &[("bucket", "web")],
-        ),
-        || Ok(1),
-    );
+    let web = common::in_bucket!("all::web", "web", 1);
     let db = State::new("all::db", || Ok(2));
     web.get();
     db.get();

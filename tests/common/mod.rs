@@ -123,3 +123,36 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
             .expect("the test did not finish in time (a hang?)")
     })
 }
+
+/// The names of the states `lifecycle::status()` lists now.
+pub fn status_names() -> Vec<String> {
+    lifecycle::status()
+        .iter()
+        .map(|state| state.name().to_owned())
+        .collect()
+}
+
+/// True if `lifecycle::status()` lists a state named `name`.
+pub fn is_listed(name: &str) -> bool {
+    lifecycle::status().iter().any(|s| s.name() == name)
+}
+
+/// A local state starting with `$value` whose info has the meta data `("bucket", $bucket)`
+/// (declared where the macro is called: `file!()` is the caller's).
+#[allow(unused_macros)]
+macro_rules! in_bucket {
+    ($name:expr, $bucket:expr, $value:expr) => {
+        lifecycle::__private::local_state(
+            lifecycle::StateInfo::new(
+                $name,
+                module_path!(),
+                file!(),
+                line!(),
+                &[("bucket", $bucket)],
+            ),
+            || Ok($value),
+        )
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use in_bucket;
