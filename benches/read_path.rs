@@ -6,7 +6,7 @@
 mod common;
 
 use arc_swap::ArcSwap;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion};
 use lifecycle::defstate;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier, LazyLock, OnceLock, RwLock};
@@ -126,9 +126,4 @@ fn read_path(c: &mut Criterion) {
     asynchronous.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config(Duration::from_millis(500), 30);
-    targets = read_path
-}
-criterion_main!(benches);
+bench_main!(read_path, Duration::from_millis(500), 30);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use lifecycle::prelude::*;
 use lifecycle::Error;
 use std::hint::black_box;
@@ -136,9 +136,4 @@ fn systems(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config(Duration::from_millis(500), 30);
-    targets = systems
-}
-criterion_main!(benches);
+bench_main!(systems, Duration::from_millis(500), 30);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::{BatchSize, BenchmarkId, Criterion};
 use lifecycle::State;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -74,9 +74,4 @@ fn tracking(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config(Duration::from_millis(300), 10);
-    targets = tracking
-}
-criterion_main!(benches);
+bench_main!(tracking, Duration::from_millis(300), 10);

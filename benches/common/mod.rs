@@ -1,4 +1,4 @@
-//! What the criterion benches share: their measurement settings.
+//! What the criterion benches share: their measurement settings and their `main`.
 
 use criterion::Criterion;
 use std::time::Duration;
@@ -9,4 +9,17 @@ pub fn config(warm_up: Duration, samples: usize) -> Criterion {
         .warm_up_time(warm_up)
         .measurement_time(Duration::from_secs(2))
         .sample_size(samples)
+}
+
+/// The bench binary's `main`: runs `$target` under [`config`]`($warm_up, $samples)`.
+#[macro_export]
+macro_rules! bench_main {
+    ($target:ident, $warm_up:expr, $samples:expr) => {
+        criterion::criterion_group! {
+            name = benches;
+            config = common::config($warm_up, $samples);
+            targets = $target
+        }
+        criterion::criterion_main!(benches);
+    };
 }
