@@ -4,22 +4,12 @@
 
 use lifecycle::prelude::*;
 use lifecycle::{Error, State};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What happened, in order; shared with start and close functions on any thread.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
+mod common;
 
-impl Log {
-    fn push(&self, entry: impl Into<String>) {
-        self.0.lock().unwrap().push(entry.into());
-    }
-
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
+use common::{logged_close, Log};
 
 pub struct Server {
     port: u16,
@@ -40,12 +30,8 @@ impl Server {
 
 impl Resource for Server {
     fn close(self) -> Result<(), Error> {
-        self.log.push(format!("close {}", self.port));
-        if self.fail_close {
-            Err(format!("{} cannot close", self.port).into())
-        } else {
-            Ok(())
-        }
+        let fails = self.fail_close.then_some("cannot close");
+        logged_close(|line| self.log.push(line), self.port, fails)
     }
 }
 

@@ -4,26 +4,11 @@
 
 mod common;
 
-use common::run;
+use common::{run, Log};
 use lifecycle::prelude::*;
 use lifecycle::{AsyncResource, Error};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// What happened, in order.
-#[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, line: impl Into<String>) {
-        self.0.lock().unwrap().push(line.into());
-    }
-
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
 
 /// An async resource: opens and closes with an `.await` in between, and may be told to fail.
 pub struct Probe {
@@ -51,12 +36,8 @@ impl Probe {
 impl AsyncResource for Probe {
     async fn close_async(self) -> Result<(), Error> {
         tokio::time::sleep(Duration::from_millis(2)).await;
-        self.log.push(format!("close {}", self.name));
-        if self.fail_close {
-            Err(format!("{} is stuck", self.name).into())
-        } else {
-            Ok(())
-        }
+        let fails = self.fail_close.then_some("is stuck");
+        common::logged_close(|line| self.log.push(line), self.name, fails)
     }
 }
 

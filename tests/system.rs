@@ -1,6 +1,8 @@
 //! `mk_system!`: start in declaration order, close in reverse, roll back a failed start (at
 //! the first, a middle and the last part, with failing closes), nesting, and no allocation.
 
+mod common;
+
 use lifecycle::prelude::*;
 use lifecycle::Error;
 use std::cell::RefCell;
@@ -55,12 +57,8 @@ impl Probe {
 
 impl Resource for Probe {
     fn close(self) -> Result<(), Error> {
-        self.log.push(format!("close {}", self.name));
-        if self.fail_close {
-            Err(format!("{} cannot close", self.name).into())
-        } else {
-            Ok(())
-        }
+        let fails = self.fail_close.then_some("cannot close");
+        common::logged_close(|line| self.log.push(line), self.name, fails)
     }
 }
 

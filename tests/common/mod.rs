@@ -156,3 +156,17 @@ macro_rules! in_bucket {
 }
 #[allow(unused_imports)]
 pub(crate) use in_bucket;
+
+/// A test resource's close: logs `close {name}` with `push`, then fails with `{name} {why}`
+/// if it was told to (`fails`: `Some(why)`).
+pub fn logged_close(
+    push: impl FnOnce(String),
+    name: impl std::fmt::Display,
+    fails: Option<&str>,
+) -> Result<(), lifecycle::Error> {
+    push(format!("close {name}"));
+    match fails {
+        Some(why) => Err(format!("{name} {why}").into()),
+        None => Ok(()),
+    }
+}
