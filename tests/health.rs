@@ -148,6 +148,16 @@ mod json {
     #[defstate]
     pub static CONFIG: u32 = 8080;
 
+    /// The entry of `states` named `name` in the JSON of a `Health`.
+    fn json_state<'a>(value: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+        value["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+    }
+
     #[test]
     fn the_serde_shape_is_plain_json() {
         CONFIG.get();
@@ -156,23 +166,13 @@ mod json {
         assert_eq!(value["live"], true);
         assert_eq!(value["ready"], true);
         assert_eq!(value["not_ready"], serde_json::json!([]));
-        let config = value["states"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "health::json::CONFIG")
-            .unwrap();
+        let config = json_state(&value, "health::json::CONFIG");
         assert_eq!(config["status"], "realized");
         assert_eq!(config["restarts"], 0);
         assert_eq!(config["required"], true);
         assert!(config["last_error"].is_null());
         assert!(config["uptime"].as_f64().unwrap() >= 0.0);
-        let unrealized = value["states"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "health::tagged::UNTAGGED")
-            .unwrap();
+        let unrealized = json_state(&value, "health::tagged::UNTAGGED");
         assert_eq!(unrealized["status"], "unrealized");
         assert!(unrealized["uptime"].is_null());
         CONFIG.stop().unwrap();

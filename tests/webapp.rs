@@ -19,6 +19,14 @@ fn webapp(args: Vec<String>, env: Vec<(&str, String)>, console: bool) -> Example
     )
 }
 
+/// The webapp on a free port with its console, once its server runs.
+fn serving_with_console() -> (u16, Example) {
+    let port = free_port();
+    let mut app = webapp(vec![port.to_string()], vec![], true);
+    app.wait_for(&format!("server running on port {port}"));
+    (port, app)
+}
+
 /// The teardown in reverse realization order: the server (gracefully), then what it read.
 const TEARDOWN: [&str; 7] = [
     "stopping webapp/server",
@@ -119,9 +127,7 @@ fn a_bad_port_is_an_error_and_a_failing_exit() {
 
 #[test]
 fn the_console_drives_the_restart_pattern() {
-    let port = free_port();
-    let mut app = webapp(vec![port.to_string()], vec![], true);
-    app.wait_for(&format!("server running on port {port}"));
+    let (port, mut app) = serving_with_console();
     app.wait_for("console: type `help` for commands");
 
     // Starting twice never binds twice.
@@ -206,9 +212,7 @@ fn the_console_drives_the_restart_pattern() {
 
 #[test]
 fn end_of_console_input_keeps_the_server_running() {
-    let port = free_port();
-    let mut app = webapp(vec![port.to_string()], vec![], true);
-    app.wait_for(&format!("server running on port {port}"));
+    let (port, mut app) = serving_with_console();
     app.send("status");
     app.wait_for("3. webapp/server");
     app.close_console();
