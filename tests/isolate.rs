@@ -156,6 +156,16 @@ mod isolated {
         std::mem::take(&mut *EVENTS.lock().unwrap())
     }
 
+    /// Every state started and stopped, dependents first, by one isolated run.
+    const FULL_RUN: [&str; 6] = [
+        "start cache",
+        "start db",
+        "start queue",
+        "stop queue",
+        "stop cache",
+        "stop db",
+    ];
+
     #[test]
     fn states_started_inside_are_private_and_stopped_in_reverse_order_also_on_panic() {
         let _serial = SERIAL.lock().unwrap();
@@ -179,17 +189,7 @@ mod isolated {
             *CACHE.get() + 1
         });
         assert_eq!(value, 15);
-        assert_eq!(
-            take_events(),
-            [
-                "start cache",
-                "start db",
-                "start queue",
-                "stop queue",
-                "stop cache",
-                "stop db"
-            ]
-        );
+        assert_eq!(take_events(), FULL_RUN);
         assert!(!DB.is_realized() && !CACHE.is_realized() && !QUEUE.is_realized());
 
         let panicked = catch_unwind(AssertUnwindSafe(|| {
@@ -203,14 +203,7 @@ mod isolated {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"a failing test"));
         assert_eq!(
             take_events(),
-            [
-                "start cache",
-                "start db",
-                "start queue",
-                "stop queue",
-                "stop cache",
-                "stop db"
-            ],
+            FULL_RUN,
             "the teardown ran before the panic went on"
         );
         assert!(!DB.is_realized() && !CACHE.is_realized() && !QUEUE.is_realized());

@@ -28,18 +28,21 @@ fn every_event(chain: &Chain, position: usize, scenario: &str) {
     chain.assert_usable(scenario);
 }
 
+/// Every event a watcher sees, by the name of its variant.
+const EVENTS: [&str; 6] = [
+    "Starting",
+    "Started",
+    "StartFailed",
+    "Stopping",
+    "Stopped",
+    "StopFailed",
+];
+
 #[test]
 fn a_panicking_watch_callback_at_any_event_and_position_changes_nothing() {
     let _turn = turn();
     for (position, at) in POSITIONS.iter().enumerate() {
-        for event in [
-            "Starting",
-            "Started",
-            "StartFailed",
-            "Stopping",
-            "Stopped",
-            "StopFailed",
-        ] {
+        for event in EVENTS {
             let scenario = format!("watcher panics on {event} of {at}");
             let chain = Chain::new(&format!("watch-{event}-{position}"));
             let target = chain.names[position].clone();
@@ -102,14 +105,7 @@ fn a_watch_callback_may_use_the_library_during_any_event() {
     );
     assert!(lifecycle::unwatch("faults::reentrant"));
     let seen = seen.take();
-    for event in [
-        "Starting",
-        "Started",
-        "StartFailed",
-        "Stopping",
-        "Stopped",
-        "StopFailed",
-    ] {
+    for event in EVENTS {
         assert!(
             seen.iter().any(|s| s.starts_with(event)),
             "{event}: {seen:?}"
