@@ -192,16 +192,8 @@ mod tests {
     #[test]
     fn tuples_close_last_to_first() {
         let log = Log::default();
-        (
-            probe(&log, "1"),
-            probe(&log, "2"),
-            probe(&log, "3"),
-            probe(&log, "4"),
-            probe(&log, "5"),
-            probe(&log, "6"),
-            probe(&log, "7"),
-            probe(&log, "8"),
-        )
+        let p = |name| probe(&log, name);
+        (p("1"), p("2"), p("3"), p("4"), p("5"), p("6"), p("7"), p("8"))
             .close()
             .unwrap();
         assert_eq!(*log.borrow(), ["8", "7", "6", "5", "4", "3", "2", "1"]);
