@@ -241,55 +241,54 @@ pub(super) async fn bounded_stop(
     }
 }
 
-/// Ends a `Starting` phase whose start future was dropped before it finished (its task was
-/// cancelled): the state stays unrealized and a waiting task takes over.
-struct StartingPhase<'a, T> {
+/// How far a start or stop future got, for [`Unfinished`]: what dropping it there means.
+#[derive(Clone, Copy)]
+enum At {
+    Starting,
+    /// `taken`: the value was moved out of the cell into the stop.
+    Stopping {
+        taken: bool,
+    },
+    Done,
+}
+
+/// Ends the phase of a start or stop whose future was dropped before it finished (its task
+/// was cancelled): a start leaves the state unrealized and a waiting task takes over; a stop
+/// that took the value leaves the state stopped, one that had not leaves it started.
+struct Unfinished<'a, T> {
     core: &'a AsyncCore<T>,
     ticket: Ticket,
-    done: bool,
+    at: At,
 }
 
-impl<T> Drop for StartingPhase<'_, T> {
+impl<T> Drop for Unfinished<'_, T> {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        world::abandon_start(self.core.key(), self.ticket);
-        emit(
-            &Event::StartFailed("the start was cancelled (its future was dropped)".into()),
-            &self.core.info,
-        );
-    }
-}
-
-/// Ends a `Stopping` phase whose stop was dropped before it finished.
-struct StoppingPhase<'a, T> {
-    core: &'a AsyncCore<T>,
-    ticket: Ticket,
-    taken: bool,
-    done: bool,
-}
-
-impl<T> Drop for StoppingPhase<'_, T> {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
         let (key, info) = (self.core.key(), &self.core.info);
-        if self.taken {
-            // The value went with the dropped stop future: the state is stopped.
-            let failure = Error::Stop {
-                state: info.name().to_owned(),
-                source: "the stop was cancelled; the value was dropped".into(),
-            };
-            let _ = kernel::finish_stop(info, key, self.ticket, Some(failure), true);
-        } else {
-            self.core.cell.cancel_stop();
-            let why = Error::Stop {
-                state: info.name().to_owned(),
-                source: "the stop was cancelled; the state stays started".into(),
-            };
-            let _ = kernel::cancel_stop(info, key, self.ticket, why);
+        match self.at {
+            At::Done => {}
+            At::Starting => {
+                world::abandon_start(key, self.ticket);
+                emit(
+                    &Event::StartFailed("the start was cancelled (its future was dropped)".into()),
+                    info,
+                );
+            }
+            At::Stopping { taken: true } => {
+                // The value went with the dropped stop future: the state is stopped.
+                let failure = Error::Stop {
+                    state: info.name().to_owned(),
+                    source: "the stop was cancelled; the value was dropped".into(),
+                };
+                let _ = kernel::finish_stop(info, key, self.ticket, Some(failure), true);
+            }
+            At::Stopping { taken: false } => {
+                self.core.cell.cancel_stop();
+                let why = Error::Stop {
+                    state: info.name().to_owned(),
+                    source: "the stop was cancelled; the state stays started".into(),
+                };
+                let _ = kernel::cancel_stop(info, key, self.ticket, why);
+            }
         }
     }
 }
@@ -311,16 +310,16 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             return Ok(());
         };
         let key = self.key();
-        let mut phase = StartingPhase {
+        let mut phase = Unfinished {
             core: self,
             ticket,
-            done: false,
+            at: At::Starting,
         };
         barrier::prepare();
         crate::declared::check_duplicates();
         emit(&Event::Starting, &self.info);
         let outcome = kernel::start_result(&self.info, self.call_start().await);
-        phase.done = true;
+        phase.at = At::Done;
         // SAFETY: `ticket` is this task's start right, held since the world saw the slot
         // unrealized under its lock, so no one else started, stopped or read it.
         let result = unsafe { world::conclude_start(key, ticket, &self.cell, outcome, handle) };
@@ -343,11 +342,10 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             return Ok(());
         };
         let key = self.key();
-        let mut phase = StoppingPhase {
+        let mut phase = Unfinished {
             core: self,
             ticket,
-            taken: false,
-            done: false,
+            at: At::Stopping { taken: false },
         };
         emit(&Event::Stopping, &self.info);
         self.cell.begin_stop();
@@ -356,7 +354,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         while self.cell.shared_inside() != 0 {
             let waited = began.elapsed();
             if waited >= timeout {
-                phase.done = true;
+                phase.at = At::Done;
                 self.cell.cancel_stop();
                 let error = Error::StillInUse {
                     state: self.info.name().to_owned(),
@@ -371,11 +369,11 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         // of `shared_inside` saw every reader gone. Async states have no other readers: every
         // guard enters on the shared counter.
         let value = unsafe { self.cell.take() };
-        phase.taken = true;
+        phase.at = At::Stopping { taken: true };
         let stop = self.definition().stop.clone();
         let stopping = call_marked(key, Kind::Stop, move || stop.call(value));
         let failure = bounded_stop(&self.info, stopping, timeout).await;
-        phase.done = true;
+        phase.at = At::Done;
         kernel::finish_stop(&self.info, key, ticket, failure, force)
     }
 
