@@ -48,6 +48,12 @@ impl Rng {
 /// Reads each reader does at least, past the deadline if need be.
 const MIN_READS: usize = 25;
 
+/// A reader's rounds: until `deadline`, but at least [`MIN_READS`] however slow the machine
+/// (valgrind, Miri), so every reader reads some.
+fn rounds(deadline: Instant) -> impl Iterator<Item = usize> {
+    (0..).take_while(move |&round| round < MIN_READS || Instant::now() < deadline)
+}
+
 /// What every state's value carries.
 struct Value {
     /// Which start of its state made it (1, 2, ...): only grows.
@@ -149,11 +155,7 @@ fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
             s.spawn(move || {
                 let mut rng = Rng::new(reader);
                 let mut last = vec![0; n];
-                for round in 0.. {
-                    // However slow the machine (valgrind, Miri), every reader reads some.
-                    if round >= MIN_READS && Instant::now() >= deadline {
-                        break;
-                    }
+                for _ in rounds(deadline) {
                     let i = rng.below(n);
                     match states[i].try_get() {
                         Ok(value) => {
@@ -182,10 +184,7 @@ fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
             let (states, tally, handoff) = (&states, &tally, handoff.clone());
             s.spawn(move || {
                 let mut rng = Rng::new(100 + reader);
-                for round in 0.. {
-                    if round >= MIN_READS && Instant::now() >= deadline {
-                        break;
-                    }
+                for _ in rounds(deadline) {
                     let i = rng.below(n);
                     match states[i].try_get_owned() {
                         Ok(owned) => {
