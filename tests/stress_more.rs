@@ -261,6 +261,19 @@ fn readers_of_dependent_states_race_stops_restarts_force_closes_and_stop_all() {
     assert!(tally.reads.load(SeqCst) >= 5 * MIN_READS);
 }
 
+/// Reads `state` where nothing is bound: a binder's value (1,000,000 and up) is reported to
+/// `broken` as `what` says.
+fn read_unbound(
+    state: &State<usize>,
+    broken: &Mutex<Vec<String>>,
+    what: impl FnOnce(usize) -> String,
+) {
+    let seen = *state.get();
+    if seen >= 1_000_000 {
+        broken.lock().unwrap().push(what(seen));
+    }
+}
+
 #[test]
 fn bind_on_many_threads_while_the_real_value_restarts() {
     let _serial = serial();
@@ -297,13 +310,9 @@ fn bind_on_many_threads_while_the_real_value_restarts() {
                                 .push(format!("binder {binder} owned {}", *owned));
                         }
                     }
-                    let seen = *state.get();
-                    if seen >= 1_000_000 {
-                        broken
-                            .lock()
-                            .unwrap()
-                            .push(format!("binder {binder} unbound saw {seen}"));
-                    }
+                    read_unbound(state, broken, |seen| {
+                        format!("binder {binder} unbound saw {seen}")
+                    });
                 }
             });
         }
@@ -312,13 +321,9 @@ fn bind_on_many_threads_while_the_real_value_restarts() {
             let (state, broken) = (&state, &broken);
             s.spawn(move || {
                 while Instant::now() < deadline {
-                    let seen = *state.get();
-                    if seen >= 1_000_000 {
-                        broken
-                            .lock()
-                            .unwrap()
-                            .push(format!("reader {reader} saw binding {seen}"));
-                    }
+                    read_unbound(state, broken, |seen| {
+                        format!("reader {reader} saw binding {seen}")
+                    });
                 }
             });
         }

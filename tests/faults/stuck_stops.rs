@@ -58,6 +58,14 @@ fn stuck(name: &'static str, start_gate: Option<mpsc::Receiver<()>>) -> Stuck {
     }
 }
 
+/// A realized chain `name` whose middle state's stop will never return.
+fn stuck_in_the_middle(name: &'static str) -> Chain {
+    let chain = Chain::new(name);
+    chain.last().get();
+    chain.knobs[1].stop.store(STUCK, SeqCst);
+    chain
+}
+
 /// Realizes `stuck` and lets `lifecycle::stop()` give up on it.
 fn abandon(stuck: &Stuck) {
     stuck.state.get();
@@ -126,10 +134,8 @@ fn a_stuck_stop_returning_during_a_new_start_does_not_let_a_second_start_in() {
 #[test]
 fn a_stop_that_never_returns_in_a_chain_blocks_nothing_else_and_reads_of_it_error() {
     let _turn = turn();
-    let chain = Chain::new("stuck-middle");
+    let chain = stuck_in_the_middle("stuck-middle");
     let middle = &chain.states[1];
-    chain.last().get();
-    chain.knobs[1].stop.store(STUCK, SeqCst);
     let timeout = STUCK_TIMEOUT;
     let _timeout = StopTimeout::set(timeout);
 
@@ -229,10 +235,8 @@ fn two_stops_that_never_return_are_both_reported_and_the_rest_stop() {
 #[test]
 fn a_direct_stop_that_never_returns_is_given_up_by_stop_all_and_its_readers_are_told() {
     let _turn = turn();
-    let chain = Chain::new("stuck-direct");
+    let chain = stuck_in_the_middle("stuck-direct");
     let middle = &chain.states[1];
-    chain.last().get();
-    chain.knobs[1].stop.store(STUCK, SeqCst);
     let _timeout = StopTimeout::set(STUCK_TIMEOUT);
     std::thread::scope(|s| {
         let _open_on_failure = OpenOnDrop(&chain.knobs[1].gate);
