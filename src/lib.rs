@@ -54,6 +54,7 @@ pub use lifecycle_core::{set_stop_timeout, stop_timeout};
 pub use lifecycle_core::{stop_async, stop_async_where, stop_async_within};
 // Production: parallel start, the start-up report, health.
 pub use lifecycle_core::{health, health_of, Health, StateHealth};
+pub use lifecycle_core::{reload, reload_async, ReloadReport};
 pub use lifecycle_core::{start_all, start_all_async, start_all_async_where, start_all_where};
 pub use lifecycle_core::{startup_report, Blame, StartAllReport, StartupReport};
 // Private worlds: the scope of a thread's bindings, and tests that run in parallel.

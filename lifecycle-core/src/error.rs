@@ -176,6 +176,23 @@ pub enum Error {
         /// How long the close waited.
         waited: Duration,
     },
+    /// A reload's new value could not go in (its start failed, or the swap could not
+    /// happen); the old value keeps serving, if there still is one (see `State::reload`).
+    #[error("state `{state}` failed to reload; the old value keeps serving: {source}")]
+    Reload {
+        /// The state's name.
+        state: String,
+        /// Why: the new start's error, or why the swap could not happen.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The state was stopped while a reload started its new value: the new value was stopped
+    /// too, and the state stays stopped.
+    #[error("state `{state}` was stopped while it reloaded; its new value was stopped too")]
+    ReloadAbandoned {
+        /// The state's name.
+        state: String,
+    },
     /// Any other error, from user code that used `?`.
     #[error(transparent)]
     Other(BoxError),
@@ -199,7 +216,9 @@ impl Error {
             | Error::HeldByCurrentThread { state }
             | Error::Reentrant { state, .. }
             | Error::StopFailedEarlier { state, .. }
-            | Error::StillStopping { state } => Some(state),
+            | Error::StillStopping { state }
+            | Error::Reload { state, .. }
+            | Error::ReloadAbandoned { state } => Some(state),
             Error::Cycle { .. }
             | Error::StopAll(_)
             | Error::Other(_)

@@ -19,6 +19,8 @@ pub struct StateInfo {
     pub(crate) status: Option<Status>,
     /// Set in the entries of `lifecycle::status()` and `graph()` only, once a start ended.
     pub(crate) start: Option<(SystemTime, Duration)>,
+    /// Reloaded by `lifecycle::reload()` (and SIGHUP under `#[lifecycle::main]`).
+    pub(crate) reload: bool,
 }
 
 impl StateInfo {
@@ -39,6 +41,7 @@ impl StateInfo {
             meta,
             status: None,
             start: None,
+            reload: false,
         }
     }
 
@@ -52,6 +55,7 @@ impl StateInfo {
             meta: &[],
             status: None,
             start: None,
+            reload: false,
         }
     }
 
@@ -60,6 +64,26 @@ impl StateInfo {
     pub fn with_meta(mut self, meta: &'static [(&'static str, &'static str)]) -> Self {
         self.meta = meta;
         self
+    }
+
+    /// Returns `self` marked reloadable: [`lifecycle::reload()`](crate::reload()) — and
+    /// SIGHUP under `#[lifecycle::main]` — reloads the state (what `#[defstate(reload)]`
+    /// sets).
+    ///
+    /// ```
+    /// use lifecycle::{State, StateInfo};
+    /// let config = State::from_info(StateInfo::named("doc/reloadable").reloadable(), || Ok(1));
+    /// assert!(config.info().is_reloadable());
+    /// ```
+    #[must_use]
+    pub const fn reloadable(mut self) -> Self {
+        self.reload = true;
+        self
+    }
+
+    /// True if [`lifecycle::reload()`](crate::reload()) reloads the state.
+    pub fn is_reloadable(&self) -> bool {
+        self.reload
     }
 
     /// The state's name: `"<module path>::<STATIC>"` unless `name = "..."` was given.

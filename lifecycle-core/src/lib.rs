@@ -11,6 +11,9 @@
 //! * [`start_all`], [`start_all_async`] — start the declared states concurrently
 //!   (`start_all`).
 //! * [`health`], [`health_of`] — liveness, readiness and each state's health (`health`).
+//! * [`reload`], [`reload_async`] — reload the states marked reloadable: a new value is
+//!   started beside the old one and swapped in only if that start succeeded (`reload`; the
+//!   engine is `kernel/reload.rs`).
 //! * [`startup_report`] — how long each state's last start took, and the critical chain
 //!   (`report`).
 //! * [`isolate`], [`isolate_async`] — private worlds for tests, and the scope of a thread's
@@ -51,7 +54,8 @@
 //!   `atexit`, so `process::exit` still runs the teardown (`shutdown`).
 //! * `signal-hook` (Unix) — SIGINT/SIGTERM handling that chains with other handlers and hands
 //!   the signal to a thread through a self-pipe, so no teardown runs in a signal handler
-//!   (`shutdown`). Only its `iterator` feature.
+//!   (`shutdown`), and SIGHUP, which reloads the reloadable states on a thread of its own.
+//!   Only its `iterator` feature.
 //! * `serde` (only with the `serde` feature) — `Serialize` for [`Health`].
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
 //!
@@ -86,6 +90,7 @@ not_under_loom! {
     mod isolation;
     #[doc(hidden)]
     pub mod private;
+    mod reload;
     mod report;
     mod start_all;
     mod state;
@@ -127,6 +132,7 @@ pub use crate::{
     info::StateInfo,
     isolation::{isolate, isolate_async, try_isolate, try_isolate_async},
     kernel::{set_stop_timeout, stop_timeout, Graph, Redefine, Restarted},
+    reload::{reload, reload_async, ReloadReport},
     report::{startup_report, Blame, StartupReport},
     start_all::{
         start_all, start_all_async, start_all_async_where, start_all_where, StartAllReport,

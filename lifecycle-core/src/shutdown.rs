@@ -61,6 +61,7 @@ pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
             meta: &[],
             status: None,
             start: None,
+            reload: false,
         },
         value: Mutex::new(Some(resource)),
     });

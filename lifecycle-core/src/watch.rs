@@ -22,6 +22,11 @@ pub enum Event {
     StopFailed(String),
     /// `redefine` was skipped because the state is active.
     RedefineSkipped,
+    /// A reload swapped a new value in: the old one is stopped and the dependents that were
+    /// running started again against the new one.
+    Reloaded,
+    /// A reload failed (the message says why); the old value keeps serving.
+    ReloadFailed(String),
 }
 
 type Callback = Arc<dyn Fn(&Event, &StateInfo) + Send + Sync>;
@@ -60,12 +65,15 @@ pub fn unwatch(key: &str) -> bool {
 /// Tells every watcher (and `tracing`) about `event`.
 pub(crate) fn emit(event: &Event, state: &StateInfo) {
     match event {
-        Event::StartFailed(message) | Event::StopFailed(message) => {
+        Event::StartFailed(message)
+        | Event::StopFailed(message)
+        | Event::ReloadFailed(message) => {
             tracing::warn!(state = %state.name(), ?event, "{message}");
         }
         Event::RedefineSkipped => {
             tracing::warn!(state = %state.name(), "redefine skipped: the state is active; stop it first");
         }
+        Event::Reloaded => tracing::info!(state = %state.name(), "reloaded"),
         _ => tracing::debug!(state = %state.name(), ?event, "lifecycle"),
     }
     // Snapshot, so callbacks may watch/unwatch without deadlocking.

@@ -23,7 +23,7 @@ use crate::kernel::outcome::{StartOutcome, StopOutcome};
 use crate::kernel::phases::Ticket;
 use crate::kernel::world::{self, Table};
 use crate::kernel::{
-    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, StopClaim, Tracked, Turn, Want,
+    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked, Turn, Want,
 };
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
@@ -318,7 +318,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         barrier::prepare();
         crate::declared::check_duplicates();
         emit(&Event::Starting, &self.info);
-        let outcome = kernel::start_result(&self.info, self.call_start().await);
+        let outcome = self.run_start().await;
         phase.at = At::Done;
         // SAFETY: `ticket` is this task's start right, held since the world saw the slot
         // unrealized under its lock, so no one else started, stopped or read it.
@@ -349,32 +349,60 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
         };
         emit(&Event::Stopping, &self.info);
         self.cell.begin_stop();
-        let began = Instant::now();
-        let mut pause = Duration::from_micros(50);
-        while self.cell.shared_inside() != 0 {
-            let waited = began.elapsed();
-            if waited >= timeout {
-                phase.at = At::Done;
-                self.cell.cancel_stop();
-                let error = Error::StillInUse {
-                    state: self.info.name().to_owned(),
-                    waited,
-                };
-                return Err(kernel::cancel_stop(&self.info, key, ticket, error));
-            }
-            sleep(pause.min(timeout - waited)).await;
-            pause = (pause * 2).min(Duration::from_millis(5));
+        if let Err(error) = self.wait_for_guards(timeout).await {
+            phase.at = At::Done;
+            self.cell.cancel_stop();
+            return Err(kernel::cancel_stop(&self.info, key, ticket, error));
         }
         // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and the Acquire load
         // of `shared_inside` saw every reader gone. Async states have no other readers: every
         // guard enters on the shared counter.
         let value = unsafe { self.cell.take() };
         phase.at = At::Stopping { taken: true };
-        let stop = self.definition().stop.clone();
-        let stopping = call_marked(key, Kind::Stop, move || stop.call(value));
-        let failure = bounded_stop(&self.info, stopping, timeout).await;
+        let failure = self.run_stop(value, timeout).await;
         phase.at = At::Done;
         kernel::finish_stop(&self.info, key, ticket, failure, force)
+    }
+
+    /// Asks the world for `want` in this task, parking while another thread or task is
+    /// starting or stopping the state.
+    pub(super) async fn acquire(
+        &self,
+        want: Want,
+        claim: Option<&StopClaim>,
+    ) -> Result<Granted, Error> {
+        Acquire::new(self, want, claim).await
+    }
+
+    /// After `begin_stop`: waits up to `timeout` until no guard is out.
+    pub(super) async fn wait_for_guards(&self, timeout: Duration) -> Result<(), Error> {
+        let began = Instant::now();
+        let mut pause = Duration::from_micros(50);
+        while self.cell.shared_inside() != 0 {
+            let waited = began.elapsed();
+            if waited >= timeout {
+                return Err(Error::StillInUse {
+                    state: self.info.name().to_owned(),
+                    waited,
+                });
+            }
+            sleep(pause.min(timeout - waited)).await;
+            pause = (pause * 2).min(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// Polls the start function in this task and turns its outcome into the start's result.
+    pub(super) async fn run_start(&self) -> Result<T, Error> {
+        kernel::start_result(&self.info, self.call_start().await)
+    }
+
+    /// Polls the stop function on `value` in this task, marked as this state's stop, for at
+    /// most `timeout` (then its future and the value are dropped, and it counts as failed).
+    pub(super) async fn run_stop(&self, value: T, timeout: Duration) -> Option<Error> {
+        let stop = self.definition().stop.clone();
+        let stopping = call_marked(self.key(), Kind::Stop, move || stop.call(value));
+        bounded_stop(&self.info, stopping, timeout).await
     }
 
     /// [`Self::stop`] for sync callers: drives it on this thread (see `exec::block_on`).
@@ -435,6 +463,10 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
 
     fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.stop(false, timeout, None))
+    }
+
+    fn reload_tracked(&self) -> BoxFuture<'_, Result<Restarted, Error>> {
+        Box::pin(kernel::reload::reload(self))
     }
 }
 

@@ -14,6 +14,7 @@ mod core;
 mod definition;
 mod global;
 mod guard;
+mod reload;
 mod resource;
 mod scoped;
 

@@ -7,7 +7,8 @@
 //! parked tasks, the registry and the dependency edges, with the lock-held transitions
 //! `acquire` (begin start / begin stop), `conclude_start`, `conclude_stop`, `abandon_stop`),
 //! how a start or stop ends (`outcome`), the registry of realized states (`registry`), the
-//! dependency graph (`graph`), and the stop timeout (`timeout`).
+//! dependency graph (`graph`), the one restart (`restart`) and the one reload (`reload`),
+//! and the stop timeout (`timeout`).
 //!
 //! The sync (`state/`) and async (`async_state/`) drivers only wait (condition variable or
 //! waker) and call user code (call or poll). The kernel must not import them, nor anything
@@ -26,7 +27,9 @@ not_under_loom! {
     pub(crate) mod outcome;
     pub(crate) mod readers;
     pub(crate) mod registry;
+    pub(crate) mod reload;
     pub(crate) mod restart;
+    mod restarted;
     mod timeout;
     pub(crate) mod timings;
     pub(crate) mod world;

@@ -234,6 +234,21 @@ impl Phases {
         }
     }
 
+    /// Ends the stop `ticket` that swapped a new value in for the old one (a reload): the
+    /// phase is cleared and the state has lost a value, as after a stop, but stays realized.
+    /// False if the phase was not this stop's (nothing changed).
+    pub(crate) fn conclude_swap(&mut self, key: Key, ticket: Ticket) -> bool {
+        match self.phases.get(&key) {
+            Some(Phase::Stopping(owner)) if owner.ticket == ticket => {
+                self.phases.remove(&key);
+                self.overdue.remove(&key);
+                *self.epochs.entry(key).or_default() += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Forgets a start given up before it ended (its future was dropped).
     pub(crate) fn abandon_start(&mut self, key: Key, ticket: Ticket) -> bool {
         self.conclude_start(key, ticket)
@@ -275,6 +290,20 @@ mod tests {
         assert_eq!(phases.conclude_stop(1, mine, ended), Concluded::Stopped);
         assert_eq!(phases.get(1), None);
         assert_eq!(phases.epoch(1), 1);
+    }
+
+    #[test]
+    fn a_swap_clears_only_its_own_stop_and_counts_a_lost_value() {
+        let mut phases = Phases::default();
+        let stop = phases.begin_stop(1, By::Task);
+        assert!(!phases.conclude_swap(1, stop + 1), "not its stop");
+        assert!(phases.conclude_swap(1, stop));
+        assert_eq!(phases.get(1), None);
+        assert_eq!(phases.epoch(1), 1);
+        assert!(!phases.conclude_swap(1, stop), "concluded once");
+        let start = phases.begin_start(1, By::Task);
+        assert!(!phases.conclude_swap(1, start), "a start is not a swap");
+        assert!(phases.conclude_start(1, start));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The realized states, in realization order, with O(1) insert and remove, and [`Tracked`],
 //! what the registry knows of each entry.
 //!
-//! Part of the kernel; imports only `error`, `info`, `thread` and the kernel's `phases`.
+//! Part of the kernel; imports only `error`, `info`, `thread` and the kernel's `phases` and
+//! `restarted`.
 //!
 //! A doubly linked list threaded through a slab (`Vec` of nodes plus a free list) and an index
 //! from key to node, so `stop()` of one state among 100k costs the same as among ten.
 
+use super::restarted::Restarted;
 use super::phases::StopClaim;
 use crate::error::Error;
 use crate::info::StateInfo;
@@ -55,6 +57,12 @@ pub(crate) trait Tracked: Send + Sync + 'static {
     fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         let _ = timeout;
         Box::pin(async move { self.stop_tracked(false) })
+    }
+
+    /// Reloads it (see `kernel::reload`): states start a new value beside the old one and
+    /// swap it in; everything else has nothing to reload.
+    fn reload_tracked(&self) -> BoxFuture<'_, Result<Restarted, Error>> {
+        Box::pin(async { Ok(Restarted::default()) })
     }
 
     /// True if the calling thread holds a guard on it (a stop from here would wait forever).

@@ -18,12 +18,7 @@ use std::time::Duration;
 /// running (`restart`), or leave them to their next use (`restart_alone`).
 pub(crate) async fn restart(key: Key, this: &Handle, bring_back: bool) -> Result<Restarted, Error> {
     let mut restarted = Restarted::default();
-    let name = |handle: &Handle| handle.get().info().name().to_owned();
-    let dependents = world().dependents_to_stop(key);
-    for (_, dependent) in &dependents {
-        dependent.get().stop_tracked_async(stop_timeout()).await?;
-        restarted.stopped.push(name(dependent));
-    }
+    let dependents = stop_dependents(key, &mut restarted).await?;
     let was_realized = this.get().is_realized();
     this.get().stop_tracked_async(stop_timeout()).await?;
     if was_realized {
@@ -45,10 +40,41 @@ pub(crate) async fn restart(key: Key, this: &Handle, bring_back: bool) -> Result
     this.get().start_tracked_async(this).await?;
     restarted.started.push(name(this));
     if bring_back {
-        for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
-            dependent.get().start_tracked_async(dependent).await?;
-            restarted.started.push(name(dependent));
-        }
+        self::bring_back(&dependents, &mut restarted).await?;
     }
     Ok(restarted)
+}
+
+/// The realized dependents of `key` that a restart or reload stops, as it stops them.
+pub(crate) type Dependents = Vec<(Key, Handle)>;
+
+fn name(handle: &Handle) -> String {
+    handle.get().info().name().to_owned()
+}
+
+/// Stops the realized states whose start read `key` (dependents first, otherwise newest
+/// first), recording each in `restarted`; returns them for [`bring_back`].
+pub(crate) async fn stop_dependents(
+    key: Key,
+    restarted: &mut Restarted,
+) -> Result<Dependents, Error> {
+    let dependents = world().dependents_to_stop(key);
+    for (_, dependent) in &dependents {
+        dependent.get().stop_tracked_async(stop_timeout()).await?;
+        restarted.stopped.push(name(dependent));
+    }
+    Ok(dependents)
+}
+
+/// Starts again, in dependency order, the dependents [`stop_dependents`] stopped (except
+/// local states nobody holds any more), recording each in `restarted`.
+pub(crate) async fn bring_back(
+    dependents: &Dependents,
+    restarted: &mut Restarted,
+) -> Result<(), Error> {
+    for (_, dependent) in dependents.iter().rev().filter(|(_, d)| !d.is_orphan()) {
+        dependent.get().start_tracked_async(dependent).await?;
+        restarted.started.push(name(dependent));
+    }
+    Ok(())
 }

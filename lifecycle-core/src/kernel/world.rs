@@ -506,6 +506,23 @@ pub(crate) fn conclude_stop(key: Key, ticket: Ticket, ended: Ended) -> Concluded
     concluded
 }
 
+/// Ends the stop `ticket` of `key` that swapped a value (a reload): `swapped` says whether
+/// the new value went in ([`Phases::conclude_swap`]) or the stop gave up before taking the
+/// old one (the caller reopened the cell). Releases the lock, then wakes the waiters.
+pub(crate) fn conclude_swap(key: Key, ticket: Ticket, swapped: bool) {
+    let mut table = world();
+    let ours = if swapped {
+        table.phases.conclude_swap(key, ticket)
+    } else {
+        table.phases.conclude_stop(key, ticket, Ended::Cancelled) == Concluded::Kept
+    };
+    debug_assert!(ours, "only the owner of a stop ends it");
+    table.infos.remove(&key);
+    let wake = table.take_waiters(key);
+    drop(table);
+    wake.run();
+}
+
 /// Gives up on the stop `claim` names (its caller's bound passed): if it began, it is marked
 /// failed with `cause` (readers get an error instead of waiting for it); if not, it never
 /// will, and the stop it queued behind (another thread's) is marked overdue: readers are

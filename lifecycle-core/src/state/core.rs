@@ -10,7 +10,8 @@ use crate::kernel::outcome::StartOutcome;
 use crate::kernel::readers::{self, ids};
 use crate::kernel::world;
 use crate::kernel::{
-    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, StopClaim, Tracked, Turn, Want,
+    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked,
+    Turn, Want,
 };
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
@@ -96,7 +97,7 @@ impl<T> Core<T> {
 impl<T: Send + Sync + 'static> Core<T> {
     /// Asks the world for `want` on this thread, waiting on the world's condition variable
     /// while another thread or task is starting or stopping the state.
-    fn acquire(&self, want: Want, claim: Option<&StopClaim>) -> Result<Granted, Error> {
+    pub(super) fn acquire(&self, want: Want, claim: Option<&StopClaim>) -> Result<Granted, Error> {
         let (key, by) = (self.key(), By::Thread(std::thread::current().id()));
         let mut table = kernel::world();
         loop {
@@ -127,7 +128,7 @@ impl<T: Send + Sync + 'static> Core<T> {
         crate::declared::check_duplicates();
         self.ensure_reader_id();
         emit(&Event::Starting, &self.info);
-        let outcome = kernel::start_result(&self.info, self.call_start());
+        let outcome = self.run_start();
         // SAFETY: `ticket` is this thread's start right, held since the world saw the slot
         // unrealized under its lock, so no one else started, stopped or read it.
         let result = unsafe { world::conclude_start(key, ticket, &self.cell, outcome, handle) };
@@ -158,18 +159,28 @@ impl<T: Send + Sync + 'static> Core<T> {
         // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and
         // `wait_for_readers` saw zero readers everywhere with Acquire loads.
         let value = unsafe { self.cell.take() };
-        let stop = self.definition().stop.clone();
-        let outcome = {
-            let _stopping = thread::stopping(key);
-            catch_unwind(AssertUnwindSafe(|| stop.call(value)))
-        };
-        drop(stop);
-        let failure = kernel::stop_failure(&self.info, outcome);
+        let failure = self.run_stop(value);
         kernel::finish_stop(&self.info, key, ticket, failure, force)
     }
 
+    /// Runs the start function on this thread and turns its outcome into the start's result.
+    pub(super) fn run_start(&self) -> Result<T, Error> {
+        kernel::start_result(&self.info, self.call_start())
+    }
+
+    /// Runs the stop function on `value` on this thread, marked as this state's stop.
+    pub(super) fn run_stop(&self, value: T) -> Option<Error> {
+        let stop = self.definition().stop.clone();
+        let outcome = {
+            let _stopping = thread::stopping(self.key());
+            catch_unwind(AssertUnwindSafe(|| stop.call(value)))
+        };
+        drop(stop);
+        kernel::stop_failure(&self.info, outcome)
+    }
+
     /// Waits until no reader is inside, or reports who is.
-    fn wait_for_readers(&self, timeout: Duration) -> Result<(), Error> {
+    pub(super) fn wait_for_readers(&self, timeout: Duration) -> Result<(), Error> {
         let id = self.reader_id();
         if id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0) {
             return Err(Error::HeldByCurrentThread {
@@ -240,6 +251,11 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
     fn held_by_current_thread(&self) -> bool {
         let id = self.reader_id();
         id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0)
+    }
+
+    fn reload_tracked(&self) -> BoxFuture<'_, Result<Restarted, Error>> {
+        // The new start, the swap and the stops run on this thread as the reload is polled.
+        Box::pin(kernel::reload::reload(self))
     }
 }
 

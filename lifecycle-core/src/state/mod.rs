@@ -8,6 +8,7 @@ mod core;
 mod definition;
 mod fmt;
 mod guard;
+mod reload;
 mod scoped;
 
 pub use self::core::Core;
@@ -91,6 +92,15 @@ impl<T: Send + Sync + 'static> State<T> {
         start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
     ) -> Self {
         Self::from_parts(StateInfo::named(name), start, None::<fn(T)>)
+    }
+
+    /// A local state described by `info` (its name, meta data, and whether
+    /// [`lifecycle::reload()`](crate::reload()) reloads it: [`StateInfo::reloadable`]).
+    pub fn from_info(
+        info: StateInfo,
+        start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Self::from_parts(info, start, None::<fn(T)>)
     }
 
     /// Returns this (unrealized) local state with `stop` as its stop function.

@@ -1,0 +1,109 @@
+//! The sync driver of the kernel's reload (`kernel::reload`): a sync state's new start, its
+//! swap under the stop right, and the stop of a value that is no longer the state's, all run
+//! on the calling thread as the reload is polled.
+
+use super::core::Core;
+use super::State;
+use crate::error::Error;
+use crate::info::StateInfo;
+use crate::kernel::reload::{Swap, Swapped};
+use crate::kernel::world;
+use crate::kernel::{self, BoxFuture, Granted, Restarted, Want};
+use crate::thread::Key;
+use std::time::Duration;
+
+impl<T: Send + Sync + 'static> Swap for Core<T> {
+    type Value = T;
+
+    fn key(&self) -> Key {
+        Core::key(self)
+    }
+
+    fn info(&self) -> &StateInfo {
+        &self.info
+    }
+
+    fn is_realized(&self) -> bool {
+        self.cell.is_realized()
+    }
+
+    fn start_new(&self) -> BoxFuture<'_, Result<T, Error>> {
+        self.ensure_reader_id();
+        Box::pin(async move { self.run_start() })
+    }
+
+    fn swap(&self, new: T, timeout: Duration) -> BoxFuture<'_, Swapped<T>> {
+        Box::pin(async move {
+            let ticket = match self.acquire(Want::Stop { force: false }, None) {
+                Ok(Granted::Stop(ticket)) => ticket,
+                Ok(_) => return Swapped::NotRealized(new),
+                Err(error) => return Swapped::Failed(error, new),
+            };
+            let key = self.key();
+            self.cell.begin_stop();
+            if let Err(error) = self.wait_for_readers(timeout) {
+                self.cell.cancel_stop();
+                world::conclude_swap(key, ticket, false);
+                return Swapped::Failed(error, new);
+            }
+            // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and
+            // `wait_for_readers` saw zero readers everywhere with Acquire loads: no one reads
+            // the slot, and after `take` it is unrealized under our exclusive right, which is
+            // what `publish` needs.
+            let old = unsafe {
+                let old = self.cell.take();
+                self.cell.publish(new);
+                old
+            };
+            world::conclude_swap(key, ticket, true);
+            Swapped::Old(old)
+        })
+    }
+
+    fn stop_value(&self, value: T) -> BoxFuture<'_, Option<Error>> {
+        Box::pin(async move { self.run_stop(value) })
+    }
+}
+
+impl<T: Send + Sync + 'static> State<T> {
+    /// Reloads the state as nginx reloads its configuration: starts a new value *beside* the
+    /// old one (readers keep reading the old value meanwhile); only if that start succeeds,
+    /// stops the realized dependents (newest first), swaps the new value in, stops the old
+    /// one (its stop function runs once its readers have left), and starts again the
+    /// dependents that were running, against the new value, in dependency order. The result
+    /// names what it stopped and started.
+    ///
+    /// If the new start fails, nothing is touched: the old value keeps serving,
+    /// [`is_realized`](Self::is_realized) stays true, and the error
+    /// ([`Error::Reload`]) is returned, logged and reported to watchers as
+    /// [`Event::ReloadFailed`](crate::Event::ReloadFailed) ([`Event::Reloaded`](crate::Event::Reloaded)
+    /// on success). A state that is not realized is left alone (the result is empty): its
+    /// next start reads the new configuration anyway.
+    ///
+    /// Any state can be reloaded; `#[defstate(reload)]` only marks the ones
+    /// [`lifecycle::reload()`](crate::reload()) — and SIGHUP under `#[lifecycle::main]` —
+    /// reload. A failing stop of the old value is reported as
+    /// [`Event::StopFailed`](crate::Event::StopFailed) and does not undo the reload.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// use std::sync::atomic::{AtomicU16, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// static PORT: AtomicU16 = AtomicU16::new(8080);
+    /// let config = Arc::new(State::new("doc-reload::config", || Ok(PORT.load(Ordering::SeqCst))));
+    /// let c = Arc::clone(&config);
+    /// let server = State::new("doc-reload::server", move || Ok(format!("on {}", *c.get())));
+    /// assert_eq!(*server.get(), "on 8080");
+    ///
+    /// PORT.store(9090, Ordering::SeqCst);
+    /// let reloaded = config.reload().unwrap();
+    /// assert_eq!(reloaded.stopped, ["doc-reload::server", "doc-reload::config"]);
+    /// assert_eq!(reloaded.started, ["doc-reload::config", "doc-reload::server"]);
+    /// assert_eq!(*server.get(), "on 9090");
+    /// ```
+    pub fn reload(&self) -> Result<Restarted, Error> {
+        let reload = kernel::reload::reload(self.core());
+        crate::exec::block_on(reload, Duration::MAX).expect("a reload without a deadline ends")
+    }
+}
