@@ -393,3 +393,27 @@ async fn async_reload_keeps_the_old_value_readable_then_restarts_dependents() {
     server.stop().await.unwrap();
     config.stop().await.unwrap();
 }
+
+mod through_the_macros {
+    use lifecycle::prelude::*;
+
+    #[defstate(reload, name = "reload-macro/config")]
+    static CONFIG: u32 = 1;
+
+    #[defstate(name = "reload-macro/plain")]
+    static PLAIN: u32 = 1;
+
+    #[defstate(reload, name = "reload-macro/async")]
+    static ASYNC: u32 = async { 1 };
+
+    #[test]
+    fn the_reload_flag_marks_static_sync_async_and_local_states() {
+        assert!(CONFIG.info().is_reloadable());
+        assert!(!PLAIN.info().is_reloadable());
+        assert!(ASYNC.info().is_reloadable());
+        let local = state! { start: 1_u32, name: "reload-macro/local", reload };
+        assert!(local.info().is_reloadable());
+        let unmarked = state! { start: 1_u32, name: "reload-macro/unmarked" };
+        assert!(!unmarked.info().is_reloadable());
+    }
+}

@@ -43,7 +43,8 @@ fn defstate_with_every_option() {
         quote!(
             stop = |db| db.close(),
             name = "db",
-            meta(bucket = "storage", tier = "1")
+            meta(bucket = "storage", tier = "1"),
+            reload
         ),
         quote! {
             /// The database.
@@ -105,6 +106,7 @@ fn state_with_every_key() {
         stop: |conn| conn.close(),
         name: "local",
         meta(kind = "connection"),
+        reload,
     })));
 }
 

@@ -79,6 +79,8 @@ pub(crate) struct Options {
     pub(crate) stop: Option<Stop>,
     pub(crate) name: Option<LitStr>,
     pub(crate) meta: Vec<MetaPair>,
+    /// `reload` (where it was written): `lifecycle::reload()` and SIGHUP reload the state.
+    pub(crate) reload: Option<Span>,
     /// `crate = path`: where the `lifecycle` crate is, if not at `::lifecycle`.
     pub(crate) krate: Option<Path>,
 }

@@ -323,8 +323,12 @@ fn state_info(
     let module = quote_spanned!(at=> ::core::module_path!());
     let file = quote_spanned!(at=> ::core::file!());
     let line = quote_spanned!(at=> ::core::line!());
-    quote! {
+    let info = quote! {
         #private::state_info(#name, #module, #file, #line, &[#((#keys, #values)),*])
+    };
+    match options.reload {
+        Some(at) => quote_spanned!(at=> #info.reloadable()),
+        None => info,
     }
 }
 

@@ -1,9 +1,9 @@
 //! Options of a state, in each of the three syntaxes:
 //!
-//! * `#[defstate(stop = ..., name = "...", meta(k = "v"), crate = path)]`
+//! * `#[defstate(stop = ..., name = "...", meta(k = "v"), reload, crate = path)]`
 //! * clauses after a static in `defstate! { ... }`: `stop(value) => expr;`, `stop = f;`,
-//!   `name = "...";`, `meta(k = "v");`, and `crate = path;` first in the block
-//! * keys of `state! { start: expr, stop: f, name: "...", meta(k = "v"), crate: path }`
+//!   `name = "...";`, `meta(k = "v");`, `reload;`, and `crate = path;` first in the block
+//! * keys of `state! { start: expr, stop: f, name: "...", meta(k = "v"), reload, crate: path }`
 //!
 //! Keywords are `syn::custom_keyword!`s read through `lookahead1()`, so a wrong token gets
 //! "expected one of ..." for free. An unknown word gets a "did you mean" instead. A mistake
@@ -32,14 +32,15 @@ mod kw {
     syn::custom_keyword!(stop);
     syn::custom_keyword!(name);
     syn::custom_keyword!(meta);
+    syn::custom_keyword!(reload);
 }
 
 /// The options `#[defstate(...)]` knows.
-const ATTR_OPTIONS: &[&str] = &["stop", "name", "meta", "crate"];
+const ATTR_OPTIONS: &[&str] = &["stop", "name", "meta", "reload", "crate"];
 /// The clauses that may follow a static in `defstate! { ... }`.
-const CLAUSES: &[&str] = &["stop", "name", "meta"];
+const CLAUSES: &[&str] = &["stop", "name", "meta", "reload"];
 /// The keys `state! { ... }` knows.
-const LOCAL_KEYS: &[&str] = &["start", "stop", "name", "meta", "crate"];
+const LOCAL_KEYS: &[&str] = &["start", "stop", "name", "meta", "reload", "crate"];
 
 /// Which syntax is being read, for messages that show the right way to write things.
 #[derive(Clone, Copy, PartialEq)]
@@ -102,6 +103,10 @@ fn parse_shared_option(
     } else if lookahead.peek(kw::meta) {
         let key: kw::meta = input.parse()?;
         parse_meta(input, key.span, options, errors)?;
+    } else if lookahead.peek(kw::reload) {
+        let key: kw::reload = input.parse()?;
+        parse_flag_value(input, syntax, "reload", errors);
+        set_once(&mut options.reload, key.span, key.span, "reload", errors);
     } else if lookahead.peek(Token![crate]) {
         let key: Token![crate] = input.parse()?;
         separator(input, syntax, "crate", errors)?;
@@ -383,6 +388,31 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: Span, name: &str, errors: &m
     } else {
         *slot = Some(value);
     }
+}
+
+/// After a flag (`reload`): a value given to it (`reload = true`, `reload: true`,
+/// `reload(...)`) is one error spanning that value, which is skipped.
+fn parse_flag_value(input: ParseStream, syntax: Syntax, flag: &str, errors: &mut Errors) {
+    let valued = (input.peek(Token![=]) && !input.peek(Token![==]))
+        || (input.peek(Token![:]) && !input.peek(Token![::]))
+        || input.peek(token::Paren);
+    if !valued {
+        return;
+    }
+    let mut value = proc_macro2::TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) && !input.peek(Token![;]) {
+        match input.parse::<proc_macro2::TokenTree>() {
+            Ok(token) => value.extend([token]),
+            Err(_) => break,
+        }
+    }
+    errors.spanned(
+        value,
+        format!(
+            "`{flag}` is a flag and takes no value: write `{flag}` alone {}",
+            syntax.place()
+        ),
+    );
 }
 
 /// An unknown key or option: says what it might have been, then skips its value.
