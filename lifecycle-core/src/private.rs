@@ -62,6 +62,19 @@ pub use crate::resource::{Closer, Resource};
 pub use crate::scope::{open_failed, resource, Branch, Checked, Opened, Outcome, Parts, System};
 /// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
 pub use crate::shutdown::{main_result, MainGuard, MainOutcome, MainResult};
+/// Not public API, used by generated code: the runtime of an async `main` runs SIGHUP's
+/// reloads.
+#[cfg(unix)]
+pub use crate::shutdown::hangup::reload_on;
+/// Not public API, used by generated code: no SIGHUP here, so nothing to run.
+#[cfg(not(unix))]
+pub fn reload_on(
+    run: impl Fn(BoxFuture<'static, ReloadReport>) -> ReloadReport + Send + Sync + 'static,
+) {
+    drop(run);
+}
+/// Not public API, used by generated code: what `reload_on`'s runner is given and returns.
+pub use crate::{kernel::BoxFuture, reload::ReloadReport};
 use crate::slot::slot_core;
 /// Not public API, used by generated code: the runtime of `defresource!`.
 pub use crate::slot::Slot;

@@ -10,6 +10,8 @@
 //!   the teardown, then the process ends *by that signal*, with the default action restored:
 //!   the parent sees "killed by SIGINT/SIGTERM" and a shell reports 130/143. A second signal
 //!   while the teardown runs ends the process at once, by the signal.
+//! * **SIGHUP** (Unix, under `#[lifecycle::main]` only): a dedicated thread reloads the
+//!   states marked `reload` ([`reload`](crate::reload())); the process never ends on it.
 //! * **`std::process::exit`**: an `atexit` handler runs the teardown on a fresh thread
 //!   (the exiting thread's thread-locals are already gone) before the process ends with the
 //!   given code. Guards still held then are waited for at most 2 seconds.
@@ -29,6 +31,8 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+#[cfg(unix)]
+pub(crate) mod hangup;
 #[cfg(unix)]
 mod signals;
 
@@ -268,9 +272,13 @@ pub struct MainGuard {
 }
 
 impl MainGuard {
-    /// Installs the shutdown handling.
+    /// Installs the shutdown handling, and SIGHUP's reload (see `shutdown::hangup`).
     pub fn start() -> Self {
         if let Err(error) = install_shutdown() {
+            eprintln!("lifecycle: {error}");
+        }
+        #[cfg(unix)]
+        if let Err(error) = hangup::install() {
             eprintln!("lifecycle: {error}");
         }
         Self { finished: false }

@@ -4,7 +4,7 @@
 //! ```text
 //! fn main() -> ::std::process::ExitCode {
 //!     fn __lifecycle_main() -> Result<(), Error> { /* the body */ }
-//!     let guard = MainGuard::start();                         // signals, atexit
+//!     let guard = MainGuard::start();                         // signals, SIGHUP, atexit
 //!     let returned = __lifecycle_main();
 //!     let report = (&&&MainReturned(&returned)).lifecycle_main_kind(); // Display or Debug
 //!     guard.finish(report.finish(returned, main_result::<Result<(), Error>>))
@@ -12,8 +12,11 @@
 
 //! }
 //! ```
+//!
+//! An `async fn main` under `#[tokio::main]` first hands its runtime to SIGHUP's reloads
+//! (`__private::reload_on`), so async states reload on the program's runtime.
 
-use super::parse::{is_outer_attr, Args, Main};
+use super::parse::{is_outer_attr, is_tokio_main, Args, Main};
 use crate::common::span::hidden;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -29,6 +32,17 @@ pub(crate) fn expand(args: &Args, main: Main) -> TokenStream {
         ..
     } = main.item;
     let (outer, inner): (Vec<_>, Vec<_>) = attrs.into_iter().partition(is_outer_attr);
+    let on_tokio = sig.asyncness.is_some() && inner.iter().any(is_tokio_main);
+    let block = if on_tokio {
+        let runtime = hidden("__lifecycle_runtime");
+        quote! {{
+            let #runtime = ::tokio::runtime::Handle::current();
+            #krate::__private::reload_on(move |reload| #runtime.block_on(reload));
+            #block
+        }}
+    } else {
+        quote!(#block)
+    };
     let name = sig.ident.clone();
     let body_fn = syn::Ident::new("__lifecycle_main", sig.ident.span());
     sig.ident = body_fn.clone();

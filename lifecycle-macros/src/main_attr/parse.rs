@@ -67,6 +67,17 @@ pub(crate) fn validate(main: &Main, errors: &mut Errors) {
 
 /// Attributes that stay on the outer `main` (docs, `cfg`); the others go on the inner
 /// function with the body, where they apply to it (`#[tokio::main]`, lints).
+/// `#[tokio::main]` (or `#[tokio::main(...)]`): `main`'s body runs on a tokio runtime.
+pub(crate) fn is_tokio_main(attr: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    segments == ["tokio", "main"]
+}
+
 pub(crate) fn is_outer_attr(attr: &syn::Attribute) -> bool {
     let path = attr.path();
     path.is_ident("doc") || path.is_ident("cfg") || path.is_ident("cfg_attr")
