@@ -5,7 +5,14 @@
 //! cargo run --example webapp            # port 8888
 //! cargo run --example webapp -- 3000    # port from the first argument
 //! PORT=3000 cargo run --example webapp  # ... else from $PORT
+//! WEBAPP_CONFIG=webapp.conf cargo run --example webapp   # ... but first from this file
 //! ```
+//!
+//! The config file (optional, named by `$WEBAPP_CONFIG`) holds `port = 3000` and/or
+//! `host = 127.0.0.1` lines; what it leaves out comes from the argument, `$PORT`, `$HOST`
+//! or the defaults. `CONFIG` is reloadable: edit the file and `kill -HUP <pid>`, and the
+//! server moves to the new port while the hit counter keeps counting (a broken file is
+//! logged and the server keeps serving on the old port).
 //!
 //! `GET /` answers `App Server Running`; `/healthz` and `/readyz` are served from
 //! `lifecycle::health()`; `/lifecycle` is the live admin page ([`lifecycle::admin`]: the
@@ -35,7 +42,8 @@
 //! # Signals and exit
 //!
 //! `#[lifecycle::main]` handles SIGINT/SIGTERM: every state stops in reverse order (the
-//! server first, gracefully), then the process ends by that signal. `quit` stops everything
+//! server first, gracefully), then the process ends by that signal. SIGHUP reloads
+//! `CONFIG` (see above) and never ends the process. `quit` stops everything
 //! the same way and exits with status 0.
 
 #[path = "support/mod.rs"]
@@ -57,11 +65,43 @@ pub struct Config {
     pub port: u16,
 }
 
-#[defstate(name = "webapp/config")]
-static CONFIG: Config = Config {
-    host: std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned()),
-    port: lifecycle::server::port(8888)?,
-};
+/// Reloaded on SIGHUP (`reload`): the server, which reads it, restarts against the new one.
+#[defstate(name = "webapp/config", reload)]
+static CONFIG: Config = read_config()?;
+
+/// The config file named by `$WEBAPP_CONFIG` (if any), then the argument, `$PORT`, `$HOST`
+/// and the defaults.
+fn read_config() -> Result<Config, Error> {
+    let mut config = Config {
+        host: std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned()),
+        port: lifecycle::server::port(8888)?,
+    };
+    let Some(path) = std::env::var_os("WEBAPP_CONFIG") else {
+        return Ok(config);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| Error::other(format!("reading {}: {error}", path.to_string_lossy())))?;
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        match line.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+            Some(("port", port)) => {
+                config.port = port
+                    .parse()
+                    .map_err(|error| Error::other(format!("port `{port}`: {error}")))?;
+            }
+            Some(("host", host)) => config.host = host.to_owned(),
+            _ => {
+                return Err(Error::other(format!(
+                    "config line `{line}`: expected `port = N` or `host = H`"
+                )))
+            }
+        }
+    }
+    Ok(config)
+}
 
 /// Requests served; the count is logged when the state stops.
 #[defstate(
@@ -101,14 +141,16 @@ async fn root() -> &'static str {
 /// The running server, if any: the atom of the restart pattern.
 static SERVER: Server = Server::new("webapp/server");
 
-/// Starts the server on `port` unless one is running (then it says so and binds nothing).
-pub async fn app_server_start(port: u16) -> Result<Started, Error> {
+/// Starts the server on the config's port unless one is running (then it says so and binds
+/// nothing). The port is read inside the server's start, so a reload of the config restarts
+/// the server on the new port.
+pub async fn app_server_start() -> Result<Started, Error> {
     let serve = |port, shutdown| async move {
         let host = CONFIG.get().host.clone();
         let listener = TcpListener::bind((host, port)).await?;
         Ok(axum::serve(listener, app()).with_graceful_shutdown(shutdown))
     };
-    SERVER.start(port, serve).await
+    SERVER.start_on(|| Ok(CONFIG.try_get()?.port), serve).await
 }
 
 /// Stops the server, gracefully; returns when its port is free.
@@ -125,7 +167,7 @@ pub async fn app_server_restart() -> Result<Started, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     support::init_logging();
-    println!("{}", app_server_start(CONFIG.try_get()?.port).await?);
+    println!("{}", app_server_start().await?);
     support::admin::print_url(&CONFIG.get().host, CONFIG.get().port);
     let console = Console::new().state(&CONFIG).state(&HITS).main(&SERVER);
     if console.run_async().await == Ended::EndOfInput {

@@ -262,3 +262,35 @@ fn console_replies_go_to_stdout_and_logs_to_stderr() {
         assert!(!line.starts_with("stderr: "), "a reply on stderr: {line}");
     }
 }
+
+#[test]
+fn sighup_rereads_the_config_file_and_moves_the_server_keeping_the_hit_count() {
+    let (first, second) = (free_port(), free_port());
+    let file = std::env::temp_dir().join(format!("webapp-reload-{first}.conf"));
+    std::fs::write(&file, format!("port = {first}\n")).unwrap();
+    let env = vec![("WEBAPP_CONFIG", file.to_string_lossy().into_owned())];
+    let mut app = webapp(vec![], env, false);
+    app.wait_for(&format!("server running on port {first}"));
+    assert_serves(first);
+    assert_serves(first);
+
+    std::fs::write(&file, format!("port = {second}\n")).unwrap();
+    app.signal(libc::SIGHUP);
+    app.wait_for("reloaded webapp/config (restarted webapp/server)");
+    assert_serves(second);
+    assert!(port_is_free(first), "the old port is released");
+
+    // A broken file: the reload fails, the server keeps serving where it was.
+    std::fs::write(&file, "port = not-a-port\n").unwrap();
+    app.signal(libc::SIGHUP);
+    app.wait_for("failed webapp/config");
+    assert_serves(second);
+
+    app.signal(libc::SIGTERM);
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert_eq!(app.count("Starting server on port"), 2, "{:#?}", app.output);
+    // The counter was not restarted: the requests on both ports add up.
+    assert_eq!(app.count("served 4 requests"), 1, "{:#?}", app.output);
+    let _ = std::fs::remove_file(&file);
+}

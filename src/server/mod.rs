@@ -169,15 +169,32 @@ impl Server {
         A: IntoFuture<Output = std::io::Result<()>>,
         A::IntoFuture: Send + 'static,
     {
+        self.start_on(move || Ok(port), serve).await
+    }
+
+    /// Like [`start`](Self::start), but the port is asked of `port` inside the server's
+    /// start, each time it starts: a port read from a state (a config) makes that state a
+    /// dependency, so a restart or [reload](crate::State::reload) of the config restarts
+    /// the server on the new port.
+    pub async fn start_on<P, S, F, A>(&self, port: P, serve: S) -> Result<Started, Error>
+    where
+        P: Fn() -> Result<u16, Error> + Send + Sync + 'static,
+        S: Fn(u16, Shutdown) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<A, Error>> + Send + 'static,
+        A: IntoFuture<Output = std::io::Result<()>>,
+        A::IntoFuture: Send + 'static,
+    {
         let _turn = self.turn.lock().await;
         if let Some(port) = self.port() {
             return Ok(Started::Already { port });
         }
         let serve = Arc::new(serve);
+        let port = Arc::new(port);
         let grace = self.grace;
         let state = AsyncState::new(self.name, move || {
-            let serve = Arc::clone(&serve);
+            let (serve, port) = (Arc::clone(&serve), Arc::clone(&port));
             async move {
+                let port = port()?;
                 tracing::info!("Starting server on port: {port}");
                 let (shutdown, signal) = running::shutdown_pair();
                 // Binding happens here, inside the start: a port in use fails the start.
@@ -186,7 +203,7 @@ impl Server {
             }
         })
         .with_stop(Running::stop);
-        state.try_get().await?;
+        let port = state.try_get().await?.port();
         // The previous server, if any, is stopped (it was not running): dropping it is free.
         self.current.reset(state);
         Ok(Started::Now { port })
