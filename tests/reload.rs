@@ -417,3 +417,38 @@ mod through_the_macros {
         assert!(!unmarked.info().is_reloadable());
     }
 }
+
+#[test]
+fn what_the_new_start_reads_becomes_the_dependencies_once_it_is_swapped_in() {
+    let _turn = serial();
+    let extra = Arc::new(State::new("reload-edges/extra", || Ok(5_u32)));
+    let read_extra = Arc::new(AtomicBool::new(false));
+    let (e, r) = (Arc::clone(&extra), Arc::clone(&read_extra));
+    let config = State::new("reload-edges/config", move || {
+        Ok(if r.load(Ordering::SeqCst) {
+            *e.get()
+        } else {
+            1
+        })
+    });
+    config.get();
+    extra.get();
+    let restarted = extra.restart().unwrap();
+    assert_eq!(
+        restarted.stopped,
+        ["reload-edges/extra"],
+        "not a dependency yet"
+    );
+
+    read_extra.store(true, Ordering::SeqCst);
+    config.reload().unwrap();
+    assert_eq!(*config.get(), 5);
+    let restarted = extra.restart().unwrap();
+    assert_eq!(
+        restarted.stopped,
+        ["reload-edges/config", "reload-edges/extra"],
+        "the new start read it"
+    );
+    config.stop().unwrap();
+    extra.stop().unwrap();
+}

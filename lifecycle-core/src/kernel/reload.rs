@@ -6,11 +6,13 @@
 //! `async_state/`) does with its own cell: run its start without publishing, exchange values
 //! under a stop right, run its stop on a value that is no longer the state's. The dependents
 //! go through `restart`'s [`stop_dependents`] and [`bring_back`]. Imports the kernel's
-//! `restart`, `outcome`, `registry`, `timeout` and the base modules `error`, `info`,
+//! `restart`, `outcome`, `registry`, `timeout`, `world` and the base modules `error`, `info`,
 //! `thread`, `watch`.
 //!
 //! # Rules
 //!
+//! * What the new start reads becomes the state's recorded dependencies when (and only
+//!   when) its value goes in; until then the old value's dependencies stand.
 //! * No lock is held while user code runs: the new start runs with no phase (the state
 //!   stays `Realized`, readers see the old value); the swap holds the state's stop right only
 //!   while readers drain and two values are exchanged.
@@ -26,6 +28,7 @@ use super::outcome::Restarted;
 use super::registry::BoxFuture;
 use super::restart::{bring_back, stop_dependents};
 use super::timeout::stop_timeout;
+use super::world;
 use crate::error::Error;
 use crate::info::StateInfo;
 use crate::thread::Key;
@@ -67,6 +70,8 @@ pub(crate) async fn reload<S: Swap>(state: &S) -> Result<Restarted, Error> {
         return Ok(restarted);
     }
     let info = state.info();
+    // What the new start reads becomes the state's dependencies only if its value goes in.
+    let _reading = Reading::begin(state.key(), info);
     let new = match state.start_new().await {
         Ok(new) => new,
         Err(error) => return Err(failed(info, error)),
@@ -103,6 +108,22 @@ pub(crate) async fn reload<S: Swap>(state: &S) -> Result<Restarted, Error> {
     back.map_err(|error| failed(info, error))?;
     emit(&Event::Reloaded, info);
     Ok(restarted)
+}
+
+/// Keeps what a reload's new start reads aside (`world::begin_reload`) until dropped.
+struct Reading(Key);
+
+impl Reading {
+    fn begin(key: Key, info: &StateInfo) -> Self {
+        world::begin_reload(key, info);
+        Reading(key)
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        world::end_reload(self.0);
+    }
 }
 
 /// Stops a new value that did not go in.

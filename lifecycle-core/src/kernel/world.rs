@@ -45,8 +45,17 @@ pub(crate) struct Table {
     waiters: HashMap<Key, Vec<(u64, Waker)>>,
     next_waiter: u64,
     pub(crate) registry: Registry,
+    /// States whose reload's new start runs: what that start read so far (with the epochs
+    /// it read), to become their dependencies if the new value goes in.
+    reloading: HashMap<Key, Reading>,
     pub(crate) edges: Edges,
     pub(crate) timings: Timings,
+}
+
+/// What a reload's new start read: the reloaded state's info, and each state it read.
+struct Reading {
+    info: StateInfo,
+    read: Vec<(Key, StateInfo, u64)>,
 }
 
 /// The locked world.
@@ -512,6 +521,13 @@ pub(crate) fn conclude_stop(key: Key, ticket: Ticket, ended: Ended) -> Concluded
 pub(crate) fn conclude_swap(key: Key, ticket: Ticket, swapped: bool) {
     let mut table = world();
     let ours = if swapped {
+        // The new value is in: what its start read is now what the state depends on.
+        if let Some(Reading { info, read }) = table.reloading.remove(&key) {
+            table.edges.clear_dependencies(key);
+            for (to, to_info, epoch) in read {
+                table.edges.record((key, &info), (to, &to_info), epoch);
+            }
+        }
         table.phases.conclude_swap(key, ticket)
     } else {
         table.phases.conclude_stop(key, ticket, Ended::Cancelled) == Concluded::Kept
@@ -546,6 +562,22 @@ pub(crate) fn abandon_stop(key: Key, claim: &StopClaim, cause: String) {
     wake.run();
 }
 
+/// A reload of `key` begins its new start: what that start reads is kept aside until the
+/// swap ([`conclude_swap`]) or [`end_reload`].
+pub(crate) fn begin_reload(key: Key, info: &StateInfo) {
+    let reading = Reading {
+        info: info.clone(),
+        read: Vec::new(),
+    };
+    world().reloading.insert(key, reading);
+}
+
+/// A reload of `key` ended: forgets what its new start read if the swap did not take it.
+pub(crate) fn end_reload(key: Key) {
+    let reading = world().reloading.remove(&key);
+    drop(reading);
+}
+
 /// Records that the start running on this thread (or in this poll) read the state `key`.
 pub(crate) fn record_dependency(key: Key, info: &StateInfo) {
     let Some(dependent) = thread::innermost_starting() else {
@@ -555,6 +587,15 @@ pub(crate) fn record_dependency(key: Key, info: &StateInfo) {
         return;
     }
     let mut table = world();
+    if !matches!(table.phases.get(dependent), Some(Phase::Starting(_))) {
+        let epoch = table.phases.epoch(key);
+        if let Some(reading) = table.reloading.get_mut(&dependent) {
+            if !reading.read.iter().any(|(k, _, _)| *k == key) {
+                reading.read.push((key, info.clone(), epoch));
+            }
+        }
+        return;
+    }
     let Some(dependent_info) = table.starting_info(dependent).cloned() else {
         return;
     };
