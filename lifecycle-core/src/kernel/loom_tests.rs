@@ -24,6 +24,7 @@
 //! | restart/get | `loom_restart_reads_never_go_backwards`, `loom_world_get_races_stop` (the getter restarts) |
 //! | given-up teardown vs another thread's stop vs force_close (issue 11, rule 1) | `loom_kernel_a_teardown_that_gives_up_never_hijacks_another_stop` |
 //! | restart vs a dependent's start in flight (issue 11, rule 2) | `loom_kernel_restart_leaves_no_dependent_built_from_a_stopped_value` |
+//! | reload's swap vs a stop vs a reader (issue 13) | `loom_kernel_reload_races_a_stop_and_a_reader` |
 //! | reader id chosen on the fast path vs first start | `loom_fast_path_reader_id_races_first_start` |
 //! | per-thread counts handed to a new thread | `loom_counts_handed_over_to_a_new_thread` |
 //!
@@ -839,6 +840,35 @@ impl Kernel {
         unsafe { self.cell.publish(value) };
     }
 
+    /// A reload (`kernel::reload` with the sync driver's swap): the new value was started
+    /// beside the old one (counted as a start); under a stop ticket the old one is drained,
+    /// taken and replaced (`Phases::conclude_swap`); if the state is busy or stopped, the new
+    /// value is stopped instead. Returns the value that was stopped.
+    fn reload(&self, counts: &[&Counts]) -> u32 {
+        let new = LIVE + self.starts.fetch_add(1, Ordering::Relaxed);
+        let ticket = {
+            let mut phases = self.phases.lock().unwrap();
+            if phases.get(KEY).is_some() || self.cell.slot() != Slot::Realized {
+                drop(phases);
+                self.stops.fetch_add(1, Ordering::Relaxed);
+                return new;
+            }
+            phases.begin_stop(KEY, By::Task)
+        };
+        self.cell.begin_stop();
+        wait_for_readers(&self.cell, counts);
+        // SAFETY: we hold the stop right (`ticket`), begin_stop ran, no reader is inside;
+        // after `take` the slot is empty under that same exclusive right.
+        let old = unsafe {
+            let old = self.cell.take();
+            self.cell.publish(new);
+            old
+        };
+        assert!(self.phases.lock().unwrap().conclude_swap(KEY, ticket));
+        self.stops.fetch_add(1, Ordering::Relaxed);
+        old
+    }
+
     fn assert_balanced(&self) {
         let (starts, stops) = (
             self.starts.load(Ordering::Relaxed),
@@ -1025,4 +1055,32 @@ fn loom_kernel_restart_leaves_no_dependent_built_from_a_stopped_value() {
             }
         },
     );
+}
+
+#[test]
+fn loom_kernel_reload_races_a_stop_and_a_reader() {
+    // Thread S stops the state while thread L reloads it and this thread reads: the reader
+    // sees the old or the new value (never a moved-out one), every value is stopped exactly
+    // once, and a stop that wins leaves the reload's new value stopped, not published.
+    check("kernel_reload_races_a_stop_and_a_reader", None, || {
+        let kernel = Arc::new(Kernel::realized());
+        let reader_counts = Arc::new(Counts::new());
+        let stopper = {
+            let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&reader_counts));
+            thread::spawn(move || kernel.stop(&[&counts]))
+        };
+        let reloader = {
+            let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&reader_counts));
+            thread::spawn(move || kernel.reload(&[&counts]))
+        };
+        if let Some(value) = read_once(&kernel.cell, &reader_counts) {
+            assert!(value == LIVE || value == LIVE + 1, "garbage {value}");
+        }
+        let stopped = stopper.join().unwrap();
+        let replaced = reloader.join().unwrap();
+        if let Some(stopped) = stopped {
+            assert_ne!(stopped, replaced, "a value stopped twice");
+        }
+        kernel.assert_balanced();
+    });
 }
