@@ -406,8 +406,15 @@ mod through_the_macros {
     #[defstate(reload, name = "reload-macro/async")]
     static ASYNC: u32 = async { 1 };
 
+    lifecycle::decl::defstate! {
+        static BLOCK: u32 = 1;
+        name = "reload-macro/block";
+        reload;
+    }
+
     #[test]
     fn the_reload_flag_marks_static_sync_async_and_local_states() {
+        assert!(BLOCK.info().is_reloadable());
         assert!(CONFIG.info().is_reloadable());
         assert!(!PLAIN.info().is_reloadable());
         assert!(ASYNC.info().is_reloadable());

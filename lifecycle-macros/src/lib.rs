@@ -111,6 +111,19 @@ fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///   assert_eq!(PORT.name(), "web/port");
 ///   assert_eq!(PORT.meta("owner"), Some("ops"));
 ///   ```
+/// * `reload` — a flag (no value): `lifecycle::reload()`, and SIGHUP under
+///   `#[lifecycle::main]`, reload the state — its new value starts beside the old one and is
+///   swapped in only if that start succeeds (see `State::reload`).
+///
+///   ```
+///   # use lifecycle::prelude::*;
+///   #[defstate(reload, name = "doc/reload/port")]
+///   static PORT: u16 = 8080;
+///   assert!(PORT.info().is_reloadable());
+///   PORT.get();
+///   assert!(lifecycle::reload().is_ok());
+///   assert_eq!(*PORT.get(), 8080);
+///   ```
 /// * `crate = path` — where the `lifecycle` crate is when it is renamed or re-exported.
 ///
 ///   ```
@@ -200,6 +213,7 @@ pub fn defstate(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     stop = closure_or_function;            //   (one stop of either form)
 ///     name = "name";
 ///     meta(key = "value", ...);
+///     reload;                                // reloaded by lifecycle::reload() and SIGHUP
 ///
 ///     /// more states ...
 /// }
@@ -254,6 +268,7 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 /// * `stop: function` — any `Fn(T)` returning `()` or `Result<(), E>`, often a closure.
 /// * `name: "..."` — by default `"state@<file>:<line>:<column>"` of the `state!` call.
 /// * `meta(key = "value", ...)` — as for `#[defstate]`.
+/// * `reload` — as for `#[defstate]`.
 /// * `crate: path` — where the `lifecycle` crate is when it is renamed.
 ///
 /// `state!(async { ... })` (or `start: async { ... }`) makes a local `AsyncState<T>`; its
