@@ -57,6 +57,7 @@ pub use lifecycle_core::{health, health_of, Health, StateHealth};
 pub use lifecycle_core::{reload, reload_async, ReloadReport};
 pub use lifecycle_core::{start_all, start_all_async, start_all_async_where, start_all_where};
 pub use lifecycle_core::{startup_report, Blame, StartAllReport, StartupReport};
+pub use lifecycle_core::{FailHandle, Supervise, EXIT_GAVE_UP};
 // Private worlds: the scope of a thread's bindings, and tests that run in parallel.
 pub use lifecycle_core::{isolate, isolate_async, try_isolate, try_isolate_async};
 // Watchpoints.

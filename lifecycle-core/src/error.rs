@@ -102,6 +102,18 @@ pub enum Error {
         /// The earlier stop error.
         cause: String,
     },
+    /// The state's supervisor gave up on it (see [`Status::GaveUp`](crate::Status::GaveUp)):
+    /// `restart` or `force_close` it before using it again.
+    #[error(
+        "state `{state}` failed too often and its supervisor gave up (last error: {last_error}); \
+         restart or force_close it before using it again"
+    )]
+    GaveUp {
+        /// The state's name.
+        state: String,
+        /// The message of its last failure.
+        last_error: String,
+    },
     /// `force_close` found the state failed by a stop that was given up on (it did not return
     /// within `stop()`'s bound) and still holds the value: clearing it now could free the
     /// value under that stop or start a second value beside it. Try again once it returns
@@ -216,6 +228,7 @@ impl Error {
             | Error::HeldByCurrentThread { state }
             | Error::Reentrant { state, .. }
             | Error::StopFailedEarlier { state, .. }
+            | Error::GaveUp { state, .. }
             | Error::StillStopping { state }
             | Error::Reload { state, .. }
             | Error::ReloadAbandoned { state } => Some(state),

@@ -8,6 +8,7 @@ use crate::declared::declared;
 use crate::info::StateInfo;
 use crate::kernel::{self, timings::Timing};
 use crate::status::Status;
+use crate::supervise::driver;
 use crate::thread::Key;
 use std::collections::HashSet;
 use std::fmt;
@@ -18,10 +19,12 @@ use std::time::Duration;
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Health {
-    /// The process is live (an orchestrator should not restart it). Always `true` for now:
-    /// it becomes `false` once a supervised state gives up (supervision is not built yet).
+    /// The process is live (an orchestrator should not restart it): no supervised state has
+    /// given up ([`Status::GaveUp`]).
     pub live: bool,
-    /// Every state that readiness counts ([`StateHealth::required`]) is realized.
+    /// Every state that readiness counts ([`StateHealth::required`]) is realized, is not
+    /// failing (a supervised state that failed is not ready until its restart succeeds),
+    /// and its last check passed.
     pub ready: bool,
     /// The states readiness counts that are not realized (or not known), by name.
     pub not_ready: Vec<String>,
@@ -43,9 +46,9 @@ pub struct StateHealth {
     /// How long it has been realized (in JSON: seconds, or `null`).
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser::seconds"))]
     pub uptime: Option<Duration>,
-    /// How many times a supervisor restarted it: 0 until supervision exists.
+    /// How many times its supervisor restarted it.
     pub restarts: u32,
-    /// The message of its last failed start or stop, if any.
+    /// The message of its last failure, failed check, or failed start or stop, if any.
     pub last_error: Option<String>,
     /// Readiness counts this state.
     pub required: bool,
@@ -78,7 +81,9 @@ pub fn health_of(names: &[&str]) -> Health {
 fn report(required: &dyn Fn(&StateInfo) -> bool, names: &[&str]) -> Health {
     let declared = declared();
     let mut states = Vec::new();
+    let mut unready: HashSet<String> = HashSet::new();
     let mut seen: HashSet<Key> = HashSet::new();
+    let live = !kernel::world().any_gave_up();
     {
         let world = kernel::world();
         let entry = |key: Key, info: &StateInfo, realized: bool| {
@@ -96,20 +101,36 @@ fn report(required: &dyn Fn(&StateInfo) -> bool, names: &[&str]) -> Health {
                 required: required(info),
             }
         };
+        let mut keys = Vec::new();
         for (key, handle) in world.registry.iter() {
             let tracked = handle.get();
             seen.insert(key);
             states.push(entry(key, tracked.info(), tracked.is_realized()));
+            keys.push(key);
         }
         for state in &declared {
             if seen.insert(state.key()) {
                 states.push(entry(state.key(), state.info(), state.is_realized()));
+                keys.push(state.key());
+            }
+        }
+        drop(world);
+        // The supervisor's table is read after the world's lock is released.
+        for (state, key) in states.iter_mut().zip(keys) {
+            if let Some(supervised) = driver::supervised(key) {
+                state.restarts = supervised.restarts;
+                if supervised.last_error.is_some() {
+                    state.last_error = supervised.last_error;
+                }
+                if supervised.unready {
+                    unready.insert(state.name.clone());
+                }
             }
         }
     }
     let mut not_ready: Vec<String> = states
         .iter()
-        .filter(|s| s.required && s.status != Status::Realized)
+        .filter(|s| s.required && (s.status != Status::Realized || unready.contains(&s.name)))
         .map(|s| s.name.clone())
         .collect();
     for name in names {
@@ -118,7 +139,7 @@ fn report(required: &dyn Fn(&StateInfo) -> bool, names: &[&str]) -> Health {
         }
     }
     Health {
-        live: true,
+        live,
         ready: not_ready.is_empty(),
         not_ready,
         states,
@@ -133,6 +154,7 @@ pub(crate) fn status_name(status: Status) -> &'static str {
         Status::Realized => "realized",
         Status::Stopping => "stopping",
         Status::StopFailed => "stop_failed",
+        Status::GaveUp => "gave_up",
     }
 }
 

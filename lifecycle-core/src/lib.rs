@@ -19,6 +19,8 @@
 //! * [`isolate`], [`isolate_async`] — private worlds for tests, and the scope of a thread's
 //!   bindings; the rule that a binding never escapes its thread (`isolation/`).
 //! * [`declared`] — every `#[defstate]` of the program, via `inventory` (`declared`).
+//! * [`Supervise`], [`FailHandle`] — supervision: restart a failed state with its
+//!   dependents, with backoff, until it fails too often (`supervise/`).
 //! * [`Error`] — the one error type, naming the state involved (`error`).
 //! * [`AsyncState<T>`] — states with an `async` start and stop, read with `.get().await`
 //!   ([`AsyncRef`] guards), and [`stop_async`] over sync and async states (`async_state/`).
@@ -39,7 +41,7 @@
 //! 2. `kernel/`: the value cell and reader protocol (the only `unsafe` about values), the one
 //!    phase table, the world (its lock, cycle search and transitions), the registry, the
 //!    dependency graph and the stop timeout;
-//! 3. `declared`, then the drivers `state/` (sync: waits on a condition variable, calls)
+//! 3. `declared` and `supervise/` (the supervisor, over the kernel's restart), then the drivers `state/` (sync: waits on a condition variable, calls)
 //!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls); the
 //!    reports and bulk starts over `global` and `declared` (`report`, `start_all`, `health`);
 //! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
@@ -57,6 +59,8 @@
 //!   (`shutdown`), and SIGHUP, which reloads the reloadable states on a thread of its own.
 //!   Only its `iterator` feature.
 //! * `serde` (only with the `serde` feature) — `Serialize` for [`Health`].
+//! * `tokio` (only with the `tokio` feature) — a supervised async state restarts on the tokio
+//!   runtime it started on, so the tasks its start spawns survive (`supervise/runtime`).
 //! * `loom` (only under `cfg(loom)`) — model checks of the kernel.
 //!
 //! No async runtime: [`AsyncState`] works on any executor. Its timeouts are served by one
@@ -96,6 +100,7 @@ not_under_loom! {
     mod state;
     mod status;
     mod stop_kind;
+    mod supervise;
     mod stop_worker;
     mod unwind;
     mod watch;
@@ -139,5 +144,6 @@ pub use crate::{
     },
     state::{BindGuard, Owned, Ref, State},
     status::Status,
+    supervise::{FailHandle, Supervise, EXIT_GAVE_UP},
     watch::{unwatch, watch, Event},
 };

@@ -17,6 +17,10 @@
 //!   given code. Guards still held then are waited for at most 2 seconds.
 //! * **`#[lifecycle::main]`**: the teardown runs when `main` returns (`Ok` or `Err`) or
 //!   panics; see `__private::MainGuard` for the exit status.
+//! * **A supervisor gives up** ([`Status::GaveUp`](crate::Status::GaveUp)) under
+//!   `#[lifecycle::main]`: the teardown runs and the process exits with
+//!   [`EXIT_GAVE_UP`](crate::EXIT_GAVE_UP) (70). Outside `#[lifecycle::main]` nothing more
+//!   happens: the program decides (watch for [`Event::GaveUp`](crate::Event::GaveUp)).
 //!
 //! Signal handlers are registered with `signal-hook`, which chains them with handlers other
 //! code installed, before or after.
@@ -272,7 +276,8 @@ pub struct MainGuard {
 }
 
 impl MainGuard {
-    /// Installs the shutdown handling, and SIGHUP's reload (see `shutdown::hangup`).
+    /// Installs the shutdown handling, SIGHUP's reload (see `shutdown::hangup`) and the exit
+    /// after a supervisor gives up.
     pub fn start() -> Self {
         if let Err(error) = install_shutdown() {
             eprintln!("lifecycle: {error}");
@@ -281,6 +286,7 @@ impl MainGuard {
         if let Err(error) = hangup::install() {
             eprintln!("lifecycle: {error}");
         }
+        crate::supervise::driver::on_give_up(gave_up_exit);
         Self { finished: false }
     }
 
@@ -299,6 +305,15 @@ impl MainGuard {
             code
         }
     }
+}
+
+/// Under `#[lifecycle::main]`, after a supervisor gave up on a state: tear down in reverse
+/// order and exit with [`EXIT_GAVE_UP`](crate::EXIT_GAVE_UP), so an orchestrator restarts the
+/// process. Runs on the supervisor's thread.
+fn gave_up_exit() {
+    eprintln!("lifecycle: a supervised state failed too often; tearing down");
+    teardown_and_report();
+    std::process::exit(crate::supervise::EXIT_GAVE_UP);
 }
 
 impl Drop for MainGuard {

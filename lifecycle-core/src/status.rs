@@ -29,4 +29,16 @@ pub enum Status {
     /// [`Error::StillStopping`](crate::Error::StillStopping) and may be called again once that
     /// stop returns. Every other state stays usable; nothing is poisoned.
     StopFailed,
+    /// Its supervisor gave up on it: it failed more than `max_restarts` times within
+    /// `within` (see [`Supervise`](crate::Supervise)).
+    ///
+    /// **The gave-up rule** (beside the failed-stop rule of `StopFailed`). The state and its
+    /// dependents are stopped, and the state says so until it is cleared: `get` and
+    /// `try_get` report [`Error::GaveUp`](crate::Error::GaveUp) (naming the state and its
+    /// last failure), [`lifecycle::health()`](crate::health()) reports the process not live,
+    /// and under `#[lifecycle::main]` the process tears down and exits with
+    /// [`EXIT_GAVE_UP`](crate::EXIT_GAVE_UP). [`restart`](crate::State::restart) and
+    /// [`force_close`](crate::State::force_close) clear it (and the supervisor's count);
+    /// `stop` leaves it. Every other state stays usable.
+    GaveUp,
 }

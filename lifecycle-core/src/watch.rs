@@ -27,6 +27,20 @@ pub enum Event {
     Reloaded,
     /// A reload failed (the message says why); the old value keeps serving.
     ReloadFailed(String),
+    /// A supervised state failed (its value reported it, or its check returned an error;
+    /// the message says which): its supervisor restarts it after the backoff.
+    Failed(String),
+    /// A supervisor's restart attempt of a failed state begins.
+    Restarting {
+        /// 1 for the first attempt after a failure; one more for each attempt whose start
+        /// failed.
+        attempt: u32,
+        /// How long the supervisor waited before this attempt.
+        backoff: std::time::Duration,
+    },
+    /// A supervised state failed too often and its supervisor gave up (the message says
+    /// how often and the last error); see [`Status::GaveUp`](crate::Status::GaveUp).
+    GaveUp(String),
 }
 
 type Callback = Arc<dyn Fn(&Event, &StateInfo) + Send + Sync>;
@@ -67,7 +81,8 @@ pub(crate) fn emit(event: &Event, state: &StateInfo) {
     match event {
         Event::StartFailed(message)
         | Event::StopFailed(message)
-        | Event::ReloadFailed(message) => {
+        | Event::ReloadFailed(message)
+        | Event::Failed(message) => {
             tracing::warn!(state = %state.name(), ?event, "{message}");
         }
         Event::RedefineSkipped => {

@@ -17,6 +17,7 @@ mod guard;
 mod reload;
 mod resource;
 mod scoped;
+mod supervised;
 
 pub use self::core::AsyncCore;
 pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};

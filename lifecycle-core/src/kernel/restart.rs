@@ -17,8 +17,27 @@ use std::time::Duration;
 /// Restarts `this` (the state `key`); `bring_back`: start again the dependents that were
 /// running (`restart`), or leave them to their next use (`restart_alone`).
 pub(crate) async fn restart(key: Key, this: &Handle, bring_back: bool) -> Result<Restarted, Error> {
+    // A restart asked for clears a supervisor's giving up (the gave-up rule).
+    world().clear_gave_up(key);
+    restart_with(key, this, dependents(key), bring_back).await
+}
+
+/// The states to bring back after a restart of `key`: its realized dependents, in the order
+/// to stop them (a supervisor keeps them across restart attempts whose start fails).
+pub(crate) fn dependents(key: Key) -> Dependents {
+    world().dependents_to_stop(key)
+}
+
+/// [`restart`] with the `dependents` to stop first and bring back (stopping one that is not
+/// realized any more does nothing; starting one realized does nothing).
+pub(crate) async fn restart_with(
+    key: Key,
+    this: &Handle,
+    dependents: Dependents,
+    bring_back: bool,
+) -> Result<Restarted, Error> {
     let mut restarted = Restarted::default();
-    let dependents = stop_dependents(key, &mut restarted).await?;
+    stop_these(&dependents, &mut restarted).await?;
     let was_realized = this.get().is_realized();
     this.get().stop_tracked_async(stop_timeout()).await?;
     if was_realized {
@@ -58,12 +77,22 @@ pub(crate) async fn stop_dependents(
     key: Key,
     restarted: &mut Restarted,
 ) -> Result<Dependents, Error> {
-    let dependents = world().dependents_to_stop(key);
-    for (_, dependent) in &dependents {
-        dependent.get().stop_tracked_async(stop_timeout()).await?;
-        restarted.stopped.push(name(dependent));
-    }
+    let dependents = dependents(key);
+    stop_these(&dependents, restarted).await?;
     Ok(dependents)
+}
+
+/// Stops `dependents` in the order given, recording those that were realized (a supervisor's
+/// retry finds them stopped already; one whose stop failed earlier still reports it).
+async fn stop_these(dependents: &Dependents, restarted: &mut Restarted) -> Result<(), Error> {
+    for (_, dependent) in dependents {
+        let was_realized = dependent.get().is_realized();
+        dependent.get().stop_tracked_async(stop_timeout()).await?;
+        if was_realized {
+            restarted.stopped.push(name(dependent));
+        }
+    }
+    Ok(())
 }
 
 /// Starts again, in dependency order, the dependents [`stop_dependents`] stopped (except

@@ -20,6 +20,9 @@ pub(crate) struct Timing {
     pub(crate) up_since: Option<Instant>,
     /// The message of the last failed start or stop.
     pub(crate) last_error: Option<String>,
+    /// How many starts of it have begun: a realization's generation (a supervisor's fail
+    /// handle names the one it was made in).
+    pub(crate) starts: u64,
 }
 
 impl Timing {
@@ -38,6 +41,7 @@ impl Timings {
         let timing = self.0.entry(key).or_default();
         timing.began = Some((SystemTime::now(), Instant::now()));
         timing.took = None;
+        timing.starts += 1;
     }
 
     /// The start of `key` ended; `failure` is its error's message if it failed.
@@ -56,6 +60,11 @@ impl Timings {
     /// A stop of `key` failed with `message`.
     pub(crate) fn stop_failed(&mut self, key: Key, message: &str) {
         self.0.entry(key).or_default().last_error = Some(message.to_owned());
+    }
+
+    /// How many starts of `key` have begun (0 if none).
+    pub(crate) fn generation(&self, key: Key) -> u64 {
+        self.0.get(&key).map_or(0, |timing| timing.starts)
     }
 
     pub(crate) fn get(&self, key: Key) -> Option<&Timing> {

@@ -50,6 +50,9 @@ pub(crate) struct Table {
     reloading: HashMap<Key, Reading>,
     pub(crate) edges: Edges,
     pub(crate) timings: Timings,
+    /// The states whose supervisor gave up, with the last failure's message: a start is
+    /// refused ([`Error::GaveUp`]) until a restart or force close clears it.
+    gave_up: HashMap<Key, String>,
 }
 
 /// What a reload's new start read: the reloaded state's info, and each state it read.
@@ -180,6 +183,20 @@ impl Table {
         let realized = slot == Slot::Realized;
         if matches!(want, Want::Start) && realized {
             return Turn::Done(Ok(Granted::Realized));
+        }
+        if let Some(last_error) = self.gave_up.get(&key) {
+            match want {
+                Want::Stop { force: true } => {
+                    self.gave_up.remove(&key);
+                }
+                Want::Start => {
+                    return Turn::Done(Err(Error::GaveUp {
+                        state: name(),
+                        last_error: last_error.clone(),
+                    }))
+                }
+                Want::Stop { force: false } => {}
+            }
         }
         match (want, self.phases.get(key)) {
             (Want::Start, None) => {
@@ -348,6 +365,9 @@ impl Table {
 
     /// What `status()` says of `key`, given its cell's realized flag.
     pub(crate) fn status(&self, key: Key, realized: bool) -> Status {
+        if !realized && self.phases.get(key).is_none() && self.gave_up.contains_key(&key) {
+            return Status::GaveUp;
+        }
         match self.phases.get(key) {
             Some(Phase::Starting(_)) => Status::Starting,
             Some(Phase::Stopping(_)) if self.phases.overdue(key).is_some() => Status::StopFailed,
@@ -398,8 +418,24 @@ impl Table {
         }
     }
 
+    /// Marks `key` given up on by its supervisor (`last_error`: the last failure).
+    pub(crate) fn give_up(&mut self, key: Key, last_error: String) {
+        self.gave_up.insert(key, last_error);
+    }
+
+    /// Clears the mark of [`Self::give_up`]; returns whether there was one.
+    pub(crate) fn clear_gave_up(&mut self, key: Key) -> bool {
+        self.gave_up.remove(&key).is_some()
+    }
+
+    /// True if a supervisor gave up on any state.
+    pub(crate) fn any_gave_up(&self) -> bool {
+        !self.gave_up.is_empty()
+    }
+
     /// Forgets a local state whose core is dropped.
     pub(crate) fn forget(&mut self, key: Key) {
+        self.gave_up.remove(&key);
         self.edges.forget(key);
         self.phases.forget(key);
         self.timings.forget(key);

@@ -10,6 +10,7 @@ mod fmt;
 mod guard;
 mod reload;
 mod scoped;
+mod supervised;
 
 pub use self::core::Core;
 pub use crate::kernel::{set_stop_timeout, stop_timeout, Redefine};

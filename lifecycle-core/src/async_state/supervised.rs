@@ -1,0 +1,94 @@
+//! Supervision of async states: the thin methods over `supervise`
+//! ([`AsyncState::supervise`], [`AsyncState::with_check`], [`AsyncState::fail`],
+//! [`AsyncState::fail_handle`]). A supervised async state restarts on the tokio runtime
+//! it started on (feature `tokio`), so the tasks its start spawns survive.
+
+use super::definition::AsyncStartFn;
+use super::{AsyncRef, AsyncState, Keep};
+use crate::supervise::driver::{self, Check, Target};
+use crate::supervise::{check_result, FailHandle, Supervise};
+use std::fmt::Display;
+use std::sync::Arc;
+
+impl<T: Send + Sync + 'static> AsyncState<T> {
+    /// Returns this local async state supervised with `config`, as
+    /// [`State::supervise`](crate::State::supervise) does.
+    #[must_use]
+    pub fn supervise(self, config: Supervise) -> Self {
+        self.supervised(Some(config), None);
+        self
+    }
+
+    /// Returns this local async state with a check, as
+    /// [`State::with_check`](crate::State::with_check) does.
+    #[must_use]
+    pub fn with_check<E: Display>(
+        self,
+        check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
+    ) -> Self {
+        let read = self.reader();
+        let check: Check = Arc::new(move || {
+            let value = read()?;
+            let result = check_result(check(&value));
+            Some(Box::pin(std::future::ready(result)))
+        });
+        self.supervised(None, Some(check));
+        self
+    }
+
+    /// Reports that the value is dead, as [`State::fail`](crate::State::fail) does.
+    pub fn fail(&self, error: impl Display) -> bool {
+        driver::fail(self.core().key(), None, error.to_string())
+    }
+
+    /// A handle that fails this realization from anywhere, as
+    /// [`State::fail_handle`](crate::State::fail_handle) makes.
+    pub fn fail_handle(&self) -> FailHandle {
+        FailHandle::new(self.core().key())
+    }
+
+    fn supervised(&self, config: Option<Supervise>, check: Option<Check>) {
+        let key = self.core().key();
+        let first = !driver::is_supervised(key);
+        driver::register(key, self.info(), Target::of(self.handle()), config, check);
+        if first && matches!(self.core, Keep::Local(_)) {
+            let mut definition = self.core().definition();
+            let start = definition.start.clone();
+            definition.start = AsyncStartFn::Dyn(Arc::new(move || {
+                let future = start.call();
+                Box::pin(async move {
+                    // In the poll: the runtime the start runs on is the current one.
+                    driver::started(key);
+                    future.await
+                })
+            }));
+        }
+    }
+
+    /// Reads the value for a check without starting the state (`None` if not realized).
+    fn reader(&self) -> impl Fn() -> Option<AsyncRef<T>> + Send + Sync + 'static {
+        enum Source<T: Send + Sync + 'static> {
+            Static(&'static super::AsyncCore<T>),
+            Local(std::sync::Weak<super::AsyncCore<T>>),
+        }
+        let source = match &self.core {
+            Keep::Static(core) => Source::Static(core),
+            Keep::Local(core) => Source::Local(Arc::downgrade(core)),
+            Keep::Bound(_) => unreachable!("a state is never a binding"),
+        };
+        move || {
+            let keep = match &source {
+                Source::Static(core) => Keep::Static(*core),
+                Source::Local(weak) => Keep::Local(weak.upgrade()?),
+            };
+            let core = match &keep {
+                Keep::Static(core) => *core as *const super::AsyncCore<T>,
+                Keep::Local(core) => Arc::as_ptr(core),
+                Keep::Bound(_) => return None,
+            };
+            // SAFETY: `keep` keeps the core alive while this reference is used.
+            let value = unsafe { &*core }.cell.enter_shared()?;
+            Some(AsyncRef::entered(value, keep))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Supervision: a supervised state is restarted when it fails — its value reports it
+//! ([`FailHandle`], `State::fail`) or its check returns an error — rest-for-one over the
+//! recorded dependency graph (the kernel's one restart), with exponential backoff and
+//! jitter, until it fails more than `max_restarts` times within `within` and gives up
+//! ([`Status::GaveUp`](crate::Status::GaveUp)).
+//!
+//! `config` is the public [`Supervise`]; `machine` the pure decision logic (intensity
+//! window, backoff, coalescing); `driver` its thin driver (a table and one worker thread);
+//! `runtime` where restarts run (the tokio runtime the state started on, if any); `handle`
+//! the public [`FailHandle`].
+//!
+//! Sits between the kernel and the drivers: imports the kernel and the base modules
+//! (`error`, `exec`, `info`, `status`, `thread`, `watch`); the drivers (`state/`,
+//! `async_state/`) and `health` call it.
+
+mod config;
+pub(crate) mod driver;
+mod handle;
+mod machine;
+mod runtime;
+
+pub use config::Supervise;
+pub use handle::FailHandle;
+
+/// The exit code of a `#[lifecycle::main]` program whose supervisor gave up on a state: the
+/// program tears down in reverse order and exits with it (`EX_SOFTWARE` of `sysexits.h`), so
+/// an orchestrator restarts the process.
+pub const EXIT_GAVE_UP: i32 = 70;
+
+/// A check's result with its error as text.
+pub(crate) fn check_result<E: std::fmt::Display>(result: Result<(), E>) -> Result<(), String> {
+    result.map_err(|error| error.to_string())
+}
