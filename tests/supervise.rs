@@ -306,3 +306,40 @@ fn under_main_giving_up_tears_down_and_exits_with_exit_gave_up() {
     assert!(server < db, "reverse order: {stdout}");
     assert!(!stdout.contains("still running"), "{stdout}");
 }
+
+static PINGS_LEFT: AtomicUsize = AtomicUsize::new(2);
+
+fn ping(_: &&str) -> Result<(), String> {
+    match PINGS_LEFT.load(Ordering::SeqCst) {
+        0 => Ok(()),
+        n => {
+            PINGS_LEFT.store(n - 1, Ordering::SeqCst);
+            Err(format!("ping failed ({n} left)"))
+        }
+    }
+}
+
+#[lifecycle::defstate(
+    supervise(backoff = "5ms..20ms", max_restarts = 5, within = "60s"),
+    check = ping,
+    interval = "10ms"
+)]
+static DECLARED: &str = "declared";
+
+#[lifecycle::defstate(supervise, check = |v| if v.is_empty() { Err("empty") } else { Ok(()) })]
+static DEFAULTS: String = String::from("x");
+
+#[test]
+fn a_declared_supervised_state_restarts_on_its_failing_check() {
+    let _serial = common::serial();
+    let name = DECLARED.name().to_owned();
+    assert_eq!(*DECLARED.get(), "declared");
+    eventually("two restarts", || restarts(&name) == 2);
+    assert_eq!(PINGS_LEFT.load(Ordering::SeqCst), 0);
+    assert!(DECLARED.fail("by hand"));
+    eventually("a third restart", || restarts(&name) == 3);
+    DECLARED.stop().unwrap();
+    assert_eq!(DEFAULTS.get().as_str(), "x");
+    assert!(DEFAULTS.fail("by hand"), "supervised with the defaults");
+    DEFAULTS.stop().unwrap();
+}

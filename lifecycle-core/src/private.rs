@@ -22,6 +22,28 @@ pub use ::core::{concat, file, line, module_path, stringify};
 /// Not public API, used by generated code: link-time registration.
 pub use inventory;
 
+/// Not public API, used by generated code: the configuration of `#[defstate(supervise)]`.
+pub use crate::supervise::Supervise;
+
+/// Not public API, used by generated code: runs a `check = ...` on `value` (the parameter's
+/// type comes from here) and gives its error as text.
+pub fn check_value<T: ?Sized, E: ::core::fmt::Display>(
+    value: &T,
+    check: impl FnOnce(&T) -> Result<(), E>,
+) -> Result<(), String> {
+    crate::supervise::check_result(check(value))
+}
+
+/// Not public API, used by generated code: from the start of a `#[defstate(supervise)]`
+/// static, registers it with the supervisor (once) and tells it a start begins.
+pub fn supervise_static<T: Send + Sync + 'static>(
+    state: &'static State<T>,
+    config: Supervise,
+    check: Option<crate::supervise::StaticCheck<T>>,
+) {
+    state.supervise_static(config, check);
+}
+
 /// Not public API, used by generated code: a static state over `core`.
 pub const fn static_state<T: Send + Sync + 'static>(core: &'static Core<T>) -> State<T> {
     State::from_static(core)

@@ -55,6 +55,20 @@ fn defstate_with_every_option() {
 }
 
 #[test]
+fn defstate_supervised() {
+    insta::assert_snapshot!(attr(
+        quote!(
+            supervise(backoff = "10ms..1s", max_restarts = 3, within = "30s"),
+            check = |pool| pool.ping(),
+            interval = "2s"
+        ),
+        quote!(
+            static POOL: Pool = Pool::connect();
+        ),
+    ));
+}
+
+#[test]
 fn defstate_with_stop_path_and_crate() {
     let expanded = attr(
         quote!(stop = Server::shutdown, crate = lc),

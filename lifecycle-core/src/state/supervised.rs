@@ -3,6 +3,7 @@
 
 use super::definition::StartFn;
 use super::{Core, Owned, State};
+use crate::kernel::Tracked;
 use crate::supervise::driver::{self, Check, Target};
 use crate::supervise::{check_result, FailHandle, Supervise};
 use std::fmt::Display;
@@ -111,5 +112,26 @@ impl<T: Send + Sync + 'static> State<T> {
                 Some(Owned::from_local(value, core))
             }
         }
+    }
+    /// Supervises a static state (used by `#[defstate(supervise)]`, from its start).
+    pub(crate) fn supervise_static(
+        &'static self,
+        config: Supervise,
+        check: Option<crate::supervise::StaticCheck<T>>,
+    ) {
+        if !driver::is_supervised(self.key()) {
+            let check = check.map(|check| {
+                let read = self.reader();
+                let check: Check = Arc::new(move || {
+                    let value = read()?;
+                    let result = check(&value);
+                    Some(Box::pin(std::future::ready(result)))
+                });
+                check
+            });
+            let tracked: &'static dyn Tracked = self.core();
+            driver::register(self.key(), self.info(), Target::Static(tracked), Some(config), check);
+        }
+        driver::started(self.key());
     }
 }

@@ -27,6 +27,9 @@ pub use handle::FailHandle;
 /// an orchestrator restarts the process.
 pub const EXIT_GAVE_UP: i32 = 70;
 
+/// A static state's check, as `check = ...` of `#[defstate]` gives it.
+pub type StaticCheck<T> = fn(&T) -> Result<(), String>;
+
 /// A check's result with its error as text.
 pub(crate) fn check_result<E: std::fmt::Display>(result: Result<(), E>) -> Result<(), String> {
     result.map_err(|error| error.to_string())

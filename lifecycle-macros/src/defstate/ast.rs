@@ -83,6 +83,31 @@ pub(crate) struct Options {
     pub(crate) reload: Option<Span>,
     /// `crate = path`: where the `lifecycle` crate is, if not at `::lifecycle`.
     pub(crate) krate: Option<Path>,
+    /// `supervise` or `supervise(...)` (`#[defstate]` only).
+    pub(crate) supervise: Option<Supervision>,
+    /// `check = expr`: a closure or function taking `&T` (`#[defstate]` only).
+    pub(crate) check: Option<Expr>,
+    /// `interval = "5s"` at the top level, with the key's span (`#[defstate]` only).
+    pub(crate) interval: Option<(proc_macro2::Span, std::time::Duration)>,
+}
+
+/// The options of `supervise(...)`; `None`: the runtime's default.
+#[derive(Clone)]
+pub(crate) struct Supervision {
+    /// The `supervise` keyword.
+    pub(crate) span: proc_macro2::Span,
+    pub(crate) backoff: Option<(std::time::Duration, std::time::Duration)>,
+    pub(crate) max_restarts: Option<u32>,
+    pub(crate) within: Option<std::time::Duration>,
+    /// `interval = "..."` inside `supervise(...)`, with the key's span.
+    pub(crate) interval: Option<(proc_macro2::Span, std::time::Duration)>,
+}
+
+impl Options {
+    /// True if any supervision option was given.
+    pub(crate) fn supervised(&self) -> bool {
+        self.supervise.is_some() || self.check.is_some() || self.interval.is_some()
+    }
 }
 
 /// How a state stops.

@@ -122,9 +122,11 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     // Start and stop are closures coerced to the `fn` pointers `__private::static_core` takes, not
     // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
     // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
+    let supervise = supervise_call(&private, ident, ty, options);
     let start = match init {
         Some(Init::Expr(expr)) => quote! {
             || {
+                #supervise
                 let #value: #ty = #expr;
                 ::core::result::Result::Ok(#value)
             }
@@ -160,6 +162,55 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
         &StaticFlavor::SYNC,
         quote!(#info, #start, #stop),
     ))
+}
+
+/// `__private::supervise_static(&STATE, config, check);` for a supervised static (its start
+/// registers it and tells the supervisor it begins), or nothing.
+fn supervise_call(
+    private: &TokenStream,
+    ident: &syn::Ident,
+    ty: &syn::Type,
+    options: &Options,
+) -> TokenStream {
+    if !options.supervised() {
+        return TokenStream::new();
+    }
+    let nanos = |d: std::time::Duration| {
+        let n = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        quote!(::core::time::Duration::from_nanos(#n))
+    };
+    let mut config = quote!(#private::Supervise::new());
+    let supervision = options.supervise.as_ref();
+    if let Some((min, max)) = supervision.and_then(|s| s.backoff) {
+        let (min, max) = (nanos(min), nanos(max));
+        config.extend(quote!(.backoff(#min, #max)));
+    }
+    if let Some(n) = supervision.and_then(|s| s.max_restarts) {
+        config.extend(quote!(.max_restarts(#n)));
+    }
+    if let Some(within) = supervision.and_then(|s| s.within) {
+        let within = nanos(within);
+        config.extend(quote!(.within(#within)));
+    }
+    let interval = options.interval.or(supervision.and_then(|s| s.interval));
+    if let Some((_, interval)) = interval {
+        let interval = nanos(interval);
+        config.extend(quote!(.interval(#interval)));
+    }
+    let check = match &options.check {
+        None => quote!(::core::option::Option::None),
+        Some(check) => {
+            let at = check.span();
+            let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
+            let call = quote_spanned!(at=> #private::check_value(#value, #check));
+            quote! {
+                ::core::option::Option::Some(|#value: &#ty| #call)
+            }
+        }
+    };
+    quote! {
+        #private::supervise_static(&#ident, #config, #check);
+    }
 }
 
 /// The runtime names that differ between a sync and an async static state.

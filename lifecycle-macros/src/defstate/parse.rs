@@ -18,7 +18,7 @@
 use crate::common::errors::{closest, one_of, Errors};
 use crate::common::{krate, recover};
 use crate::defstate::ast::{
-    self, Init, LocalState, MetaPair, Options, StateBlock, StaticState, Stop,
+    self, Init, LocalState, MetaPair, Options, StateBlock, StaticState, Stop, Supervision,
 };
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -33,10 +33,27 @@ mod kw {
     syn::custom_keyword!(name);
     syn::custom_keyword!(meta);
     syn::custom_keyword!(reload);
+    syn::custom_keyword!(supervise);
+    syn::custom_keyword!(check);
+    syn::custom_keyword!(interval);
+    syn::custom_keyword!(backoff);
+    syn::custom_keyword!(max_restarts);
+    syn::custom_keyword!(within);
 }
 
 /// The options `#[defstate(...)]` knows.
-const ATTR_OPTIONS: &[&str] = &["stop", "name", "meta", "reload", "crate"];
+const ATTR_OPTIONS: &[&str] = &[
+    "stop",
+    "name",
+    "meta",
+    "reload",
+    "crate",
+    "supervise",
+    "check",
+    "interval",
+];
+/// The options `supervise(...)` knows.
+const SUPERVISE_OPTIONS: &[&str] = &["backoff", "max_restarts", "within", "interval"];
 /// The clauses that may follow a static in `defstate! { ... }`.
 const CLAUSES: &[&str] = &["stop", "name", "meta", "reload"];
 /// The keys `state! { ... }` knows.
@@ -127,6 +144,8 @@ pub(crate) fn parse_attr_options(input: ParseStream, errors: &mut Errors) -> syn
         let lookahead = input.lookahead1();
         if parse_shared_option(&lookahead, input, syntax, &mut options, errors)? {
             // stop, name, meta or crate: parsed
+        } else if parse_supervision_option(&lookahead, input, &mut options, errors)? {
+            // supervise, check or interval: parsed
         } else if input.peek(Ident::peek_any) {
             unknown_key(input, syntax, ATTR_OPTIONS, errors)?;
         } else {
@@ -138,6 +157,217 @@ pub(crate) fn parse_attr_options(input: ParseStream, errors: &mut Errors) -> syn
         input.parse::<Token![,]>()?;
     }
     Ok(options)
+}
+
+/// Parses `supervise`, `supervise(...)`, `check = expr` or `interval = "5s"` of
+/// `#[defstate(...)]` if one comes next.
+fn parse_supervision_option(
+    lookahead: &Lookahead1,
+    input: ParseStream,
+    options: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<bool> {
+    if lookahead.peek(kw::supervise) {
+        let key: kw::supervise = input.parse()?;
+        let mut supervision = Supervision {
+            span: key.span,
+            backoff: None,
+            max_restarts: None,
+            within: None,
+            interval: None,
+        };
+        if input.peek(token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            parse_supervise_args(&content, &mut supervision, errors)?;
+        }
+        set_once(
+            &mut options.supervise,
+            supervision,
+            key.span,
+            "supervise",
+            errors,
+        );
+    } else if lookahead.peek(kw::check) {
+        let key: kw::check = input.parse()?;
+        separator(input, Syntax::Attribute, "check", errors)?;
+        let check: Expr = input.parse()?;
+        set_once(&mut options.check, check, key.span, "check", errors);
+    } else if lookahead.peek(kw::interval) {
+        let key: kw::interval = input.parse()?;
+        separator(input, Syntax::Attribute, "interval", errors)?;
+        if let Some(interval) = parse_duration(input, "interval", "\"5s\"", errors)? {
+            set_once(
+                &mut options.interval,
+                (key.span, interval),
+                key.span,
+                "interval",
+                errors,
+            );
+        }
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The arguments of `supervise(backoff = "100ms..5s", max_restarts = 5, within = "60s",
+/// interval = "5s")`.
+fn parse_supervise_args(
+    input: ParseStream,
+    supervision: &mut Supervision,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    while !input.is_empty() {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::backoff) {
+            let key: kw::backoff = input.parse()?;
+            separator(input, Syntax::Attribute, "backoff", errors)?;
+            if let Some(range) = parse_backoff(input, errors)? {
+                set_once(&mut supervision.backoff, range, key.span, "backoff", errors);
+            }
+        } else if lookahead.peek(kw::max_restarts) {
+            let key: kw::max_restarts = input.parse()?;
+            separator(input, Syntax::Attribute, "max_restarts", errors)?;
+            let value: Expr = input.parse()?;
+            let parsed = match &value {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Int(int), ..
+                }) => int.base10_parse::<u32>().ok(),
+                _ => None,
+            };
+            match parsed {
+                Some(n) => set_once(
+                    &mut supervision.max_restarts,
+                    n,
+                    key.span,
+                    "max_restarts",
+                    errors,
+                ),
+                None => errors.spanned(
+                    &value,
+                    "`max_restarts` takes an integer literal: write `max_restarts = 5`",
+                ),
+            }
+        } else if lookahead.peek(kw::within) {
+            let key: kw::within = input.parse()?;
+            separator(input, Syntax::Attribute, "within", errors)?;
+            if let Some(within) = parse_duration(input, "within", "\"60s\"", errors)? {
+                set_once(&mut supervision.within, within, key.span, "within", errors);
+            }
+        } else if lookahead.peek(kw::interval) {
+            let key: kw::interval = input.parse()?;
+            separator(input, Syntax::Attribute, "interval", errors)?;
+            if let Some(interval) = parse_duration(input, "interval", "\"5s\"", errors)? {
+                let value = (key.span, interval);
+                set_once(
+                    &mut supervision.interval,
+                    value,
+                    key.span,
+                    "interval",
+                    errors,
+                );
+            }
+        } else if input.peek(Ident::peek_any) {
+            let key = input.call(Ident::parse_any)?;
+            let word = key.unraw().to_string();
+            let message = match closest(&word, SUPERVISE_OPTIONS) {
+                Some(meant) => {
+                    format!("unknown option `{word}` of `supervise`; did you mean `{meant}`?")
+                }
+                None => format!(
+                    "unknown option `{word}` of `supervise`; expected {} in `supervise(...)`",
+                    one_of(SUPERVISE_OPTIONS)
+                ),
+            };
+            errors.at(key.span(), message);
+            if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?;
+                input.parse::<Expr>()?;
+            }
+        } else {
+            return Err(lookahead.error());
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// A duration string such as `"100ms"`; `None` (recorded) if it is not one.
+fn parse_duration(
+    input: ParseStream,
+    key: &str,
+    example: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<std::time::Duration>> {
+    let value: Expr = input.parse()?;
+    if let Expr::Lit(syn::ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = &value
+    {
+        if let Some(duration) = duration(&text.value()) {
+            return Ok(Some(duration));
+        }
+    }
+    errors.spanned(
+        &value,
+        format!(
+            "`{key}` takes a duration string: a number and a unit among `ms`, `s`, `m`, `h` \
+             (or `us`), e.g. `{key} = {example}`"
+        ),
+    );
+    Ok(None)
+}
+
+/// A backoff range such as `"100ms..5s"`; `None` (recorded) if it is not one.
+fn parse_backoff(
+    input: ParseStream,
+    errors: &mut Errors,
+) -> syn::Result<Option<(std::time::Duration, std::time::Duration)>> {
+    let value: Expr = input.parse()?;
+    if let Expr::Lit(syn::ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = &value
+    {
+        let text = text.value();
+        if let Some((min, max)) = text.split_once("..") {
+            if let (Some(min), Some(max)) = (duration(min), duration(max)) {
+                if min <= max {
+                    return Ok(Some((min, max)));
+                }
+            }
+        }
+    }
+    errors.spanned(
+        &value,
+        "`backoff` takes a range of durations, the shorter first: write \
+         `backoff = \"100ms..5s\"` (units `ms`, `s`, `m`, `h`, `us`)",
+    );
+    Ok(None)
+}
+
+/// `"100ms"`, `"5s"`, `"2m"`, `"1h"`, `"250us"` as a duration.
+fn duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let nanos_per: u64 = match unit {
+        "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_nanos(
+        number.checked_mul(nanos_per)?,
+    ))
 }
 
 /// Parses `crate = path;` at the start of `defstate! { ... }`.

@@ -1,0 +1,8 @@
+use lifecycle::defstate;
+
+#[defstate(supervise(within = "60 seconds"))]
+static DB: u32 = 1;
+
+fn main() {
+    let _ = DB.get();
+}
