@@ -343,3 +343,19 @@ fn a_declared_supervised_state_restarts_on_its_failing_check() {
     assert!(DEFAULTS.fail("by hand"), "supervised with the defaults");
     DEFAULTS.stop().unwrap();
 }
+
+#[test]
+fn a_user_stop_during_the_backoff_cancels_the_restart() {
+    let _serial = common::serial();
+    let (starts, count) = counter();
+    let state = State::new("sv8/conn", move || Ok(count.fetch_add(1, Ordering::SeqCst)))
+        .supervise(fast().backoff(Duration::from_millis(80), Duration::from_millis(80)));
+    state.get();
+    assert!(state.fail("reset"));
+    state.stop().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!state.is_realized(), "stopped by its user: not restarted");
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+    assert_eq!(restarts("sv8/conn"), 0);
+    assert!(lifecycle::health_of(&["sv8/conn"]).live);
+}

@@ -378,6 +378,17 @@ fn run_restart(key: Key, attempt: u32) {
         let Some(entry) = table.entries.get_mut(&key) else {
             return;
         };
+        // The first attempt restarts a value that failed while realized: if it is not
+        // realized any more, its user (or a teardown) stopped it meanwhile, and a user's stop
+        // never restarts. (Later attempts follow a start that failed: not realized.)
+        if attempt == 1 && !handle.get().is_realized() {
+            entry.machine.cancel();
+            entry.failing = false;
+            entry.dependents.clear();
+            drop(table);
+            drop(handle);
+            return;
+        }
         (entry.backoff, std::mem::take(&mut entry.dependents))
     };
     emit(&Event::Restarting { attempt, backoff }, &info);

@@ -112,6 +112,14 @@ impl Machine {
         self.failures.clear();
     }
 
+    /// The attempt that began is not run: the state was stopped by its user (or a teardown)
+    /// meanwhile. Nothing is counted.
+    pub(crate) fn cancel(&mut self) {
+        if matches!(self.phase, Phase::Restarting { .. }) {
+            self.phase = Phase::Watching;
+        }
+    }
+
     /// When the pending attempt is due, if one is.
     pub(crate) fn due(&self) -> Option<Duration> {
         match self.phase {
@@ -193,6 +201,15 @@ mod tests {
         assert_eq!(m.fail(delay), Action::None, "coalesced while restarting");
         assert_eq!(m.attempt_ended(delay, true), Action::None);
         assert_eq!((m.phase(), m.restarts()), (Phase::Watching, 1));
+    }
+
+    #[test]
+    fn a_cancelled_attempt_counts_nothing() {
+        let mut m = Machine::new(config(5, 60_000), 7);
+        m.fail(ms(0));
+        m.begin_attempt(ms(10_000));
+        m.cancel();
+        assert_eq!((m.phase(), m.restarts()), (Phase::Watching, 0));
     }
 
     #[test]
