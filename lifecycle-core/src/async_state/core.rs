@@ -1,7 +1,8 @@
 //! An async state's core: the async driver of the kernel's start and stop protocol.
 //!
-//! The value lives in the same [`ValueCell`] as a sync state's, read only through its shared
-//! counter (an async guard may be dropped on another thread than the one that made it). Who
+//! The value lives in the same [`ValueCell`] as a sync state's, read only through owned
+//! counts (`kernel::readers::enter_owned`: an async guard may be dropped on another thread
+//! than the one that made it). Who
 //! starts or stops is decided by the world's one phase table, owned by `By::Task`: the first
 //! task to find the state idle takes the `Starting` phase and runs the start future itself;
 //! every other task parks its waker and is woken when the phase ends. No thread ever blocks
@@ -21,6 +22,7 @@ use crate::info::StateInfo;
 use crate::kernel::cell::ValueCell;
 use crate::kernel::outcome::{StartOutcome, StopOutcome};
 use crate::kernel::phases::Ticket;
+use crate::kernel::readers::{self, ReaderId};
 use crate::kernel::world::{self, Table};
 use crate::kernel::{
     self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked, Turn, Want,
@@ -40,6 +42,8 @@ use std::time::{Duration, Instant};
 pub struct AsyncCore<T> {
     pub(crate) info: StateInfo,
     pub(crate) cell: ValueCell<T>,
+    /// Index into the per-thread reader tables; 0 until first read.
+    reader_id: ReaderId,
     definition: Mutex<AsyncDefinition<T>>,
 }
 
@@ -48,6 +52,7 @@ impl<T> AsyncCore<T> {
         Self {
             info,
             cell: ValueCell::new(),
+            reader_id: ReaderId::new(),
             definition: Mutex::new(definition),
         }
     }
@@ -74,6 +79,18 @@ impl<T> AsyncCore<T> {
     #[inline]
     pub(crate) fn key(&self) -> Key {
         std::ptr::from_ref(self) as Key
+    }
+
+    /// The reader id, or 0 if no guard was ever made.
+    #[inline(always)]
+    pub(crate) fn reader_id(&self) -> usize {
+        self.reader_id.get()
+    }
+
+    /// Enters as a guard that may leave on any thread, if the value is there.
+    #[inline]
+    pub(crate) fn enter(&self) -> Option<*const T> {
+        readers::enter_owned(&self.cell, self.reader_id.ensure())
     }
 
     pub(crate) fn definition(&self) -> MutexGuard<'_, AsyncDefinition<T>> {
@@ -354,9 +371,8 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
             self.cell.cancel_stop();
             return Err(kernel::cancel_stop(&self.info, key, ticket, error));
         }
-        // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and the Acquire load
-        // of `shared_inside` saw every reader gone. Async states have no other readers: every
-        // guard enters on the shared counter.
+        // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and `inside_anywhere`
+        // saw every reader gone (every guard enters through `readers::enter_owned`).
         let value = unsafe { self.cell.take() };
         phase.at = At::Stopping { taken: true };
         let failure = self.run_stop(value, timeout).await;
@@ -378,7 +394,7 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
     pub(super) async fn wait_for_guards(&self, timeout: Duration) -> Result<(), Error> {
         let began = Instant::now();
         let mut pause = Duration::from_micros(50);
-        while self.cell.shared_inside() != 0 {
+        while readers::inside_anywhere(&self.cell, self.reader_id()) != 0 {
             let waited = began.elapsed();
             if waited >= timeout {
                 return Err(Error::StillInUse {

@@ -5,7 +5,7 @@ use crate::thread::Bound;
 use std::fmt;
 use std::ops::Deref;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering;
+use crate::kernel::readers;
 use std::sync::Arc;
 
 /// A read guard on an async state's value, from
@@ -28,7 +28,7 @@ pub(crate) enum Keep<T: Send + Sync + 'static> {
 }
 
 impl<T: Send + Sync + 'static> Keep<T> {
-    /// The core whose shared reader counter this guard entered on (none for a binding).
+    /// The core whose reader counts this guard entered on (none for a binding).
     fn counted(&self) -> Option<&AsyncCore<T>> {
         match self {
             Keep::Static(core) => Some(core),
@@ -39,7 +39,7 @@ impl<T: Send + Sync + 'static> Keep<T> {
 }
 
 // SAFETY: an `AsyncRef` gives out `&T` (needs `T: Sync`) and may be dropped on any thread,
-// which only decrements the state's shared reader counter (an atomic); the value is moved out
+// which counts its exit on that thread's own counts (or the shared ones); the value is moved out
 // by the stopper, possibly on another thread (needs `T: Send`). Both are required by the
 // struct's bounds.
 unsafe impl<T: Send + Sync + 'static> Send for AsyncRef<T> {}
@@ -47,7 +47,7 @@ unsafe impl<T: Send + Sync + 'static> Send for AsyncRef<T> {}
 unsafe impl<T: Send + Sync + 'static> Sync for AsyncRef<T> {}
 
 impl<T: Send + Sync + 'static> AsyncRef<T> {
-    /// A guard over a reader already entered on `keep`'s shared counter, at `value`.
+    /// A guard over a reader already entered on `keep`'s counts, at `value`.
     pub(crate) fn entered(value: *const T, keep: Keep<T>) -> Self {
         Self {
             value: NonNull::new(value.cast_mut()).expect("a state's value has an address"),
@@ -74,8 +74,8 @@ impl<T: Send + Sync + 'static> Deref for AsyncRef<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: entered on the shared counter of a core this guard keeps alive (a static, or
-        // an `Arc` it owns); stop waits for that counter to drop to zero before it moves the
+        // SAFETY: entered on the counts of a core this guard keeps alive (a static, or an
+        // `Arc` it owns); stop waits until every entry has its exit before it moves the
         // value out. A bound value lives in the `Arc` this guard keeps. A private value lives
         // in the `Arc` this guard holds, which the scope's teardown takes the value out of only
         // when no other `Arc` of it is left.
@@ -85,11 +85,10 @@ impl<T: Send + Sync + 'static> Deref for AsyncRef<T> {
 
 impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
     fn clone(&self) -> Self {
-        // This guard is inside, so a stopper cannot have seen the counter at zero yet and will
-        // see this increment before it does: one more reader of a value that stays put.
-        // (`Relaxed` like `Arc::clone`: the new reader is ordered by the existing one.)
         if let Some(core) = self.keep.counted() {
-            core.cell.shared_counter().fetch_add(1, Ordering::Relaxed);
+            // SAFETY: this guard is inside until it drops, after this call: a stopper cannot
+            // see every exit before this guard's, and will count this entry before then.
+            unsafe { readers::again_owned(&core.cell, core.reader_id()) };
         }
         let keep = match &self.keep {
             Keep::Static(core) => Keep::Static(core),
@@ -104,9 +103,10 @@ impl<T: Send + Sync + 'static> Clone for AsyncRef<T> {
 }
 
 impl<T: Send + Sync + 'static> Drop for AsyncRef<T> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(core) = self.keep.counted() {
-            core.cell.exit_shared();
+            readers::leave_owned(&core.cell, core.reader_id());
         }
     }
 }

@@ -186,8 +186,9 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     }
 
     /// Enters as a reader if the value is there.
+    #[inline]
     fn enter(&self) -> Option<AsyncRef<T>> {
-        let value = self.core().cell.enter_shared()?;
+        let value = self.core().enter()?;
         Some(AsyncRef::entered(value, self.keep()))
     }
 

@@ -54,9 +54,9 @@ impl<T: Send + Sync + 'static> Swap for AsyncCore<T> {
                 world::conclude_swap(key, ticket, false);
                 return Swapped::Failed(error, new);
             }
-            // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and the Acquire
-            // load of `shared_inside` saw every guard gone (async guards all enter on the
-            // shared counter): no one reads the slot, and after `take` it is unrealized under
+            // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and
+            // `wait_for_guards` saw every guard gone (`readers::inside_anywhere` sums every
+            // guard's exits, then its entries): no one reads the slot, and after `take` it is unrealized under
             // our exclusive right, which is what `publish` needs.
             let old = unsafe {
                 let old = self.cell.take();

@@ -6,20 +6,38 @@
 //!
 //! # Protocol
 //!
-//! * A *reader* announces itself on a counter that only its own thread writes
-//!   ([`Counts::enter`]) — or, for handles that may move between threads, on the shared
-//!   counter — then runs [`barrier::light`] and reads the status. It may use the value only if
-//!   the status was `REALIZED`; otherwise it withdraws. Leaving bumps its exit counter with
-//!   `Release`.
+//! * A *reader* announces itself on an entry counter that only its own thread writes
+//!   ([`Counts::enter`]) — or, on a thread without counts of its own, on the cell's shared
+//!   counts — then runs [`barrier::light`] and reads the status. It may use the value only if
+//!   the status was `REALIZED`; otherwise it withdraws. Leaving bumps an exit counter with
+//!   `Release`: a guard's on the thread it entered on, an owned handle's on whichever thread
+//!   drops it (that thread's own exit counter), so one thread's counts alone may show more
+//!   exits than entries.
+//! * A reader that is inside may add a reader without the status check ([`Counts::again`]:
+//!   a nested read, a cloned handle), on any thread's counts: the stop cannot be waiting for
+//!   zero while the first reader's exit is not yet counted.
 //! * A *starter* (who holds the state's exclusive start right, see `kernel::world`) writes the value
 //!   and publishes `REALIZED` with `Release`.
 //! * A *stopper* (who holds the exclusive stop right) stores `STOPPING`, runs
-//!   [`barrier::heavy`], and then waits until every reader has left. After that no reader can
+//!   [`barrier::heavy`], and then waits until every reader has left
+//!   ([`ValueCell::readers_inside`]: the sum of every exit counter, read first, subtracted
+//!   from the sum of every entry counter, read after). After that no reader can
 //!   be using the value and none can start to, so it moves the value out and publishes
 //!   `UNREALIZED`.
 //!
 //! The light/heavy pair is a store-load (Dekker) fence: either the stopper sees a reader's
 //! announcement, or the reader sees `STOPPING`.
+//!
+//! Why all exits first, then all entries: every exit happens after its own entry (on the
+//! same thread, or the handle moved with a happens-before edge, or — for [`Counts::again`] —
+//! after the entry of the reader it was added by), so an exit the first pass counts has its
+//! entry counted by the second pass (Acquire load, then coherence). The sums then satisfy
+//! `entries >= exits`, and equality means every counted reader has left, and with its
+//! `Release` exit every use of the value happened before the stopper's `take`. Readers whose
+//! entry the second pass missed saw `STOPPING` (Dekker) or were added by a reader whose
+//! entry was counted, which cannot have left. A per-thread "entries minus exits" would not
+//! do: a handle added on a thread already summed and dropped on one summed later could cancel
+//! a reader still inside (the case `kernel/loom_owned.rs` models).
 
 use super::barrier;
 use super::sync::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};
@@ -64,6 +82,16 @@ impl Counts {
         self.enter.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
+    /// Adds a reader without checking the status, on the calling thread's own counts.
+    ///
+    /// # Safety
+    /// Only the owning thread writes these counts, and the caller holds a reader of the same
+    /// cell that is inside (has not left) and stays inside until this call returns.
+    #[inline(always)]
+    pub(crate) unsafe fn again(&self) {
+        self.enter();
+    }
+
     /// Only the owning thread calls this. `Release` orders every use of the value before it.
     #[inline(always)]
     pub(crate) fn exit(&self) {
@@ -71,7 +99,18 @@ impl Counts {
         self.exit.store(n.wrapping_add(1), Ordering::Release);
     }
 
-    /// How many readers of this thread are inside, as seen by anyone.
+    /// Enters from any thread (an atomic increment): the cell's shared counts.
+    fn enter_atomic(&self) {
+        self.enter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Leaves from any thread (an atomic increment): the cell's shared counts.
+    pub(crate) fn exit_atomic(&self) {
+        self.exit.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many readers of this thread are inside, as seen by anyone — for counts that only
+    /// guards of this thread use (never owned handles, which may leave elsewhere).
     ///
     /// Reads `exit` before `enter`: both only grow, so the result is never below the true
     /// count at the moment `exit` was read, and zero means the thread had left by then.
@@ -93,12 +132,12 @@ pub(crate) enum Slot {
     Closing,
 }
 
-/// A value slot with a status and a shared reader counter.
+/// A value slot with a status and shared reader counts.
 pub(crate) struct ValueCell<T> {
     status: AtomicU8,
-    /// Readers that may leave on another thread than they entered on (owned handles), and
-    /// readers whose thread has no counts of its own.
-    shared: AtomicUsize,
+    /// Entries and exits of readers on threads that have no counts of their own (a thread
+    /// being torn down, or beyond the per-thread tables), written with atomic increments.
+    shared: Counts,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
@@ -115,7 +154,7 @@ impl<T> ValueCell<T> {
     pub(crate) const fn new() -> Self {
         Self {
             status: AtomicU8::new(UNREALIZED),
-            shared: AtomicUsize::new(0),
+            shared: Counts::new(),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
@@ -124,7 +163,7 @@ impl<T> ValueCell<T> {
     pub(crate) fn new() -> Self {
         Self {
             status: AtomicU8::new(UNREALIZED),
-            shared: AtomicUsize::new(0),
+            shared: Counts::new(),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
@@ -160,9 +199,9 @@ impl<T> ValueCell<T> {
         Some(self.value_ptr())
     }
 
-    /// Enters as a reader that may leave on another thread (see [`Self::exit_shared`]).
+    /// Enters as a reader on the shared counts (a thread without counts of its own).
     pub(crate) fn enter_shared(&self) -> Option<*const T> {
-        self.shared.fetch_add(1, Ordering::Relaxed);
+        self.shared.enter_atomic();
         barrier::light();
         if self.status.load(Ordering::Acquire) == REALIZED {
             Some(self.value_ptr())
@@ -172,20 +211,45 @@ impl<T> ValueCell<T> {
         }
     }
 
-    /// Leaves after [`Self::enter_shared`], from any thread.
-    pub(crate) fn exit_shared(&self) {
-        exit_shared_counter(&self.shared);
+    /// Adds a reader on the shared counts without checking the status.
+    ///
+    /// # Safety
+    /// The caller holds a reader of this cell that is inside until this call returns.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) unsafe fn again_shared(&self) {
+        self.shared.enter_atomic();
     }
 
-    /// The shared counter, for guards that leave through [`exit_shared_counter`].
+    /// Leaves on the shared counts, from any thread (after any entry of this cell's readers).
+    pub(crate) fn exit_shared(&self) {
+        self.shared.exit_atomic();
+    }
+
+    /// The shared counts, for guards that leave through [`Counts::exit_atomic`].
     #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn shared_counter(&self) -> &AtomicUsize {
+    pub(crate) fn shared_counts(&self) -> &Counts {
         &self.shared
     }
 
-    /// How many shared readers are inside.
-    pub(crate) fn shared_inside(&self) -> usize {
-        self.shared.load(Ordering::Acquire)
+    /// How many readers are inside: the shared counts plus every `Counts` that `counts`
+    /// yields (each call must yield at least the counts of the call before, in any order).
+    ///
+    /// Sums every exit counter first and every entry counter after (see the module doc);
+    /// zero means that every reader counted has left, with Acquire loads ordering their uses
+    /// of the value before whatever the caller does next.
+    pub(crate) fn readers_inside<'a, I>(&self, counts: impl Fn() -> I) -> usize
+    where
+        I: Iterator<Item = &'a Counts>,
+    {
+        let exits = counts().map(|c| c.exit.load(Ordering::Acquire)).fold(
+            self.shared.exit.load(Ordering::Acquire),
+            usize::wrapping_add,
+        );
+        let enters = counts().map(|c| c.enter.load(Ordering::Acquire)).fold(
+            self.shared.enter.load(Ordering::Acquire),
+            usize::wrapping_add,
+        );
+        enters.wrapping_sub(exits)
     }
 
     /// What the slot holds.
@@ -232,8 +296,7 @@ impl<T> ValueCell<T> {
     ///
     /// # Safety
     /// The caller began the stop with [`Self::begin_stop`] and has since seen zero readers
-    /// inside on every thread's counts and on the shared counter (with the Acquire loads of
-    /// [`Counts::inside`] and [`Self::shared_inside`]).
+    /// inside ([`Self::readers_inside`] returned zero over every thread's counts).
     pub(crate) unsafe fn take(&self) -> T {
         // SAFETY: no reader is inside and none can enter (status is STOPPING), the value was
         // initialized by `publish`, and the Acquire loads that saw the readers leave order
@@ -260,11 +323,6 @@ impl<T> ValueCell<T> {
     fn value_ptr(&self) -> *const T {
         self.value.with(|slot| slot.cast::<T>())
     }
-}
-
-/// Leaves after [`ValueCell::enter_shared`], given only the counter.
-pub(crate) fn exit_shared_counter(shared: &AtomicUsize) {
-    shared.fetch_sub(1, Ordering::Release);
 }
 
 impl<T> Drop for ValueCell<T> {

@@ -19,7 +19,7 @@
 //! | get/stop | `loom_read_races_stop`, `loom_two_readers_and_a_stop_then_restart`, `loom_world_get_races_stop` |
 //! | stop/stop (serialized by the world lock) | `loom_world_two_stops_race` |
 //! | get/force_close (after a failed stop) | `loom_world_get_races_failed_stop_and_force_close` |
-//! | owned handle moved across threads vs stop | `loom_owned_handle_released_on_another_thread`, `loom_owned_handle_entered_racing_stop_and_moved` |
+//! | owned handle moved across threads vs stop | `loom_owned_handle_released_on_another_thread`, `loom_owned_handle_entered_racing_stop_and_moved`; on per-thread counts: `kernel/loom_owned.rs` |
 //! | cancelled stop (timeout) vs readers | `loom_cancelled_stop_keeps_the_value_for_readers`, `loom_stop_times_out_on_a_reader_then_succeeds` |
 //! | restart/get | `loom_restart_reads_never_go_backwards`, `loom_world_get_races_stop` (the getter restarts) |
 //! | given-up teardown vs another thread's stop vs force_close (issue 11, rule 1) | `loom_kernel_a_teardown_that_gives_up_never_hijacks_another_stop` |
@@ -42,12 +42,12 @@ use loom::thread;
 
 /// Checks `f` in every interleaving with at most `preemptions` preemptions (`None`: all of
 /// them), and reports how many interleavings that was.
-fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
+pub(super) fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
     check_with(name, preemptions, 1_000, f);
 }
 
 /// [`check`] for models whose waits spin (yielding) longer than loom's default allows.
-fn check_with(
+pub(super) fn check_with(
     name: &str,
     preemptions: Option<usize>,
     max_branches: usize,
@@ -73,11 +73,12 @@ fn check_with(
 }
 
 /// A value that remembers whether its stop ran: reading a stopped one is the bug we hunt.
-const LIVE: u32 = 7;
+pub(super) const LIVE: u32 = 7;
 
-/// Waits like `Core::wait_for_readers`, over the given per-thread counts.
-fn wait_for_readers(cell: &ValueCell<u32>, counts: &[&Counts]) {
-    while cell.shared_inside() + counts.iter().map(|c| c.inside()).sum::<usize>() != 0 {
+/// Waits like `Core::wait_for_readers`, over the given per-thread counts (the order in
+/// which `readers::all` would list them).
+pub(super) fn wait_for_readers(cell: &ValueCell<u32>, counts: &[&Counts]) {
+    while cell.readers_inside(|| counts.iter().copied()) != 0 {
         thread::yield_now();
     }
 }
@@ -308,7 +309,7 @@ fn loom_stop_times_out_on_a_reader_then_succeeds() {
         };
         // First stop: looks once (a timeout of zero), gives up if anyone is inside.
         cell.begin_stop();
-        let gave_up = cell.shared_inside() + counts.inside() != 0;
+        let gave_up = cell.readers_inside(|| [&*counts].into_iter()) != 0;
         if gave_up {
             cell.cancel_stop();
             assert!(cell.is_realized(), "a cancelled stop puts the value back");

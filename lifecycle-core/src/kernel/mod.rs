@@ -36,6 +36,8 @@ not_under_loom! {
 }
 
 #[cfg(all(test, loom))]
+mod loom_owned;
+#[cfg(all(test, loom))]
 mod loom_tests;
 
 #[cfg(not(loom))]

@@ -7,7 +7,7 @@ use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::kernel::cell::ValueCell;
 use crate::kernel::outcome::StartOutcome;
-use crate::kernel::readers::{self, ids};
+use crate::kernel::readers::{self, ReaderId};
 use crate::kernel::world;
 use crate::kernel::{
     self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked,
@@ -16,7 +16,6 @@ use crate::kernel::{
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -26,7 +25,7 @@ pub struct Core<T> {
     pub(crate) info: StateInfo,
     pub(crate) cell: ValueCell<T>,
     /// Index into the per-thread reader tables; 0 until first read.
-    reader_id: AtomicUsize,
+    reader_id: ReaderId,
     definition: Mutex<Definition<T>>,
 }
 
@@ -35,7 +34,7 @@ impl<T> Core<T> {
         Self {
             info,
             cell: ValueCell::new(),
-            reader_id: AtomicUsize::new(0),
+            reader_id: ReaderId::new(),
             definition: Mutex::new(definition),
         }
     }
@@ -66,25 +65,11 @@ impl<T> Core<T> {
 
     #[inline(always)]
     pub(crate) fn reader_id(&self) -> usize {
-        self.reader_id.load(Ordering::Relaxed)
+        self.reader_id.get()
     }
 
     pub(crate) fn ensure_reader_id(&self) -> usize {
-        let id = self.reader_id();
-        if id != 0 {
-            return id;
-        }
-        let fresh = ids::allocate();
-        match self
-            .reader_id
-            .compare_exchange(0, fresh, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => fresh,
-            Err(winner) => {
-                ids::release(fresh);
-                winner
-            }
-        }
+        self.reader_id.ensure()
     }
 
     pub(crate) fn definition(&self) -> std::sync::MutexGuard<'_, Definition<T>> {
@@ -190,13 +175,7 @@ impl<T: Send + Sync + 'static> Core<T> {
         let began = Instant::now();
         let mut pause = Duration::from_micros(10);
         for round in 0.. {
-            let inside = self.cell.shared_inside()
-                + if id == 0 {
-                    0
-                } else {
-                    readers::inside_anywhere(id)
-                };
-            if inside == 0 {
+            if readers::inside_anywhere(&self.cell, id) == 0 {
                 return Ok(());
             }
             let waited = began.elapsed();
@@ -262,11 +241,7 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
 impl<T> Drop for Core<T> {
     fn drop(&mut self) {
         // Only local cores are dropped, and only when no state, guard or handle refers to
-        // them any more: the reader id has balanced counts everywhere and can be reused.
-        let id = *self.reader_id.get_mut();
-        if id != 0 {
-            ids::release(id);
-        }
+        // them any more (the reader id goes back to its pool with the field).
         kernel::world().forget(std::ptr::from_ref(self) as Key);
     }
 }

@@ -2,7 +2,7 @@
 
 use super::core::Core;
 use crate::kernel::cell::Counts;
-use crate::kernel::sync::AtomicUsize;
+use crate::kernel::readers;
 use crate::thread::Bound;
 use std::fmt;
 use std::marker::PhantomData;
@@ -39,8 +39,8 @@ unsafe impl<T: ?Sized + Sync> Send for ValuePtr<T> {}
 enum Release<'a> {
     /// Entered on this thread's own counts.
     Counts(&'static Counts),
-    /// Entered on the state's shared counter.
-    Shared(&'a AtomicUsize),
+    /// Entered on the state's shared counts.
+    Shared(&'a Counts),
     /// A `bind` substitution, kept alive by this guard.
     Bound(#[allow(dead_code)] Bound),
 }
@@ -59,7 +59,7 @@ impl<'a, T> Ref<'a, T> {
         }
     }
 
-    pub(crate) fn shared(value: *const T, shared: &'a AtomicUsize) -> Self {
+    pub(crate) fn shared(value: *const T, shared: &'a Counts) -> Self {
         Self {
             value: ValuePtr(non_null(value)),
             release: Release::Shared(shared),
@@ -96,7 +96,7 @@ impl<T: ?Sized> Drop for Ref<'_, T> {
     fn drop(&mut self) {
         match &self.release {
             Release::Counts(counts) => counts.exit(),
-            Release::Shared(shared) => crate::kernel::cell::exit_shared_counter(shared),
+            Release::Shared(shared) => shared.exit_atomic(),
             Release::Bound(_) => {}
         }
     }
@@ -130,7 +130,7 @@ enum Keep<T: Send + Sync + 'static> {
 }
 
 // SAFETY: an `Owned` gives out `&T` (needs `T: Sync`) and may be dropped on any thread, which
-// only decrements the shared counter (atomic); the value itself is moved by the stopper, which
+// counts its exit on that thread's own counts (or the shared ones); the value itself is moved by the stopper, which
 // needs `T: Send` — both are required by the struct's bounds.
 unsafe impl<T: Send + Sync + 'static> Send for Owned<T> {}
 // SAFETY: as above: `&Owned` only gives out `&T`.
@@ -162,20 +162,23 @@ impl<T: Send + Sync + 'static> Owned<T> {
 impl<T: Send + Sync + 'static> Deref for Owned<T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: entered on the shared counter of a core this handle keeps alive; stop waits
-        // for that counter to drop to zero before moving the value out.
+        // SAFETY: entered (`readers::enter_owned`) on a core this handle keeps alive; stop
+        // waits until every entry has its exit before moving the value out.
         unsafe { self.value.as_ref() }
     }
 }
 
 impl<T: Send + Sync + 'static> Drop for Owned<T> {
+    #[inline]
     fn drop(&mut self) {
-        match &self.keep {
-            Keep::Static(core) => core.cell.exit_shared(),
-            Keep::Local(core) => core.cell.exit_shared(),
-            Keep::Bound(_) => {}
-        }
+        let core: &Core<T> = match &self.keep {
+            Keep::Static(core) => core,
+            Keep::Local(core) => core,
+            Keep::Bound(_) => return,
+        };
+        readers::leave_owned(&core.cell, core.reader_id());
     }
 }
 

@@ -287,7 +287,7 @@ impl<T: Send + Sync + 'static> State<T> {
             None => core
                 .cell
                 .enter_shared()
-                .map(|value| Ref::shared(value, core.cell.shared_counter())),
+                .map(|value| Ref::shared(value, core.cell.shared_counts())),
         }
     }
 
@@ -327,16 +327,18 @@ impl<T: Send + Sync + 'static> State<T> {
             core.record_dependency();
         }
         loop {
-            if let Some(value) = self.owned_shared() {
+            if let Some(value) = self.owned_entered() {
                 return Ok(value);
             }
             core.start_or_wait(|| self.handle())?;
         }
     }
 
-    /// An owned handle entered on the shared counter, if the value is there.
-    fn owned_shared(&self) -> Option<Owned<T>> {
-        let value = self.core().cell.enter_shared()?;
+    /// An owned handle entered on this thread's owned counts, if the value is there.
+    #[inline]
+    fn owned_entered(&self) -> Option<Owned<T>> {
+        let core = self.core();
+        let value = readers::enter_owned(&core.cell, core.ensure_reader_id())?;
         Some(if self.local {
             // SAFETY: as in `handle`: one more strong count of our own `Arc`.
             let core = unsafe {

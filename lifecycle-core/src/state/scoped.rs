@@ -40,7 +40,7 @@ impl<T: Send + Sync + 'static> State<T> {
         if let Some(value) = self.recorded_private() {
             return Ok(private_owned(value));
         }
-        if let Some(value) = self.owned_shared() {
+        if let Some(value) = self.owned_entered() {
             return Ok(value);
         }
         self.core().start_private().map(private_owned)
