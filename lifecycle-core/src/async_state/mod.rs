@@ -185,6 +185,17 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         AsyncRef::bound(thread::bound(self.core().key())?)
     }
 
+    /// The read path, as `State::get`'s: on a plain thread (no binding, scope or start on
+    /// it) a read needs no dependency tracking, only the reader counts.
+    #[inline(always)]
+    fn enter_plain(&self) -> Option<AsyncRef<T>> {
+        if thread::is_plain() {
+            self.enter()
+        } else {
+            None
+        }
+    }
+
     /// Enters as a reader if the value is there.
     #[inline]
     fn enter(&self) -> Option<AsyncRef<T>> {
@@ -207,6 +218,11 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     pub fn get(&self) -> impl Future<Output = AsyncRef<T>> + '_ {
         let caller = std::panic::Location::caller();
         async move {
+            // Not through `try_get` on the read path: building and dropping its (large)
+            // future costs more than the read.
+            if let Some(value) = self.enter_plain() {
+                return value;
+            }
             match self.try_get().await {
                 Ok(value) => value,
                 Err(error) => crate::unwind::get_failed_from(error, caller),
@@ -217,6 +233,9 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// The value, starting the state if needed; a failed start leaves it unrealized, and a
     /// later call tries again.
     pub async fn try_get(&self) -> Result<AsyncRef<T>, Error> {
+        if let Some(value) = self.enter_plain() {
+            return Ok(value);
+        }
         if let Some(value) = self.bound() {
             return Ok(value);
         }

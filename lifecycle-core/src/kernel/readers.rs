@@ -276,11 +276,17 @@ impl ReaderId {
     }
 
     /// The id, assigning one if needed.
+    #[inline(always)]
     pub(crate) fn ensure(&self) -> usize {
-        let id = self.get();
-        if id != 0 {
-            return id;
+        match self.get() {
+            0 => self.assign(),
+            id => id,
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn assign(&self) -> usize {
         let fresh = ids::allocate();
         match self
             .0

@@ -303,11 +303,39 @@ impl<T: Send + Sync + 'static> State<T> {
     /// # Panics
     /// If the start fails, like [`get`](Self::get).
     #[track_caller]
+    #[inline]
     pub fn get_owned(&self) -> Owned<T> {
+        // As in `get`: the hot path stays clear of the large `Result`.
+        match self.owned_fast() {
+            Some(value) => value,
+            None => self.get_owned_cold(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn get_owned_cold(&self) -> Owned<T> {
         match self.try_get_owned() {
             Ok(value) => value,
             Err(error) => get_failed(error),
         }
+    }
+
+    /// The owned read path: this thread's owned counts, no locks, no shared writes.
+    #[inline(always)]
+    fn owned_fast(&self) -> Option<Owned<T>> {
+        if !thread::is_plain() {
+            return None;
+        }
+        let core = self.core();
+        // Id 0: not assigned yet, see `enter_fast`.
+        let id = core.reader_id();
+        if id == 0 {
+            return None;
+        }
+        let value = readers::enter_owned(&core.cell, id)?;
+        Some(self.owned_at(value))
     }
 
     /// Like [`get_owned`](Self::get_owned), returning a failed start as an error.
@@ -339,7 +367,13 @@ impl<T: Send + Sync + 'static> State<T> {
     fn owned_entered(&self) -> Option<Owned<T>> {
         let core = self.core();
         let value = readers::enter_owned(&core.cell, core.ensure_reader_id())?;
-        Some(if self.local {
+        Some(self.owned_at(value))
+    }
+
+    /// The handle over a reader entered at `value`, keeping the core alive.
+    #[inline(always)]
+    fn owned_at(&self, value: *const T) -> Owned<T> {
+        if self.local {
             // SAFETY: as in `handle`: one more strong count of our own `Arc`.
             let core = unsafe {
                 Arc::increment_strong_count(self.core);
@@ -349,7 +383,7 @@ impl<T: Send + Sync + 'static> State<T> {
         } else {
             // SAFETY: a non-local state's core is a `static`.
             Owned::from_static(value, unsafe { &*self.core })
-        })
+        }
     }
 
     /// The value if the state is realized (or bound on this thread, or realized privately in
