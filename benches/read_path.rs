@@ -1,4 +1,6 @@
-//! The read path: a realized state's `get()` against its peers, with one and two threads.
+//! The read path: a realized state's `get()` against its peers, with one and two threads;
+//! async `.get().await` on current-thread and multi-thread tokio; and an axum handler that
+//! reads two states per request against the same handler taking them from `State<Arc<_>>`.
 //!
 //! Run with `cargo bench --bench read_path`; `BENCHMARKS.md` explains the figures.
 //! Every measurement reads the value (so nothing is optimized away) and drops the guard.
@@ -19,6 +21,12 @@ static STATE: u64 = 42;
 /// The same with an async start, read with `.get().await`.
 #[defstate]
 static ASYNC_STATE: u64 = async { 42 };
+
+/// Two states a request handler reads (a "database handle" and a "config").
+#[defstate]
+static HANDLER_DB: u64 = async { 7 };
+#[defstate]
+static HANDLER_CONFIG: u64 = async { 35 };
 static LAZY_LOCK: LazyLock<u64> = LazyLock::new(|| 42);
 static ONCE_LOCK: OnceLock<u64> = OnceLock::new();
 static ONCE_CELL: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(|| 42);
@@ -124,6 +132,121 @@ fn read_path(c: &mut Criterion) {
         });
     });
     asynchronous.finish();
+
+    async_scaling(c);
+    axum_handler(c);
+}
+
+/// `iters` awaited reads in each of `tasks` tasks at once on `runtime`; the slowest task's
+/// time, as in [`run_parallel`].
+fn run_async(runtime: &tokio::runtime::Runtime, tasks: usize, iters: u64) -> Duration {
+    runtime.block_on(async {
+        let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                tokio::spawn(async move {
+                    black_box(*ASYNC_STATE.get().await);
+                    barrier.wait().await;
+                    let began = Instant::now();
+                    for _ in 0..iters {
+                        black_box(*black_box(&ASYNC_STATE).get().await);
+                    }
+                    began.elapsed()
+                })
+            })
+            .collect();
+        let mut slowest = Duration::ZERO;
+        for handle in handles {
+            slowest = slowest.max(handle.await.unwrap());
+        }
+        slowest
+    })
+}
+
+/// `.get().await` per read on tokio's multi-thread runtime (2 workers), with 1 task and with
+/// 2 tasks reading at once (one per worker, when the scheduler spreads them).
+fn async_scaling(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("read/async-multi-thread");
+    for tasks in [1, 2] {
+        group.bench_with_input(
+            BenchmarkId::new("lifecycle_async_get", tasks),
+            &tasks,
+            |b, &tasks| b.iter_custom(|iters| run_async(&runtime, tasks, iters)),
+        );
+    }
+    group.finish();
+}
+
+/// What a handler gets from axum's `State`, the usual way to share handles.
+struct AppState {
+    db: u64,
+    config: u64,
+}
+
+async fn with_lifecycle() -> String {
+    let (db, config) = (HANDLER_DB.get().await, HANDLER_CONFIG.get().await);
+    // Held across an await, as a handler holding a database handle does.
+    tokio::task::yield_now().await;
+    (*db + *config).to_string()
+}
+
+async fn with_app_state(axum::extract::State(app): axum::extract::State<Arc<AppState>>) -> String {
+    let (db, config) = (&app.db, &app.config);
+    tokio::task::yield_now().await;
+    (*db + *config).to_string()
+}
+
+/// One request through the router as a `tower::Service` (no network), body read to the end.
+async fn call(router: &axum::Router) -> usize {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 64)
+        .await
+        .unwrap();
+    body.len()
+}
+
+/// The axum handler bench: `lifecycle` reads two states per request; the peer takes the same
+/// two values from `State<Arc<AppState>>`. Current-thread runtime, so the figures are the
+/// request path's own cost.
+fn axum_handler(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let lifecycle_router = axum::Router::new().route("/", axum::routing::get(with_lifecycle));
+    let state_router = axum::Router::new()
+        .route("/", axum::routing::get(with_app_state))
+        .with_state(Arc::new(AppState { db: 7, config: 35 }));
+    runtime.block_on(async {
+        assert_eq!(call(&lifecycle_router).await, 2);
+        assert_eq!(call(&state_router).await, 2);
+    });
+    let mut group = c.benchmark_group("axum-handler");
+    for (name, router) in [
+        ("lifecycle_two_states", &lifecycle_router),
+        ("axum_State_Arc", &state_router),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let began = Instant::now();
+                    for _ in 0..iters {
+                        black_box(call(router).await);
+                    }
+                    began.elapsed()
+                })
+            });
+        });
+    }
+    group.finish();
 }
 
 bench_main!(read_path, Duration::from_millis(500), 30);
