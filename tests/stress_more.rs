@@ -12,6 +12,7 @@
 //! because `lifecycle::stop()` is global; the tests take turns.
 
 mod common;
+use common::stress_seconds as seconds;
 
 use common::serial;
 use lifecycle::{Event, Owned, State};
@@ -19,14 +20,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-fn seconds(default: f64) -> Duration {
-    let secs = std::env::var("STRESS_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    Duration::from_secs_f64(secs)
-}
 
 /// A small deterministic generator (xorshift), seeded per thread: runs are repeatable in what
 /// each thread tries, if not in how the threads interleave.

@@ -170,3 +170,12 @@ pub fn logged_close(
         None => Ok(()),
     }
 }
+
+/// How long a stress race runs: `STRESS_SECS` (valgrind and Miri set it), else `default`.
+pub fn stress_seconds(default: f64) -> std::time::Duration {
+    let secs = std::env::var("STRESS_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    std::time::Duration::from_secs_f64(secs)
+}
