@@ -21,10 +21,10 @@ fn open() -> Resource {
     }
 }
 
-/// Progress a run must make: plenty natively, a little under valgrind or Miri.
+/// Progress a run must make: plenty natively, some under valgrind or Miri.
 fn at_least(native: usize) -> usize {
     if std::env::var_os("STRESS_SECS").is_some() {
-        3
+        1
     } else {
         native
     }
@@ -47,9 +47,10 @@ fn owned_handles_dropped_on_other_threads_never_outlive_their_value() {
     let checked = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..2 {
-            let (tx, rx) = mpsc::sync_channel::<lifecycle::Owned<Resource>>(64);
+            let (tx, rx) = mpsc::sync_channel::<lifecycle::Owned<Resource>>(4);
             let state = &state;
-            // The maker enters on its own counts and hands the handle over...
+            // The maker enters on its own counts and hands the handle over (a short queue:
+            // a stop waits for every queued handle, and under Miri draining is slow)...
             s.spawn(move || {
                 while Instant::now() < deadline {
                     if tx.send(state.get_owned()).is_err() {
