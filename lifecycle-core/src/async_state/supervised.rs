@@ -87,7 +87,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
                 Keep::Bound(_) => return None,
             };
             // SAFETY: `keep` keeps the core alive while this reference is used.
-            let value = unsafe { &*core }.cell.enter_shared()?;
+            let value = unsafe { &*core }.enter()?;
             Some(AsyncRef::entered(value, keep))
         }
     }

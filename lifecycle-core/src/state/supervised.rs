@@ -3,6 +3,7 @@
 
 use super::definition::StartFn;
 use super::{Core, Owned, State};
+use crate::kernel::readers;
 use crate::kernel::Tracked;
 use crate::supervise::driver::{self, Check, Target};
 use crate::supervise::{check_result, FailHandle, Supervise};
@@ -103,12 +104,12 @@ impl<T: Send + Sync + 'static> State<T> {
         };
         move || match &source {
             Source::Static(core) => {
-                let value = core.cell.enter_shared()?;
+                let value = readers::enter_owned(&core.cell, core.ensure_reader_id())?;
                 Some(Owned::from_static(value, core))
             }
             Source::Local(weak) => {
                 let core = weak.upgrade()?;
-                let value = core.cell.enter_shared()?;
+                let value = readers::enter_owned(&core.cell, core.ensure_reader_id())?;
                 Some(Owned::from_local(value, core))
             }
         }
