@@ -418,6 +418,10 @@ pub use lifecycle_macros::test;
 // - `serde` (forwarded to lifecycle-core): `serde::Serialize` for `lifecycle::Health` and
 //   `StateHealth`, the JSON shape of the health report.
 //
+// - `hot`: `lifecycle::hot`. Forwards `hot` to lifecycle-core (`subsecond`: start and stop
+//   calls through the hot-patch jump table, the after-patch restart) and adds
+//   `dioxus-devtools`, the connection to the `dx serve --hot-patch` dev server.
+//
 // Without these features `lifecycle` needs no async runtime.
 // ---------------------------------------------------------------------------------------------
 
@@ -429,3 +433,5 @@ pub mod server;
 
 #[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(feature = "hot")]
+pub mod hot;

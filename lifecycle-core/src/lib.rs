@@ -84,12 +84,15 @@ mod thread;
 not_under_loom! {
     mod async_state;
     mod background;
+    mod code;
     mod declared;
     mod diagnostics;
     mod error;
     mod exec;
     mod global;
     mod health;
+    #[cfg(feature = "hot")]
+    mod hot;
     mod info;
     mod isolation;
     #[doc(hidden)]
@@ -127,6 +130,9 @@ pub use crate::async_state::{
     stop_async, stop_async_where, stop_async_within, AsyncOpened, AsyncRef, AsyncResource,
     AsyncState,
 };
+
+#[cfg(all(not(loom), feature = "hot"))]
+pub use crate::hot::{apply, changed, code_of, on_patch, HotReport, JumpTable};
 
 #[cfg(not(loom))]
 pub use crate::{

@@ -136,7 +136,7 @@ where
     AsyncState::from_definition(
         info,
         AsyncDefinition {
-            start: AsyncStartFn::Dyn(std::sync::Arc::new(start)),
+            start: AsyncStartFn::closure(start),
             stop: AsyncStopFn::None,
         },
     )

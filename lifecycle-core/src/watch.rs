@@ -41,6 +41,14 @@ pub enum Event {
     /// A supervised state failed too often and its supervisor gave up (the message says
     /// how often and the last error); see [`Status::GaveUp`](crate::Status::GaveUp).
     GaveUp(String),
+    // Hot reload (issue 16).
+    /// A hot patch changed the state's start or stop function and the state was restarted
+    /// with the new code (feature `hot`); `since_patch`: from the patch landing to the state
+    /// serving again.
+    HotRestarted {
+        /// From the patch landing to the state (and its dependents) serving again.
+        since_patch: std::time::Duration,
+    },
 }
 
 type Callback = Arc<dyn Fn(&Event, &StateInfo) + Send + Sync>;

@@ -448,6 +448,12 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         &self.info
     }
 
+    #[cfg(feature = "hot")]
+    fn code(&self) -> Vec<u64> {
+        let definition = self.definition();
+        crate::state::code_keys(&definition.start, &definition.stop)
+    }
+
     fn is_realized(&self) -> bool {
         self.cell.is_realized()
     }

@@ -5,7 +5,6 @@ use crate::error::BoxError;
 use crate::kernel::BoxFuture;
 use crate::state::{IntoStopResult, NoStop, UserStart, UserStop};
 use std::future::Future;
-use std::sync::Arc;
 
 /// What an async start function returns.
 pub type StartFuture<T> = BoxFuture<'static, Result<T, BoxError>>;
@@ -70,7 +69,7 @@ where
     F: Future<Output = Result<T, E>> + Send + 'static,
     E: Into<BoxError>,
 {
-    AsyncStartFn::Dyn(Arc::new(move || box_start(start())))
+    AsyncStartFn::closure(move || box_start(start()))
 }
 
 pub(crate) fn dyn_stop<T, F, S>(stop: S) -> AsyncStopFn<T>
@@ -78,5 +77,5 @@ where
     S: Fn(T) -> F + Send + Sync + 'static,
     F: IntoStopFuture,
 {
-    AsyncStopFn::Dyn(Arc::new(move |value| box_stop(stop(value))))
+    AsyncStopFn::closure(move |value| box_stop(stop(value)))
 }

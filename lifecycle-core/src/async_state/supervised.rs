@@ -3,7 +3,6 @@
 //! [`AsyncState::fail_handle`]). A supervised async state restarts on the tokio runtime
 //! it started on (feature `tokio`), so the tasks its start spawns survive.
 
-use super::definition::AsyncStartFn;
 use super::{AsyncRef, AsyncState, Keep};
 use crate::supervise::driver::{self, Check, Target};
 use crate::supervise::{check_result, FailHandle, Supervise};
@@ -54,14 +53,14 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         if first && matches!(self.core, Keep::Local(_)) {
             let mut definition = self.core().definition();
             let start = definition.start.clone();
-            definition.start = AsyncStartFn::Dyn(Arc::new(move || {
+            definition.start = definition.start.wrap(move || {
                 let future = start.call();
                 Box::pin(async move {
                     // In the poll: the runtime the start runs on is the current one.
                     driver::started(key);
                     future.await
                 })
-            }));
+            });
         }
     }
 

@@ -69,6 +69,13 @@ pub(crate) trait Tracked: Send + Sync + 'static {
     fn held_by_current_thread(&self) -> bool {
         false
     }
+
+    /// The addresses of its start and stop functions, as a hot-patch jump table knows them
+    /// (see `code`); none for resources.
+    #[cfg(feature = "hot")]
+    fn code(&self) -> Vec<u64> {
+        Vec::new()
+    }
 }
 
 /// How the registry holds a tracked thing: statics by reference, local states by `Arc`.

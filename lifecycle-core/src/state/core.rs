@@ -206,6 +206,12 @@ impl<T: Send + Sync + 'static> Tracked for Core<T> {
         &self.info
     }
 
+    #[cfg(feature = "hot")]
+    fn code(&self) -> Vec<u64> {
+        let definition = self.definition();
+        crate::state::code_keys(&definition.start, &definition.stop)
+    }
+
     fn is_realized(&self) -> bool {
         self.cell.is_realized()
     }

@@ -14,7 +14,9 @@ mod supervised;
 
 pub use self::core::Core;
 pub use crate::kernel::{set_stop_timeout, stop_timeout, Redefine};
-pub(crate) use definition::{dyn_stop, NoStop, UserStart, UserStop};
+pub(crate) use definition::{dyn_start, dyn_stop, NoStop, UserStart, UserStop};
+#[cfg(feature = "hot")]
+pub(crate) use definition::code_keys;
 pub(crate) use fmt::{printed_as_state, write_state};
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
@@ -27,7 +29,7 @@ use crate::kernel::{self, Handle, Restarted};
 use crate::status::Status;
 use crate::thread::{self, Key};
 use crate::unwind::get_failed;
-use definition::{Definition, StartFn, StopFn};
+use definition::{Definition, StopFn};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,7 +119,7 @@ impl<T: Send + Sync + 'static> State<T> {
         self,
         stop: impl Fn(T) -> R + Send + Sync + 'static,
     ) -> Self {
-        self.core().definition().stop = StopFn::Dyn(dyn_stop(stop));
+        self.core().definition().stop = dyn_stop(stop);
         self
     }
 
@@ -131,8 +133,8 @@ impl<T: Send + Sync + 'static> State<T> {
         E: Into<BoxError>,
         R: IntoStopResult,
     {
-        let start = StartFn::Dyn(Arc::new(move || start().map_err(Into::into)));
-        let stop = stop.map_or(StopFn::None, |stop| StopFn::Dyn(dyn_stop(stop)));
+        let start = dyn_start(start);
+        let stop = stop.map_or(StopFn::None, dyn_stop);
         Self::from_definition(info, Definition { start, stop })
     }
 
@@ -557,8 +559,8 @@ impl<T: Send + Sync + 'static> State<T> {
         let core = self.core();
         kernel::redefine(core.key(), &core.info, &core.cell, || {
             let mut definition = core.definition();
-            let start = std::mem::replace(&mut definition.start, StartFn::Dyn(Arc::new(start)));
-            let stop = std::mem::replace(&mut definition.stop, StopFn::Dyn(dyn_stop(stop)));
+            let start = std::mem::replace(&mut definition.start, dyn_start(start));
+            let stop = std::mem::replace(&mut definition.stop, dyn_stop(stop));
             (start, stop)
         })
     }

@@ -1,7 +1,6 @@
 //! Supervision of sync states: the thin methods over `supervise` ([`State::supervise`],
 //! [`State::with_check`], [`State::fail`], [`State::fail_handle`]).
 
-use super::definition::StartFn;
 use super::{Core, Owned, State};
 use crate::kernel::readers;
 use crate::kernel::Tracked;
@@ -78,10 +77,10 @@ impl<T: Send + Sync + 'static> State<T> {
         if first && self.local {
             let mut definition = self.core().definition();
             let start = definition.start.clone();
-            definition.start = StartFn::Dyn(Arc::new(move || {
+            definition.start = definition.start.wrap(move || {
                 driver::started(key);
                 start.call()
-            }));
+            });
         }
     }
 

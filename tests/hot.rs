@@ -1,0 +1,186 @@
+//! Hot reload without `dx` (feature `hot`): synthetic jump tables, built from functions of
+//! this test, are applied as a patch would be. `cargo test --features hot --test hot`.
+#![cfg(feature = "hot")]
+
+use lifecycle::prelude::*;
+use lifecycle::{BoxError, Event, StateInfo};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+static A_STARTS: AtomicU64 = AtomicU64::new(0);
+static B_STARTS: AtomicU64 = AtomicU64::new(0);
+static PATCHED_A_STARTS: AtomicU64 = AtomicU64::new(0);
+
+#[defstate(name = "hot/a")]
+static A: u64 = {
+    A_STARTS.fetch_add(1, Ordering::SeqCst);
+    1
+};
+
+#[defstate(name = "hot/b")]
+static B: u64 = {
+    B_STARTS.fetch_add(1, Ordering::SeqCst);
+    10
+};
+
+/// Depends on A: restarted with it.
+#[defstate(name = "hot/uses-a")]
+static USES_A: u64 = *A.get() * 100;
+
+/// The patched start of A (what a patch's new code would be).
+fn patched_a() -> Result<u64, BoxError> {
+    PATCHED_A_STARTS.fetch_add(1, Ordering::SeqCst);
+    Ok(2)
+}
+
+#[defstate(name = "hot/f")]
+static F: u64 = 5;
+
+#[defstate(name = "hot/uses-f")]
+static USES_F: u64 = *F.get() + 1;
+
+fn failing_f() -> Result<u64, BoxError> {
+    Err("the patched start of F fails".into())
+}
+
+/// One at a time: the installed table and the states are process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn table(from: &str, to: u64) -> HashMap<u64, u64> {
+    let code = lifecycle::hot::code_of(from);
+    assert_eq!(code.len(), 1, "{from}: one start function, no stop");
+    HashMap::from([(code[0], to)])
+}
+
+fn record(key: &'static str) -> Arc<Mutex<Vec<String>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    lifecycle::watch(key, move |event: &Event, state: &StateInfo| {
+        if state.name().starts_with("hot/") {
+            let event = match event {
+                Event::HotRestarted { since_patch } => {
+                    assert!(since_patch.as_nanos() > 0);
+                    "HotRestarted".to_owned()
+                }
+                other => format!("{other:?}"),
+            };
+            log.lock()
+                .unwrap()
+                .push(format!("{} {event}", state.name()));
+        }
+    });
+    seen
+}
+
+#[test]
+fn a_patch_of_a_start_restarts_that_state_and_its_dependents_only() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert_eq!((*USES_A.get(), *B.get()), (100, 10));
+    let b_starts = B_STARTS.load(Ordering::SeqCst);
+    let seen = record("hot-order");
+
+    // Readers race the restart; every value they see is a whole one, old or new.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reading = Arc::new(std::sync::Barrier::new(4));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, reading) = (Arc::clone(&stop), Arc::clone(&reading));
+            std::thread::spawn(move || {
+                let mut reads = 0_u64;
+                reading.wait();
+                while reads < 100 || !stop.load(Ordering::Relaxed) {
+                    assert!(matches!(*A.get(), 1 | 2));
+                    assert!(matches!(*USES_A.get(), 100 | 200));
+                    assert_eq!(*B.get(), 10);
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+
+    reading.wait();
+    let patch = table(
+        "hot/a",
+        patched_a as fn() -> Result<u64, BoxError> as usize as u64,
+    );
+    // SAFETY: the table maps A's start function to `patched_a`, a function of this program
+    // with the same signature.
+    let report = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
+    stop.store(true, Ordering::Relaxed);
+    let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(reads >= 300);
+    lifecycle::unwatch("hot-order");
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.changed, ["hot/a"]);
+    assert_eq!(report.restarted.stopped, ["hot/uses-a", "hot/a"]);
+    assert_eq!(report.restarted.started, ["hot/a", "hot/uses-a"]);
+    assert_eq!((*A.get(), *USES_A.get()), (2, 200), "the patched code runs");
+    assert_eq!(
+        PATCHED_A_STARTS.load(Ordering::SeqCst),
+        1,
+        "A restarted once"
+    );
+    assert_eq!(B_STARTS.load(Ordering::SeqCst), b_starts, "B kept running");
+    let seen = seen.lock().unwrap().clone();
+    let order: Vec<&str> = seen
+        .iter()
+        .map(String::as_str)
+        .filter(|line| !line.ends_with("Starting") && !line.ends_with("Stopping"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "hot/uses-a Stopped",
+            "hot/a Stopped",
+            "hot/a Started",
+            "hot/uses-a Started",
+            "hot/a HotRestarted",
+        ]
+    );
+
+    // The next patch still has A at the same new code (subsecond's tables are cumulative):
+    // nothing changed, nothing restarts.
+    // SAFETY: as above.
+    let again = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
+    assert!(again.changed.is_empty() && again.restarted.started.is_empty());
+    assert_eq!(PATCHED_A_STARTS.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_restart_that_fails_leaves_the_state_unrealized_and_reported() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert_eq!(*USES_F.get(), 6);
+    let seen = record("hot-failure");
+    let patch = table(
+        "hot/f",
+        failing_f as fn() -> Result<u64, BoxError> as usize as u64,
+    );
+    // SAFETY: `failing_f` has the signature of F's start function.
+    let report = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
+    lifecycle::unwatch("hot-failure");
+
+    assert_eq!(report.changed, ["hot/f"]);
+    assert_eq!(report.errors.len(), 1);
+    let error = report.errors[0].to_string();
+    assert!(error.contains("hot/f"), "names the state: {error}");
+    assert!(!F.is_realized(), "not half-started");
+    assert!(
+        !USES_F.is_realized(),
+        "its dependent is not started on a failed start"
+    );
+    assert!(report.restarted.started.is_empty());
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|line| line.starts_with("hot/f StartFailed")),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|line| line.ends_with("HotRestarted")));
+    // Still the patched code: the next use fails the same way and leaves it unrealized.
+    assert!(F.try_get().is_err());
+    assert!(!lifecycle::status().iter().any(|s| s.name() == "hot/f"));
+}
