@@ -167,6 +167,16 @@ pub async fn app_server_restart() -> Result<Started, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     support::init_logging();
+    #[cfg(feature = "hot")]
+    {
+        // Each patch's restarts run on the patch thread, inside this runtime (the server
+        // binds and spawns there).
+        let runtime = tokio::runtime::Handle::current();
+        lifecycle::hot::connect_with(move |restart| {
+            let _entered = runtime.enter();
+            restart();
+        });
+    }
     println!("{}", app_server_start().await?);
     support::admin::print_url(&CONFIG.get().host, CONFIG.get().port);
     let console = Console::new().state(&CONFIG).state(&HITS).main(&SERVER);

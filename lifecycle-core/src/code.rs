@@ -45,6 +45,7 @@ pub(crate) trait FnPtr: Copy {
     /// # Safety
     ///
     /// `address` must be the address of a function of exactly this type.
+    #[cfg(feature = "hot")]
     unsafe fn at(address: usize) -> Self;
 }
 
@@ -54,6 +55,7 @@ macro_rules! fn_ptr {
             fn address(self) -> usize {
                 self as usize
             }
+            #[cfg(feature = "hot")]
             unsafe fn at(address: usize) -> Self {
                 // SAFETY: the caller promises `address` is a function of this type; function
                 // pointers and `usize` have the same size on every target `subsecond` runs on.

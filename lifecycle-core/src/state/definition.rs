@@ -80,6 +80,7 @@ impl<T, O> UserStop<T, O> {
     }
 
     /// What a patch of this function is looked up by (`None` when there is none).
+    #[cfg(feature = "hot")]
     pub(crate) fn key(&self) -> Option<CodeKey> {
         match self {
             UserStop::None => None,
