@@ -32,10 +32,15 @@
 //!   whose code changed and logs one `tracing` INFO line with the time from the patch to the
 //!   state serving again; a failed restart leaves the state unrealized (its start failed) or
 //!   failed (its stop failed), reported in [`HotReport::errors`] and logged at ERROR.
-//! - Which states changed is [`changed`] over the jump tables before and after the patch;
-//!   [`apply`] takes a table directly, which is how the tests feed synthetic ones.
-//! - `subsecond` puts every function of a rebuilt crate in its table, changed or not, so a
-//!   patch restarts every realized state declared in the crate you edited.
+//! - Which states changed: `subsecond` puts every function of a rebuilt crate in its table,
+//!   changed or not, so addresses alone cannot tell. A state declared with a macro
+//!   (`#[defstate]`, `defstate!`, `state!`) changed if the tokens of its start or stop
+//!   expression did: the macro generates a function answering their hash, which is called
+//!   through the old and the new table ([`fingerprint_of`]). Edits of helpers the start calls
+//!   are not seen (call live code through [`call`]). A state made from closures
+//!   (`State::new`) changed if [`changed`] says so of its functions' addresses, so it
+//!   restarts on every patch of its crate. [`apply`] takes a table directly, which is how the
+//!   tests feed synthetic ones.
 //! - With the feature off, calls go straight to the functions: no cost.
 //!
 //! # Dependencies
@@ -44,7 +49,11 @@
 //! `dioxus-devtools` (the connection to the `dx` dev server that delivers the patches; it
 //! brings about 130 crates, which is why the feature is for development builds).
 
-pub use lifecycle_core::{apply, changed, code_of, on_patch, HotReport, JumpTable};
+pub use lifecycle_core::{apply, changed, code_of, fingerprint_of, on_patch, HotReport, JumpTable};
+
+/// Calls `f` as the newest patch has it (`subsecond::call`): code that is not a state's start
+/// or stop, such as a request handler's body, is served patched at once, with no restart.
+pub use lifecycle_core::hot_call as call;
 
 /// Connects to the `dx` dev server and restarts, after each patch, the states it changed;
 /// the restarts run on the patch thread as they are. For states whose start needs a context

@@ -48,10 +48,34 @@ fn failing_f() -> Result<u64, BoxError> {
 /// One at a time: the installed table and the states are process-wide.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// `patch` on top of every earlier one: subsecond's tables are cumulative (each maps the
+/// program's functions to their newest versions), so a later patch keeps what earlier tests
+/// patched.
+fn cumulative(patch: HashMap<u64, u64>) -> HashMap<u64, u64> {
+    static SO_FAR: Mutex<Option<HashMap<u64, u64>>> = Mutex::new(None);
+    let mut so_far = SO_FAR.lock().unwrap_or_else(|e| e.into_inner());
+    let table = so_far.get_or_insert_with(HashMap::new);
+    table.extend(patch);
+    table.clone()
+}
+
+/// What a patched start's fingerprint function answers: a hash no macro gave.
+fn new_hash() -> u64 {
+    0x5eed
+}
+
+fn address(function: fn() -> u64) -> u64 {
+    function as usize as u64
+}
+
+/// A patch of the state `from`: its start leads to `to` and its fingerprint function answers
+/// [`new_hash`].
 fn table(from: &str, to: u64) -> HashMap<u64, u64> {
     let code = lifecycle::hot::code_of(from);
     assert_eq!(code.len(), 1, "{from}: one start function, no stop");
-    HashMap::from([(code[0], to)])
+    let (print, hash) = lifecycle::hot::fingerprint_of(from).expect("declared by a macro");
+    assert_ne!(hash, new_hash());
+    cumulative(HashMap::from([(code[0], to), (print, address(new_hash))]))
 }
 
 fn record(key: &'static str) -> Arc<Mutex<Vec<String>>> {
@@ -106,8 +130,8 @@ fn a_patch_of_a_start_restarts_that_state_and_its_dependents_only() {
         "hot/a",
         patched_a as fn() -> Result<u64, BoxError> as usize as u64,
     );
-    // SAFETY: the table maps A's start function to `patched_a`, a function of this program
-    // with the same signature.
+    // SAFETY: the table maps A's start function to `patched_a` and its fingerprint function to
+    // `new_hash`, functions of this program with the same signatures.
     let report = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
     stop.store(true, Ordering::Relaxed);
     let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
@@ -159,7 +183,8 @@ fn a_restart_that_fails_leaves_the_state_unrealized_and_reported() {
         "hot/f",
         failing_f as fn() -> Result<u64, BoxError> as usize as u64,
     );
-    // SAFETY: `failing_f` has the signature of F's start function.
+    // SAFETY: `failing_f` has the signature of F's start function, `new_hash` that of its
+    // fingerprint function.
     let report = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
     lifecycle::unwatch("hot-failure");
 
@@ -183,4 +208,120 @@ fn a_restart_that_fails_leaves_the_state_unrealized_and_reported() {
     // Still the patched code: the next use fails the same way and leaves it unrealized.
     assert!(F.try_get().is_err());
     assert!(!lifecycle::status().iter().any(|s| s.name() == "hot/f"));
+}
+
+static C_STARTS: AtomicU64 = AtomicU64::new(0);
+static D_STARTS: AtomicU64 = AtomicU64::new(0);
+static PATCHED_C_STARTS: AtomicU64 = AtomicU64::new(0);
+
+#[defstate(name = "hot/c")]
+static C: u64 = {
+    C_STARTS.fetch_add(1, Ordering::SeqCst);
+    3
+};
+
+#[defstate(name = "hot/d")]
+static D: u64 = {
+    D_STARTS.fetch_add(1, Ordering::SeqCst);
+    4
+};
+
+#[defstate(name = "hot/uses-c")]
+static USES_C: u64 = *C.get() + 1;
+
+fn patched_c() -> Result<u64, BoxError> {
+    PATCHED_C_STARTS.fetch_add(1, Ordering::SeqCst);
+    Ok(30)
+}
+
+/// D's start and USES_C's, rebuilt unchanged at other addresses (as subsecond moves them).
+fn moved_d() -> Result<u64, BoxError> {
+    D_STARTS.fetch_add(1, Ordering::SeqCst);
+    Ok(4)
+}
+fn moved_uses_c() -> Result<u64, BoxError> {
+    Ok(*C.get() + 1)
+}
+
+/// The hashes D and USES_C had, answered by their moved fingerprint functions.
+static D_HASH: AtomicU64 = AtomicU64::new(0);
+static USES_C_HASH: AtomicU64 = AtomicU64::new(0);
+fn moved_d_hash() -> u64 {
+    D_HASH.load(Ordering::SeqCst)
+}
+fn moved_uses_c_hash() -> u64 {
+    USES_C_HASH.load(Ordering::SeqCst)
+}
+
+/// Moves the start and the fingerprint function of `name`; the fingerprint keeps its hash
+/// (kept in `hash` for `print` to answer).
+fn moved(name: &str, start: u64, print: fn() -> u64, hash: &AtomicU64) -> [(u64, u64); 2] {
+    let (old_print, old_hash) = lifecycle::hot::fingerprint_of(name).expect("declared by a macro");
+    hash.store(old_hash, Ordering::SeqCst);
+    [
+        (lifecycle::hot::code_of(name)[0], start),
+        (old_print, address(print)),
+    ]
+}
+
+#[test]
+fn a_patch_moving_every_function_restarts_only_the_state_whose_tokens_changed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert_eq!((*USES_C.get(), *D.get()), (4, 4));
+    let (c_starts, d_starts) = (
+        C_STARTS.load(Ordering::SeqCst),
+        D_STARTS.load(Ordering::SeqCst),
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut reads = 0_u64;
+                while reads < 100 || !stop.load(Ordering::Relaxed) {
+                    assert!(matches!(*C.get(), 3 | 30));
+                    assert_eq!(*D.get(), 4);
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+
+    let start = |f: fn() -> Result<u64, BoxError>| f as usize as u64;
+    let mut patch = table("hot/c", start(patched_c));
+    patch.extend(moved("hot/d", start(moved_d), moved_d_hash, &D_HASH));
+    let uses_c = moved(
+        "hot/uses-c",
+        start(moved_uses_c),
+        moved_uses_c_hash,
+        &USES_C_HASH,
+    );
+    patch.extend(uses_c);
+    let patch = cumulative(patch);
+    // SAFETY: every entry maps a start function or a fingerprint function to a function of
+    // this program with the same signature.
+    let report = unsafe { lifecycle::hot::apply(&patch, Instant::now()) };
+    stop.store(true, Ordering::Relaxed);
+    let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(reads >= 200);
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.changed, ["hot/c"]);
+    assert_eq!(report.restarted.stopped, ["hot/uses-c", "hot/c"]);
+    assert_eq!(report.restarted.started, ["hot/c", "hot/uses-c"]);
+    assert_eq!((*C.get(), *USES_C.get()), (30, 31), "the patched code runs");
+    assert_eq!(
+        PATCHED_C_STARTS.load(Ordering::SeqCst),
+        1,
+        "C restarted once"
+    );
+    assert_eq!(
+        C_STARTS.load(Ordering::SeqCst),
+        c_starts,
+        "the old start is not run"
+    );
+    assert_eq!(D_STARTS.load(Ordering::SeqCst), d_starts, "D kept running");
+    assert!(D.is_realized());
 }

@@ -21,6 +21,10 @@ pub struct StateInfo {
     pub(crate) start: Option<(SystemTime, Duration)>,
     /// Reloaded by `lifecycle::reload()` (and SIGHUP under `#[lifecycle::main]`).
     pub(crate) reload: bool,
+    /// Answers the hash of the start and stop tokens the macro saw, through the jump table
+    /// (`hot`): what a hot patch is checked against; `None` for states made from closures.
+    #[cfg(feature = "hot")]
+    pub(crate) fingerprint: Option<fn() -> u64>,
 }
 
 impl StateInfo {
@@ -42,6 +46,8 @@ impl StateInfo {
             status: None,
             start: None,
             reload: false,
+            #[cfg(feature = "hot")]
+            fingerprint: None,
         }
     }
 
@@ -56,6 +62,8 @@ impl StateInfo {
             status: None,
             start: None,
             reload: false,
+            #[cfg(feature = "hot")]
+            fingerprint: None,
         }
     }
 
@@ -79,6 +87,19 @@ impl StateInfo {
     pub const fn reloadable(mut self) -> Self {
         self.reload = true;
         self
+    }
+
+    /// Returns `self` with the fingerprint function the macros generate (`hot`).
+    #[cfg(feature = "hot")]
+    pub(crate) const fn with_fingerprint(mut self, fingerprint: fn() -> u64) -> Self {
+        self.fingerprint = Some(fingerprint);
+        self
+    }
+
+    /// The fingerprint function of a macro-declared state (`hot`).
+    #[cfg(feature = "hot")]
+    pub(crate) fn fingerprint(&self) -> Option<fn() -> u64> {
+        self.fingerprint
     }
 
     /// True if [`lifecycle::reload()`](crate::reload()) reloads the state.

@@ -132,7 +132,10 @@ pub use crate::async_state::{
 };
 
 #[cfg(all(not(loom), feature = "hot"))]
-pub use crate::hot::{apply, changed, code_of, on_patch, HotReport, JumpTable};
+pub use crate::hot::{apply, changed, code_of, fingerprint_of, on_patch, HotReport, JumpTable};
+/// `subsecond::call`, as `lifecycle::hot::call`.
+#[cfg(all(not(loom), feature = "hot"))]
+pub use subsecond::call as hot_call;
 
 #[cfg(not(loom))]
 pub use crate::{

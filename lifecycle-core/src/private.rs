@@ -191,6 +191,13 @@ pub const fn state_info(
     StateInfo::new(name, module, file, line, meta)
 }
 
+/// Not public API, used by generated code (feature `hot`): `info` with the fingerprint
+/// function of the state's start and stop tokens, which a hot patch is checked against.
+#[cfg(feature = "hot")]
+pub const fn fingerprinted(info: StateInfo, fingerprint: fn() -> u64) -> StateInfo {
+    info.with_fingerprint(fingerprint)
+}
+
 /// Not public API, used by generated code: registers a static state for `declared()`.
 #[inline]
 pub const fn declaration<T: Send + Sync + 'static>(core: &'static Core<T>) -> Declaration {

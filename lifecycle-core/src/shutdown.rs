@@ -70,6 +70,8 @@ pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
             status: None,
             start: None,
             reload: false,
+            #[cfg(feature = "hot")]
+            fingerprint: None,
         },
         value: Mutex::new(Some(resource)),
     });

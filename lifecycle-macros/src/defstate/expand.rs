@@ -7,6 +7,7 @@
 //! mixed-site hygiene, so the user's expressions cannot see them.
 
 mod async_state;
+mod hot;
 
 use crate::common::entry;
 use crate::common::errors::Errors;
@@ -154,7 +155,13 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
             }
         }
     };
-    let info = state_info(&private, &static_name(state), ident.span(), options);
+    let info = state_info(
+        &private,
+        &static_name(state),
+        ident.span(),
+        options,
+        init.as_ref(),
+    );
     Ok(static_item(
         state,
         ty,
@@ -306,10 +313,14 @@ fn local_name(options: &Options, call_site: Span) -> TokenStream {
 }
 
 /// `__private` and the `state_info(..)` of a local state.
-pub(crate) fn local_info(options: &Options, call_site: Span) -> (TokenStream, TokenStream) {
+pub(crate) fn local_info(
+    options: &Options,
+    call_site: Span,
+    init: &Init,
+) -> (TokenStream, TokenStream) {
     let private = private(options);
     let name = local_name(options, call_site);
-    let info = state_info(&private, &name, call_site, options);
+    let info = state_info(&private, &name, call_site, options, Some(init));
     (private, info)
 }
 
@@ -330,7 +341,7 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
             ))
         }
     };
-    let (private, info) = local_info(options, *call_site);
+    let (private, info) = local_info(options, *call_site, &state.start);
     // Placed on the start expression: a value or capture that is not `Send + Sync + 'static`
     // is reported there.
     let start = {
@@ -359,11 +370,13 @@ pub(crate) fn local_state(state: &LocalState) -> syn::Result<TokenStream> {
 }
 
 /// `__private::state_info(name, module, file, line, meta)`; `at` places `file!()` and `line!()`.
+/// `init` and the stop in `options` are the code a hot patch is checked against (`hot`).
 fn state_info(
     private: &TokenStream,
     name: &TokenStream,
     at: Span,
     options: &Options,
+    init: Option<&Init>,
 ) -> TokenStream {
     let keys = options
         .meta
@@ -377,10 +390,11 @@ fn state_info(
     let info = quote! {
         #private::state_info(#name, #module, #file, #line, &[#((#keys, #values)),*])
     };
-    match options.reload {
+    let info = match options.reload {
         Some(at) => quote_spanned!(at=> #info.reloadable()),
         None => info,
-    }
+    };
+    hot::with_fingerprint(private, info, init, options)
 }
 
 /// `::lifecycle::__private`, or `<crate = path>::__private`.

@@ -51,7 +51,13 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
             }
         }
     };
-    let info = state_info(&private, &static_name(state), ident.span(), options);
+    let info = state_info(
+        &private,
+        &static_name(state),
+        ident.span(),
+        options,
+        state.init.as_ref(),
+    );
     super::static_item(
         state,
         ty,
@@ -125,7 +131,7 @@ pub(crate) fn local_state(state: &LocalState, init: &ExprAsync) -> TokenStream {
     let LocalState {
         options, call_site, ..
     } = state;
-    let (private, info) = super::local_info(options, *call_site);
+    let (private, info) = super::local_info(options, *call_site, &state.start);
     let start = {
         let at = init.async_token.span;
         let block = statements(init);
