@@ -14,7 +14,8 @@
 //! server moves to the new port while the hit counter keeps counting (a broken file is
 //! logged and the server keeps serving on the old port).
 //!
-//! `GET /` answers `App Server Running`; `/healthz` and `/readyz` are served from
+//! `GET /` answers `App Server Running`; `GET /hits` the number of `GET /` served (the `HITS`
+//! state, which a hot patch keeps); `/healthz` and `/readyz` are served from
 //! `lifecycle::health()`; `/lifecycle` is the live admin page ([`lifecycle::admin`]: the
 //! states as a picture and a table, with restart buttons; it prints its address and token at
 //! start, the token from `$LIFECYCLE_TOKEN` or generated). The server listens on `$HOST`
@@ -117,6 +118,10 @@ fn app() -> Router {
     let ready = ["webapp/config", "webapp/hits", "webapp/server"];
     Router::new()
         .route("/", get(root))
+        .route(
+            "/hits",
+            get(|| async { HITS.get().load(Ordering::Relaxed).to_string() }),
+        )
         .route("/healthz", get(|| async { support::health::healthz() }))
         .route(
             "/readyz",
@@ -134,6 +139,16 @@ fn app() -> Router {
 }
 
 async fn root() -> &'static str {
+    // Under `hot` the body is called through the jump table: an edit of it is served at
+    // once, with no restart (it is not a state's start).
+    #[cfg(feature = "hot")]
+    return lifecycle::hot::call(root_body);
+    #[cfg(not(feature = "hot"))]
+    root_body()
+}
+
+/// The body of `GET /`: counts the request.
+fn root_body() -> &'static str {
     HITS.get().fetch_add(1, Ordering::Relaxed);
     "App Server Running"
 }
