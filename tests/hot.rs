@@ -325,3 +325,29 @@ fn a_patch_moving_every_function_restarts_only_the_state_whose_tokens_changed() 
     assert_eq!(D_STARTS.load(Ordering::SeqCst), d_starts, "D kept running");
     assert!(D.is_realized());
 }
+
+#[test]
+fn macro_states_have_a_fingerprint_of_their_tokens_and_closure_states_none() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let one = state! { start: 1_u64, name: "hot/local-one" };
+    let two = state! { start: 2_u64, name: "hot/local-two" };
+    let same = state! { start: 1_u64, name: "hot/local-same" };
+    let closure = State::from_info(StateInfo::named("hot/closure"), || Ok(1_u64));
+    assert_eq!(
+        (*one.get(), *two.get(), *same.get(), *closure.get()),
+        (1, 2, 1, 1)
+    );
+    let hash = |name| lifecycle::hot::fingerprint_of(name).map(|(_, hash)| hash);
+    let one = hash("hot/local-one").expect("state! generates a fingerprint");
+    assert_ne!(
+        Some(one),
+        hash("hot/local-two"),
+        "other tokens, another hash"
+    );
+    assert_eq!(
+        Some(one),
+        hash("hot/local-same"),
+        "the same tokens, the same hash"
+    );
+    assert_eq!(hash("hot/closure"), None, "a closure has no tokens");
+}
