@@ -140,7 +140,15 @@ fn a_patch_of_a_start_restarts_that_state_and_its_dependents_only() {
 
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.changed, ["hot/a"]);
-    assert_eq!(report.restarted.stopped, ["hot/uses-a", "hot/a"]);
+    // A reader may start USES_A again (on the old A) between the restart's stops; the
+    // restart then stops that start too (it read the old value), so USES_A may be stopped
+    // twice, never A.
+    let stopped = &report.restarted.stopped;
+    assert_eq!(stopped[..2], ["hot/uses-a", "hot/a"], "{stopped:?}");
+    assert!(
+        stopped[2..].iter().all(|s| s == "hot/uses-a"),
+        "{stopped:?}"
+    );
     assert_eq!(report.restarted.started, ["hot/a", "hot/uses-a"]);
     assert_eq!((*A.get(), *USES_A.get()), (2, 200), "the patched code runs");
     assert_eq!(
@@ -155,15 +163,19 @@ fn a_patch_of_a_start_restarts_that_state_and_its_dependents_only() {
         .map(String::as_str)
         .filter(|line| !line.ends_with("Starting") && !line.ends_with("Stopping"))
         .collect();
+    // The order of the stops and starts is the report's (above: one thread's sequence).
+    // Watch events come from every thread that starts or stops (the readers start USES_A and
+    // even A again on their own) and are emitted outside the locks, so across threads their
+    // order is not fixed; what is: A stopped once, started once, one hot-restart event.
+    let count = |line: &str| order.iter().filter(|l| **l == line).count();
     assert_eq!(
-        order,
-        [
-            "hot/uses-a Stopped",
-            "hot/a Stopped",
-            "hot/a Started",
-            "hot/uses-a Started",
-            "hot/a HotRestarted",
-        ]
+        (
+            count("hot/a Stopped"),
+            count("hot/a Started"),
+            count("hot/a HotRestarted")
+        ),
+        (1, 1, 1),
+        "{order:?}"
     );
 
     // The next patch still has A at the same new code (subsecond's tables are cumulative):
