@@ -15,7 +15,8 @@
 //! logged and the server keeps serving on the old port).
 //!
 //! `GET /` answers `App Server Running`; `GET /hits` the number of `GET /` served (the `HITS`
-//! state, which a hot patch keeps); `/healthz` and `/readyz` are served from
+//! state, which a hot patch keeps); with `LIFECYCLE_CRASH_ROUTE=1`, `POST /crash` makes the
+//! server's task die (see "Supervision" below); `/healthz` and `/readyz` are served from
 //! `lifecycle::health()`; `/lifecycle` is the live admin page ([`lifecycle::admin`]: the
 //! states as a picture and a table, with restart buttons; it prints its address and token at
 //! start, the token from `$LIFECYCLE_TOKEN` or generated). The server listens on `$HOST`
@@ -32,6 +33,20 @@
 //! * [`app_server_start`], [`app_server_stop`] and [`app_server_restart`] are the seed's
 //!   three functions: starting twice never binds twice; stop is graceful with a 100 ms
 //!   timeout and returns only when the port is free; restart when stopped starts.
+//!
+//! # Supervision
+//!
+//! `SERVER` is supervised ([`Server::supervise`]): when its task ends without a stop, the
+//! server comes back on the same port after a backoff (100 ms, doubling up to 2 s), and
+//! `/readyz` answers 503 while it restarts. Try it:
+//!
+//! ```text
+//! LIFECYCLE_CRASH_ROUTE=1 cargo run --example webapp -- 3000 </dev/null
+//! curl -X POST localhost:3000/crash; curl localhost:3000/readyz; sleep 1; curl localhost:3000/
+//! ```
+//!
+//! More than 5 crashes within a minute gives up: `/healthz` answers 503 and the process
+//! tears down and exits with `lifecycle::EXIT_GAVE_UP` (70).
 //!
 //! # The console
 //!
@@ -55,8 +70,9 @@ use axum::Router;
 use lifecycle::console::{Console, Ended};
 use lifecycle::prelude::*;
 use lifecycle::server::{Server, Started, Stopped};
-use lifecycle::Error;
+use lifecycle::{Error, Supervise};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing::info;
 
@@ -153,8 +169,16 @@ fn root_body() -> &'static str {
     "App Server Running"
 }
 
-/// The running server, if any: the atom of the restart pattern.
-static SERVER: Server = Server::new("webapp/server");
+/// The running server, if any: the atom of the restart pattern. Supervised: when its task
+/// ends without a stop (`POST /crash` with `LIFECYCLE_CRASH_ROUTE=1`), it comes back on the
+/// same port after a backoff; more than 5 crashes within a minute gives up and ends the
+/// process with `lifecycle::EXIT_GAVE_UP`.
+static SERVER: Server = Server::new("webapp/server").supervise(
+    Supervise::new()
+        .backoff(Duration::from_millis(100), Duration::from_secs(2))
+        .max_restarts(5)
+        .within(Duration::from_secs(60)),
+);
 
 /// Starts the server on the config's port unless one is running (then it says so and binds
 /// nothing). The port is read inside the server's start, so a reload of the config restarts
@@ -163,7 +187,9 @@ pub async fn app_server_start() -> Result<Started, Error> {
     let serve = |port, shutdown| async move {
         let host = CONFIG.get().host.clone();
         let listener = TcpListener::bind((host, port)).await?;
-        Ok(axum::serve(listener, app()).with_graceful_shutdown(shutdown))
+        Ok(support::crash::crashable(app(), |app| {
+            axum::serve(listener, app).with_graceful_shutdown(shutdown)
+        }))
     };
     SERVER.start_on(|| Ok(CONFIG.try_get()?.port), serve).await
 }

@@ -294,3 +294,78 @@ fn sighup_rereads_the_config_file_and_moves_the_server_keeping_the_hit_count() {
     assert_eq!(app.count("served 4 requests"), 1, "{:#?}", app.output);
     let _ = std::fs::remove_file(&file);
 }
+
+/// The supervised server: `POST /crash` (enabled by `LIFECYCLE_CRASH_ROUTE=1`) makes its task
+/// die; the supervisor restarts it on the same port, the console's `health` counts the
+/// restart and names the error, and the server answers again, ready.
+#[test]
+fn a_crashed_server_task_comes_back_supervised() {
+    let port = free_port();
+    let mut app = webapp(
+        vec![port.to_string()],
+        vec![("LIFECYCLE_CRASH_ROUTE", "1".to_owned())],
+        true,
+    );
+    app.wait_for(&format!("server running on port {port}"));
+    assert_serves(port);
+
+    let crash = request(port, "POST", "/crash", "").expect("POST /crash");
+    assert_eq!(
+        (crash.status, crash.body.as_str()),
+        (200, "crashing the server task\n")
+    );
+    app.wait_for("failed: the server on port");
+    app.wait_for("restarting state=webapp/server attempt=1");
+    app.wait_for("Application server shutting down...");
+    app.wait_for("stopped webapp/server");
+    app.wait_for(&format!("Starting server on port: {port}"));
+    app.wait_for("started webapp/server");
+    assert_eq!(
+        app.count("failed to stop"),
+        0,
+        "the restart's stop succeeds"
+    );
+
+    assert_serves(port);
+    let ready = get(port, "/readyz");
+    assert_eq!(
+        (ready.status, ready.body.trim()),
+        (200, r#"{"ready":true,"missing":[]}"#)
+    );
+    app.send("health");
+    let line = app.wait_for("webapp/server realized");
+    assert!(line.contains(", 1 restarts"), "one restart counted: {line}");
+    assert!(
+        line.contains(&format!(
+            "last error: the server on port {port} failed: crashed on POST /crash"
+        )),
+        "the error named: {line}"
+    );
+
+    // A second crash: it comes back again, counting two.
+    request(port, "POST", "/crash", "").expect("POST /crash again");
+    app.wait_for("restarting state=webapp/server attempt=");
+    app.wait_for("started webapp/server");
+    assert_serves(port);
+    app.send("health");
+    let line = app.wait_for("webapp/server realized");
+    assert!(
+        line.contains(", 2 restarts"),
+        "two restarts counted: {line}"
+    );
+
+    app.signal(libc::SIGTERM);
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.signal(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn without_the_knob_there_is_no_crash_route() {
+    let (port, mut app) = serving_with_console();
+    let crash = request(port, "POST", "/crash", "").expect("POST /crash");
+    assert_eq!(crash.status, 404, "{crash:?}");
+    assert_serves(port);
+    app.signal(libc::SIGTERM);
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.signal(), Some(libc::SIGTERM));
+}

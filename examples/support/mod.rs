@@ -1,5 +1,6 @@
 //! What the examples share: `/healthz` and `/readyz` served from `lifecycle::health()`
-//! (`health`), the admin page at `/lifecycle` (`admin`), and logging (`init_logging`). The console and the server are library code:
+//! (`health`), the admin page at `/lifecycle` (`admin`), `POST /crash` for a demo of
+//! supervision (`crash`), and logging (`init_logging`). The console and the server are library code:
 //! `lifecycle::console` and `lifecycle::server`.
 //!
 //! Not an example of its own: cargo only builds `examples/*.rs` and `examples/*/main.rs`.
@@ -7,6 +8,7 @@
 #![allow(dead_code)] // each example uses what it needs
 
 pub mod admin;
+pub mod crash;
 pub mod health;
 
 use lifecycle::{Event, StateInfo};

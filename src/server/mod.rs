@@ -68,10 +68,10 @@ mod running;
 
 pub use running::{Running, Shutdown, GRACE};
 
-use crate::{AsyncState, Atom, Error};
+use crate::{AsyncState, Atom, Error, Supervise};
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 /// A server held in one [`Atom`]: started on a port, stopped gracefully, restarted. See the
@@ -79,11 +79,16 @@ use std::time::Duration;
 pub struct Server {
     name: &'static str,
     grace: Duration,
+    /// Set by [`Server::supervise`]: how the server's state is supervised.
+    supervise: Option<Supervise>,
     /// The server: its state (running or stopped), or nothing before the first start.
-    current: Atom<AsyncState<Running>>,
+    current: Atom<Slot>,
     /// One start, stop or restart at a time.
     turn: tokio::sync::Mutex<()>,
 }
+
+/// The server's state, shared (weakly) with its own start, which takes its fail handle.
+struct Slot(Arc<AsyncState<Running>>);
 
 /// What [`Server::start`] and [`Server::restart`] did; `Display` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +141,7 @@ impl Server {
         Server {
             name,
             grace: GRACE,
+            supervise: None,
             current: Atom::empty(),
             turn: tokio::sync::Mutex::const_new(()),
         }
@@ -148,6 +154,18 @@ impl Server {
         self
     }
 
+    /// The same server, supervised with `config`: when its serve task ends without a stop
+    /// (it returned, failed or panicked), the task reports the failure and the supervisor
+    /// restarts the server's state — on the same port, after the backoff, counting toward
+    /// the restart intensity — as it restarts any
+    /// [supervised state](crate::State::supervise). While it restarts the state is not
+    /// realized, so [`health`](crate::health) does not count it ready.
+    #[must_use]
+    pub const fn supervise(mut self, config: Supervise) -> Server {
+        self.supervise = Some(config);
+        self
+    }
+
     /// The name it is tracked under.
     pub fn name(&self) -> &'static str {
         self.name
@@ -155,7 +173,7 @@ impl Server {
 
     /// The port it listens on, if it runs.
     pub fn port(&self) -> Option<u16> {
-        self.current.load()?.peek().map(|running| running.port())
+        self.current.load()?.0.peek().map(|running| running.port())
     }
 
     /// Starts the server on `port` unless it runs: `serve(port, shutdown)` binds a listener
@@ -191,21 +209,32 @@ impl Server {
         let serve = Arc::new(serve);
         let port = Arc::new(port);
         let grace = self.grace;
+        let me: Arc<OnceLock<Weak<AsyncState<Running>>>> = Arc::default();
+        let slot = Arc::clone(&me);
         let state = AsyncState::new(self.name, move || {
-            let (serve, port) = (Arc::clone(&serve), Arc::clone(&port));
+            let (serve, port, me) = (Arc::clone(&serve), Arc::clone(&port), Arc::clone(&slot));
             async move {
+                // Taken in the start: the handle of this realization, for the serve task.
+                let fail = me.get().and_then(Weak::upgrade).map(|me| me.fail_handle());
                 let port = port()?;
                 tracing::info!("Starting server on port: {port}");
                 let (shutdown, signal) = running::shutdown_pair();
                 // Binding happens here, inside the start: a port in use fails the start.
                 let server = serve(port, signal).await?;
-                Ok::<_, Error>(Running::serving(port, shutdown, server).with_grace(grace))
+                let running = Running::serving(port, shutdown, server, fail);
+                Ok::<_, Error>(running.with_grace(grace))
             }
         })
         .with_stop(Running::stop);
+        let state = match &self.supervise {
+            Some(config) => state.supervise(config.clone()),
+            None => state,
+        };
+        let state = Arc::new(state);
+        let _ = me.set(Arc::downgrade(&state));
         let port = state.try_get().await?.port();
         // The previous server, if any, is stopped (it was not running): dropping it is free.
-        self.current.reset(state);
+        self.current.reset(Slot(state));
         Ok(Started::Now { port })
     }
 
@@ -213,9 +242,10 @@ impl Server {
     /// for [`restart`](Server::restart).
     pub async fn stop(&self) -> Result<Stopped, Error> {
         let _turn = self.turn.lock().await;
-        let Some(state) = self.current.load() else {
+        let Some(slot) = self.current.load() else {
             return Ok(Stopped::NotRunning);
         };
+        let state = &slot.0;
         let Some(port) = state.peek().map(|running| running.port()) else {
             return Ok(Stopped::NotRunning);
         };
@@ -245,7 +275,8 @@ impl Server {
     }
 
     fn last(&self) -> Result<Arc<AsyncState<Running>>, Error> {
-        self.current.load().ok_or_else(|| {
+        let slot = self.current.load();
+        slot.map(|slot| Arc::clone(&slot.0)).ok_or_else(|| {
             Error::from(format!(
                 "{} was never started: call `Server::start` with a port first",
                 self.name

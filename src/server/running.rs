@@ -1,11 +1,14 @@
 //! [`Running`]: one server serving on its own tokio task, and its graceful stop — the engine
 //! under [`Server`](super::Server), and what a `#[defstate]` server holds.
 //!
-//! Imports tokio and the runtime's error type only.
+//! Imports tokio, the runtime's error type and its [`FailHandle`].
 
+use crate::FailHandle;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -78,6 +81,10 @@ pub struct Running {
     grace: Duration,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
+    /// Claimed once, by whoever is first: [`stop`](Running::stop) before it asks the server
+    /// to end (an end after it is no failure), or a supervised server's task that ended by
+    /// itself and reported it (its error is the failure, not the stop's).
+    claimed: Arc<AtomicBool>,
     /// The runtime the server runs on: its stop may be polled from a thread outside it (the
     /// teardown after a signal, a sync restart), so the timed part of the stop runs there.
     runtime: Handle,
@@ -96,20 +103,70 @@ impl Running {
         S::IntoFuture: Send + 'static,
     {
         let (shutdown, signal) = shutdown_pair();
-        Ok(Running::serving(port, shutdown, serve(signal)))
+        Ok(Running::serving(port, shutdown, serve(signal), None))
     }
 
-    /// Spawns `server`, which ends when the [`Shutdown`] paired with `shutdown` completes.
-    pub(crate) fn serving<S>(port: u16, shutdown: oneshot::Sender<()>, server: S) -> Running
+    /// Like [`spawn`](Running::spawn), for a supervised state: when the server's task ends
+    /// (returns or panics) without being [stopped](Running::stop), it reports the failure
+    /// through `fail` — the state's [`FailHandle`], taken in its start — so the supervisor
+    /// restarts the state. A task cancelled with its runtime reports nothing.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn spawn_supervised<S>(
+        port: u16,
+        fail: FailHandle,
+        serve: impl FnOnce(Shutdown) -> S,
+    ) -> Result<Running, crate::Error>
     where
         S: IntoFuture<Output = io::Result<()>>,
         S::IntoFuture: Send + 'static,
     {
+        let (shutdown, signal) = shutdown_pair();
+        Ok(Running::serving(port, shutdown, serve(signal), Some(fail)))
+    }
+
+    /// Spawns `server`, which ends when the [`Shutdown`] paired with `shutdown` completes;
+    /// an end that no stop asked for fails `fail`, if given.
+    pub(crate) fn serving<S>(
+        port: u16,
+        shutdown: oneshot::Sender<()>,
+        server: S,
+        fail: Option<FailHandle>,
+    ) -> Running
+    where
+        S: IntoFuture<Output = io::Result<()>>,
+        S::IntoFuture: Send + 'static,
+    {
+        let claimed = Arc::new(AtomicBool::new(false));
+        let server = server.into_future();
+        let task = match fail {
+            None => tokio::spawn(server),
+            Some(fail) => {
+                let reporter = Reporter {
+                    port,
+                    fail,
+                    claimed: Arc::clone(&claimed),
+                    ended: None,
+                };
+                tokio::spawn(async move {
+                    // A local of the task, so a panic below drops it while unwinding.
+                    let mut guard = reporter;
+                    let served = server.await;
+                    guard.ended = Some(match &served {
+                        Ok(()) => "ended".to_owned(),
+                        Err(error) => format!("failed: {error}"),
+                    });
+                    served
+                })
+            }
+        };
         Running {
             port,
             grace: GRACE,
             shutdown,
-            task: tokio::spawn(server.into_future()),
+            task,
+            claimed,
             runtime: Handle::current(),
         }
     }
@@ -128,9 +185,13 @@ impl Running {
 
     /// Stops gracefully: asks the server to shut down, lets open requests finish for the
     /// grace time, then drops them. When this returns the server's task has ended, so its
-    /// listener is closed and the port is free. The error is the server's own, if it failed.
+    /// listener is closed and the port is free. The error is the server's own, if it failed
+    /// — unless it was a [supervised](Running::spawn_supervised) server whose task had
+    /// ended by itself: that end was reported as the state's failure, and the stop (the
+    /// supervisor's restart) succeeds.
     pub async fn stop(self) -> io::Result<()> {
         tracing::info!("Application server shutting down...");
+        let reported = self.claimed.swap(true, Ordering::SeqCst);
         let _ = self.shutdown.send(());
         let (grace, mut task) = (self.grace, self.task);
         let finished = self.runtime.spawn(async move {
@@ -143,11 +204,39 @@ impl Running {
             }
         });
         match finished.await {
+            Ok(Ok(_)) if reported => Ok(()),
             Ok(Ok(served)) => served,
             // Aborted after the grace time: dropped, as asked.
             Ok(Err(ended)) if ended.is_cancelled() => Ok(()),
             Ok(Err(ended)) => Err(io::Error::other(ended)),
             Err(ended) => Err(io::Error::other(ended)),
         }
+    }
+}
+
+/// Lives in a supervised server's task: when the task ends by itself (`ended` is set) or
+/// panics, and no stop claimed the end first, it claims it and fails the state. Dropped unfinished otherwise (the
+/// task cancelled: a stop's abort after the grace time, or its runtime shutting down), it
+/// says nothing.
+struct Reporter {
+    port: u16,
+    fail: FailHandle,
+    claimed: Arc<AtomicBool>,
+    ended: Option<String>,
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        let how = match self.ended.take() {
+            Some(how) => how,
+            None if std::thread::panicking() => "panicked".to_owned(),
+            None => return,
+        };
+        if self.claimed.swap(true, Ordering::SeqCst) {
+            return; // a stop asked for this end
+        }
+        // The supervisor logs it (`failed: ...`) and fires `Event::Failed`.
+        self.fail
+            .fail(format!("the server on port {} {how}", self.port));
     }
 }
