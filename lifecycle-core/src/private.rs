@@ -44,6 +44,17 @@ pub fn supervise_static<T: Send + Sync + 'static>(
     state.supervise_static(config, check);
 }
 
+/// Not public API, used by generated code: from the poll of the start of an async
+/// `#[defstate(supervise)]` static, registers it with the supervisor (once) and tells it a
+/// start begins (on the runtime the start runs on).
+pub fn supervise_static_async<T: Send + Sync + 'static>(
+    state: &'static AsyncState<T>,
+    config: Supervise,
+    check: Option<crate::supervise::StaticCheck<T>>,
+) {
+    state.supervise_static(config, check);
+}
+
 /// Not public API, used by generated code: a static state over `core`.
 pub const fn static_state<T: Send + Sync + 'static>(core: &'static Core<T>) -> State<T> {
     State::from_static(core)

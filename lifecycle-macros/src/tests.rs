@@ -69,6 +69,19 @@ fn defstate_supervised() {
 }
 
 #[test]
+fn defstate_supervised_async() {
+    insta::assert_snapshot!(attr(
+        quote!(
+            supervise(backoff = "10ms..1s"),
+            check = |server| server.ping()
+        ),
+        quote!(
+            static SERVER: Server = async { Server::bind().await? };
+        ),
+    ));
+}
+
+#[test]
 fn defstate_with_stop_path_and_crate() {
     let expanded = attr(
         quote!(stop = Server::shutdown, crate = lc),

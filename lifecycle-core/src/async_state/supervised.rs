@@ -64,6 +64,28 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         }
     }
 
+    /// Supervises a static async state (used by `#[defstate(supervise)]`, from the poll of
+    /// its start, so the runtime it starts on is the current one).
+    pub(crate) fn supervise_static(
+        &'static self,
+        config: Supervise,
+        check: Option<crate::supervise::StaticCheck<T>>,
+    ) {
+        let key = self.core().key();
+        if !driver::is_supervised(key) {
+            let check = check.map(|check| {
+                let read = self.reader();
+                let check: Check = Arc::new(move || {
+                    let value = read()?;
+                    Some(Box::pin(std::future::ready(check(&value))))
+                });
+                check
+            });
+            driver::register(key, self.info(), Target::of(self.handle()), Some(config), check);
+        }
+        driver::started(key);
+    }
+
     /// Reads the value for a check without starting the state (`None` if not realized).
     fn reader(&self) -> impl Fn() -> Option<AsyncRef<T>> + Send + Sync + 'static {
         enum Source<T: Send + Sync + 'static> {

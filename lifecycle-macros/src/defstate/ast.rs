@@ -94,8 +94,6 @@ pub(crate) struct Options {
 /// The options of `supervise(...)`; `None`: the runtime's default.
 #[derive(Clone)]
 pub(crate) struct Supervision {
-    /// The `supervise` keyword.
-    pub(crate) span: proc_macro2::Span,
     pub(crate) backoff: Option<(std::time::Duration, std::time::Duration)>,
     pub(crate) max_restarts: Option<u32>,
     pub(crate) within: Option<std::time::Duration>,

@@ -123,7 +123,7 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     // Start and stop are closures coerced to the `fn` pointers `__private::static_core` takes, not
     // named `fn`s: a `fn` signature would need the lifetimes a static's type may elide
     // (`static NAME: &str` is `&'static str`, `fn() -> &str` is an error).
-    let supervise = supervise_call(&private, ident, ty, options);
+    let supervise = supervise_call(&private, "supervise_static", ident, ty, options);
     let start = match init {
         Some(Init::Expr(expr)) => quote! {
             || {
@@ -171,10 +171,12 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
     ))
 }
 
-/// `__private::supervise_static(&STATE, config, check);` for a supervised static (its start
-/// registers it and tells the supervisor it begins), or nothing.
-fn supervise_call(
+/// `__private::supervise_static(&STATE, config, check);` (or `supervise_static_async`, the
+/// function named) for a supervised static (its start registers it and tells the supervisor
+/// it begins), or nothing.
+pub(crate) fn supervise_call(
     private: &TokenStream,
+    function: &str,
     ident: &syn::Ident,
     ty: &syn::Type,
     options: &Options,
@@ -215,8 +217,9 @@ fn supervise_call(
             }
         }
     };
+    let function = format_ident!("{}", function);
     quote! {
-        #private::supervise_static(&#ident, #config, #check);
+        #private::#function(&#ident, #config, #check);
     }
 }
 

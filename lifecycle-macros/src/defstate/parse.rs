@@ -170,7 +170,6 @@ fn parse_supervision_option(
     if lookahead.peek(kw::supervise) {
         let key: kw::supervise = input.parse()?;
         let mut supervision = Supervision {
-            span: key.span,
             backoff: None,
             max_restarts: None,
             within: None,

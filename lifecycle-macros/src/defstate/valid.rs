@@ -82,32 +82,17 @@ pub(crate) fn static_state(state: &StaticState, errors: &mut Errors) {
     }
     let is_async = matches!(state.init, Some(Init::Async(_)));
     options(&state.options, Form::Static, is_async, errors);
-    supervision(&state.options, is_async, errors);
+    supervision(&state.options, errors);
 }
 
-/// `interval` once; supervision options only on sync statics for now.
-fn supervision(options: &Options, is_async: bool, errors: &mut Errors) {
+/// `interval` once.
+fn supervision(options: &Options, errors: &mut Errors) {
     let inner = options.supervise.as_ref().and_then(|s| s.interval);
     if let (Some(_), Some((at, _))) = (options.interval, inner) {
         errors.at(
             at,
             "`interval` is given twice (at the top level and inside `supervise(...)`); keep one",
         );
-    }
-    if is_async && options.supervised() {
-        let at = options
-            .supervise
-            .as_ref()
-            .map(|s| s.span)
-            .or(options.interval.map(|(at, _)| at));
-        let message = "`supervise`, `check` and `interval` are not available on an async \
-                       `#[defstate]` yet: make a local `AsyncState` and call \
-                       `.supervise(lifecycle::Supervise::new())` on it";
-        match (at, &options.check) {
-            (Some(at), _) => errors.at(at, message),
-            (None, Some(check)) => errors.spanned(check, message),
-            (None, None) => {}
-        }
     }
 }
 

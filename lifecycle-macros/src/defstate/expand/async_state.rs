@@ -21,6 +21,8 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
     let private = private(options);
     let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
     let block = statements(init);
+    // In the poll of the start: the supervisor sees the runtime the start runs on.
+    let supervise = super::supervise_call(&private, "supervise_static_async", ident, ty, options);
     // The `async` block is placed on the user's: "future is not `Send`" points there.
     // The `async` block and the call that requires it to be `Send` are placed on the user's
     // `async`, so "future is not `Send`" points there.
@@ -30,6 +32,7 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
     let args = parenthesized(
         quote! {
             #future {
+                #supervise
                 let #value: #ty = #block;
                 ::core::result::Result::Ok::<_, #private::BoxError>(#value)
             }

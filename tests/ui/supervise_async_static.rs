@@ -1,6 +1,0 @@
-use lifecycle::defstate;
-
-#[defstate(supervise)]
-static DB: u32 = async { 1 };
-
-fn main() {}
