@@ -17,6 +17,7 @@
 //! | `GET /notes/{id}` | the note, or `404` |
 //! | `GET /stats` | how often the database and the server were started, and the note count |
 //! | `GET /healthz`, `GET /readyz` | from `lifecycle::health()` |
+//! | `POST /crash` | only with `LIFECYCLE_CRASH_ROUTE=1`: the server's task dies, and the supervisor restarts it |
 //! | `GET /lifecycle` | the live admin page ([`lifecycle::admin`]); its address and token are printed at start |
 //!
 //! # The pieces
@@ -29,7 +30,9 @@
 //! * `SERVER` — `#[defstate]` with an `async` initializer: an axum server
 //!   ([`lifecycle::server::Running`]) whose start reads `CONFIG` and `STORE`, so `graph` shows
 //!   both edges and restarting the store stops the server first — and the console starts it
-//!   again.
+//!   again. It is supervised (`supervise(...)`): when its task dies — `POST /crash` with
+//!   `LIFECYCLE_CRASH_ROUTE=1` — it comes back on its port after a backoff (`/readyz` is 503
+//!   meanwhile), and `GET /stats` counts one more server start; the notes stay.
 //!
 //! The console ([`lifecycle::console`]: `status`, `start`, `stop [name]`, `restart [name]`,
 //! `graph`, `help`, `quit`; names may be short, `restart store`) and the signals behave as in
@@ -183,8 +186,14 @@ static STORE: Store = {
 };
 
 /// The HTTP server, started asynchronously: a [`Running`] server, stopped gracefully (100 ms
-/// for open requests) by its state's stop, which returns when the port is free.
-#[defstate(name = "notes/server", stop = |server| server.stop())]
+/// for open requests) by its state's stop, which returns when the port is free. Supervised:
+/// when its task ends without a stop (`POST /crash` with `LIFECYCLE_CRASH_ROUTE=1`), it
+/// comes back on the same port after a backoff.
+#[defstate(
+    name = "notes/server",
+    stop = |server| server.stop(),
+    supervise(backoff = "100ms..2s", max_restarts = 5, within = "60s")
+)]
 static SERVER: Running = async {
     let (host, port) = {
         let config = CONFIG.get();
@@ -194,8 +203,10 @@ static SERVER: Running = async {
     let generation = SERVER_STARTS.fetch_add(1, Ordering::Relaxed) + 1;
     info!("Starting server on port: {port} (start {generation})");
     let listener = TcpListener::bind((host.as_str(), port)).await?;
-    Running::spawn(port, |shutdown| {
-        axum::serve(listener, app()).with_graceful_shutdown(shutdown)
+    Running::spawn_supervised(port, SERVER.fail_handle(), |shutdown| {
+        support::crash::crashable(app(), |app| {
+            axum::serve(listener, app).with_graceful_shutdown(shutdown)
+        })
     })?
 };
 

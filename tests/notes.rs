@@ -204,3 +204,47 @@ fn a_database_that_cannot_open_rolls_the_lock_back() {
         "the rollback released the lock"
     );
 }
+
+/// The supervised server: `POST /crash` (with `LIFECYCLE_CRASH_ROUTE=1`) kills its task; the
+/// supervisor restarts the server alone (the store stays open) on the same port, and the
+/// notes are still there.
+#[test]
+fn a_crashed_server_task_comes_back_supervised_and_the_store_stays() {
+    let dir = DataDir::new("crash");
+    let port = free_port();
+    let mut app = notes(
+        vec![port.to_string(), dir.arg()],
+        vec![("LIFECYCLE_CRASH_ROUTE", "1".to_owned())],
+        true,
+    );
+    app.wait_for(&format!("notes: serving on port {port}"));
+    assert_eq!(post(port, "buy milk"), "1");
+
+    let crash = request(port, "POST", "/crash", "").expect("POST /crash");
+    assert_eq!(crash.status, 200, "{crash:?}");
+    app.wait_for("failed: the server on port");
+    app.wait_for("restarting state=notes/server attempt=1");
+    app.wait_for("stopped notes/server");
+    app.wait_for(&format!("Starting server on port: {port} (start 2)"));
+    app.wait_for("started notes/server");
+    assert_eq!(
+        app.count("failed to stop"),
+        0,
+        "the restart's stop succeeds"
+    );
+
+    assert_eq!(stats(port), "store starts: 1\nserver starts: 2\nnotes: 1\n");
+    assert_eq!(get(port, "/notes").body, "1\tbuy milk\n");
+    let ready = get(port, "/readyz");
+    assert_eq!(
+        (ready.status, ready.body.trim()),
+        (200, r#"{"ready":true,"missing":[]}"#)
+    );
+    app.send("health");
+    let line = app.wait_for("notes/server realized");
+    assert!(line.contains(", 1 restarts"), "one restart counted: {line}");
+
+    app.send("quit");
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.code(), Some(0), "{:#?}", app.output);
+}
