@@ -142,3 +142,44 @@ async fn readiness_is_false_while_the_state_restarts() {
     assert_eq!(state.status(), Status::Realized);
     state.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_check_runs_on_the_runtime_and_fails_twice_then_passes() {
+    let failing = Arc::new(AtomicUsize::new(2));
+    let left = Arc::clone(&failing);
+    let state = AsyncState::new("svd/link", || async { Ok::<_, std::io::Error>(5_u32) })
+        .supervise(fast())
+        .with_async_check(move |link: lifecycle::AsyncRef<u32>| {
+            let left = Arc::clone(&left);
+            async move {
+                // A tokio timer: this runs on the runtime the state started on.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                match left.load(Ordering::SeqCst) {
+                    0 => Ok(()),
+                    n => {
+                        left.store(n - 1, Ordering::SeqCst);
+                        Err(format!("link {} lost ({n} left)", *link))
+                    }
+                }
+            }
+        });
+    assert_eq!(*state.get().await, 5);
+    let this = |report: &lifecycle::Health| {
+        let state = report.states.iter().find(|s| s.name == "svd/link").unwrap();
+        (state.restarts, state.last_error.clone())
+    };
+    eventually("two restarts", || {
+        this(&lifecycle::health_of(&["svd/link"])).0 == 2
+    })
+    .await;
+    eventually("ready", || lifecycle::health_of(&["svd/link"]).ready).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let (restarts, last_error) = this(&lifecycle::health_of(&["svd/link"]));
+    assert_eq!(restarts, 2, "none after the check passes");
+    assert_eq!(
+        last_error.as_deref(),
+        Some("its check failed: link 5 lost (1 left)")
+    );
+    assert_eq!(failing.load(Ordering::SeqCst), 0);
+    state.stop().await.unwrap();
+}

@@ -1,12 +1,13 @@
 //! Supervision of async states: the thin methods over `supervise`
-//! ([`AsyncState::supervise`], [`AsyncState::with_check`], [`AsyncState::fail`],
-//! [`AsyncState::fail_handle`]). A supervised async state restarts on the tokio runtime
+//! ([`AsyncState::supervise`], [`AsyncState::with_check`],
+//! [`AsyncState::with_async_check`], [`AsyncState::fail`], [`AsyncState::fail_handle`]). A supervised async state restarts on the tokio runtime
 //! it started on (feature `tokio`), so the tasks its start spawns survive.
 
 use super::{AsyncRef, AsyncState, Keep};
 use crate::supervise::driver::{self, Check, Target};
 use crate::supervise::{check_result, FailHandle, Supervise};
 use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
 
 impl<T: Send + Sync + 'static> AsyncState<T> {
@@ -30,6 +31,41 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
             let value = read()?;
             let result = check_result(check(&value));
             Some(Box::pin(std::future::ready(result)))
+        });
+        self.supervised(None, Some(check));
+        self
+    }
+
+    /// Returns this local async state with an async check (a ping over the network, say):
+    /// `check` gets a guard of the value and returns the future of the check, which the
+    /// supervisor runs every `interval` on the runtime the state started on; an error is a
+    /// failure, as for [`with_check`](Self::with_check). While the check runs, its guard
+    /// holds the value (a stop waits for it, bounded by the stop timeout).
+    ///
+    /// ```
+    /// use lifecycle::{AsyncRef, AsyncState, Supervise};
+    ///
+    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// let link = AsyncState::new("doc-async-check::link", || async { Ok::<_, std::io::Error>(42_u32) })
+    ///     .supervise(Supervise::new())
+    ///     .with_async_check(|link: AsyncRef<u32>| async move {
+    ///         // A real one would await a ping here.
+    ///         if *link == 42 { Ok(()) } else { Err("lost") }
+    ///     });
+    /// assert_eq!(*link.get().await, 42);
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn with_async_check<E, F, C>(self, check: C) -> Self
+    where
+        E: Display,
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        C: Fn(AsyncRef<T>) -> F + Send + Sync + 'static,
+    {
+        let read = self.reader();
+        let check: Check = Arc::new(move || {
+            let checking = check(read()?);
+            Some(Box::pin(async move { check_result(checking.await) }))
         });
         self.supervised(None, Some(check));
         self
