@@ -1,6 +1,7 @@
 //! `#[defstate(supervise(...), check = ..., interval = ...)]` on async statics, through the
 //! public API: a task the start spawns fails the state and the restart runs on the test's
-//! runtime (what it spawns survives), and a check that fails twice, then passes.
+//! runtime (what it spawns survives), and a check — sync, or async (`|v| async move { .. }`)
+//! — that fails twice, then passes.
 //!
 //! Apart from tests/supervise_async.rs: statics are listed in every `health()` report.
 
@@ -104,4 +105,40 @@ async fn an_async_static_restarts_on_its_failing_check_until_it_passes() {
     );
     assert_eq!(CHECKED.status(), Status::Realized);
     CHECKED.stop().await.unwrap();
+}
+
+static PINGS_FAILING: AtomicUsize = AtomicUsize::new(2);
+
+/// A link whose check awaits (a tokio timer: it runs on the state's runtime).
+#[lifecycle::defstate(
+    name = "svc/pinged",
+    supervise(backoff = "5ms..20ms"),
+    check = |link| async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        match PINGS_FAILING.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            n => {
+                PINGS_FAILING.store(n - 1, Ordering::SeqCst);
+                Err(format!("link {} lost ({n} left)", *link))
+            }
+        }
+    },
+    interval = "10ms"
+)]
+static PINGED: u32 = async { 9 };
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_check_on_an_async_static_fails_twice_then_passes() {
+    let restarts = || health("svc/pinged").1;
+    assert_eq!(*PINGED.get().await, 9);
+    eventually("two restarts", || restarts() == 2).await;
+    eventually("ready again", || health("svc/pinged").0).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(restarts(), 2, "the check passes now");
+    assert_eq!(PINGS_FAILING.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        health("svc/pinged").2.as_deref(),
+        Some("its check failed: link 9 lost (1 left)")
+    );
+    PINGED.stop().await.unwrap();
 }

@@ -55,6 +55,30 @@ pub fn supervise_static_async<T: Send + Sync + 'static>(
     state.supervise_static(config, check);
 }
 
+/// Not public API, used by generated code: as [`supervise_static_async`], with an async
+/// check (`check = |v| async move { .. }`).
+pub fn supervise_static_async_awaiting<T: Send + Sync + 'static>(
+    state: &'static AsyncState<T>,
+    config: Supervise,
+    check: crate::async_state::StaticAsyncCheck<T>,
+) {
+    state.supervise_static_awaiting(config, check);
+}
+
+/// Not public API, used by generated code: the future of an async check on `value` (the
+/// parameter's type comes from here), boxed, with its error as text.
+pub fn check_future<T: Send + Sync + 'static, E, F>(
+    value: AsyncRef<T>,
+    check: impl FnOnce(AsyncRef<T>) -> F,
+) -> BoxFuture<'static, Result<(), String>>
+where
+    E: ::core::fmt::Display,
+    F: ::core::future::Future<Output = Result<(), E>> + Send + 'static,
+{
+    let checking = check(value);
+    Box::pin(async move { crate::supervise::check_result(checking.await) })
+}
+
 /// Not public API, used by generated code: a static state over `core`.
 pub const fn static_state<T: Send + Sync + 'static>(core: &'static Core<T>) -> State<T> {
     State::from_static(core)
@@ -118,6 +142,8 @@ pub use ::core::ops::ControlFlow;
 pub use crate::async_state::AsyncCore;
 /// Not public API, used by generated code.
 pub use crate::async_state::AsyncState;
+/// Not public API, used by generated code: the guard an async check gets.
+pub use crate::async_state::AsyncRef;
 /// Not public API, used by generated code: boxes an async start (`async move { .. }` whose
 /// output is `Result<T, E>`) and an async stop (output `()` or `Result<(), E>`).
 pub use crate::async_state::{box_start, box_stop, IntoStopFuture, StartFuture, StopFuture};

@@ -82,6 +82,16 @@ fn defstate_supervised_async() {
 }
 
 #[test]
+fn defstate_supervised_async_check() {
+    insta::assert_snapshot!(attr(
+        quote!(supervise, check = |link| async move { link.ping().await }),
+        quote!(
+            static LINK: Link = async { Link::open().await? };
+        ),
+    ));
+}
+
+#[test]
 fn defstate_with_stop_path_and_crate() {
     let expanded = attr(
         quote!(stop = Server::shutdown, crate = lc),

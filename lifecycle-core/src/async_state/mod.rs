@@ -24,6 +24,7 @@ pub use definition::{box_start, box_stop, IntoStopFuture, StartFuture, StopFutur
 pub(crate) use crate::exec::block_on;
 pub use global::{stop_async, stop_async_where, stop_async_within};
 pub use guard::AsyncRef;
+pub(crate) use supervised::StaticAsyncCheck;
 pub use resource::{
     close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
 };

@@ -10,6 +10,11 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 
+/// An async static state's async check (`check = |v| async move { .. }` of `#[defstate]`):
+/// the future of the check on a guard of the value.
+pub type StaticAsyncCheck<T> =
+    fn(AsyncRef<T>) -> crate::kernel::BoxFuture<'static, Result<(), String>>;
+
 impl<T: Send + Sync + 'static> AsyncState<T> {
     /// Returns this local async state supervised with `config`, as
     /// [`State::supervise`](crate::State::supervise) does.
@@ -107,17 +112,37 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         config: Supervise,
         check: Option<crate::supervise::StaticCheck<T>>,
     ) {
-        let key = self.core().key();
-        if !driver::is_supervised(key) {
-            let check = check.map(|check| {
+        self.supervise_static_with(config, || {
+            check.map(|check| {
                 let read = self.reader();
                 let check: Check = Arc::new(move || {
                     let value = read()?;
                     Some(Box::pin(std::future::ready(check(&value))))
                 });
                 check
-            });
-            driver::register(key, self.info(), Target::of(self.handle()), Some(config), check);
+            })
+        });
+    }
+
+    /// [`supervise_static`](Self::supervise_static) with an async check
+    /// (`check = |v| async move { .. }`): it gets a guard of the value.
+    pub(crate) fn supervise_static_awaiting(
+        &'static self,
+        config: Supervise,
+        check: StaticAsyncCheck<T>,
+    ) {
+        self.supervise_static_with(config, || {
+            let read = self.reader();
+            let check: Check = Arc::new(move || Some(check(read()?)));
+            Some(check)
+        });
+    }
+
+    fn supervise_static_with(&'static self, config: Supervise, check: impl FnOnce() -> Option<Check>) {
+        let key = self.core().key();
+        if !driver::is_supervised(key) {
+            let target = Target::of(self.handle());
+            driver::register(key, self.info(), target, Some(config), check());
         }
         driver::started(key);
     }

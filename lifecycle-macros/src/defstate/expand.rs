@@ -206,6 +206,21 @@ pub(crate) fn supervise_call(
         let interval = nanos(interval);
         config.extend(quote!(.interval(#interval)));
     }
+    if let (true, Some(check)) = (function.ends_with("_async"), &options.check) {
+        if is_async_closure(check) {
+            // `check = |v| async move { .. }`: the future of the check on a guard of the value.
+            let at = check.span();
+            let value = format_ident!("__lifecycle_value", span = Span::mixed_site());
+            let call = quote_spanned!(at=> #private::check_future(#value, #check));
+            return quote! {
+                #private::supervise_static_async_awaiting(
+                    &#ident,
+                    #config,
+                    |#value: #private::AsyncRef<#ty>| #call,
+                );
+            };
+        }
+    }
     let check = match &options.check {
         None => quote!(::core::option::Option::None),
         Some(check) => {
@@ -220,6 +235,21 @@ pub(crate) fn supervise_call(
     let function = format_ident!("{}", function);
     quote! {
         #private::#function(&#ident, #config, #check);
+    }
+}
+
+/// True for `|v| async { .. }` (the body an `async` block, possibly in braces).
+fn is_async_closure(check: &syn::Expr) -> bool {
+    let syn::Expr::Closure(closure) = check else {
+        return false;
+    };
+    match &*closure.body {
+        syn::Expr::Async(_) => true,
+        syn::Expr::Block(block) => matches!(
+            block.block.stmts.as_slice(),
+            [syn::Stmt::Expr(syn::Expr::Async(_), None)]
+        ),
+        _ => false,
     }
 }
 
