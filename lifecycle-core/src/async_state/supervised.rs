@@ -5,7 +5,7 @@
 
 use super::{AsyncRef, AsyncState, Keep};
 use crate::supervise::driver::{self, Check, Target};
-use crate::supervise::{check_result, FailHandle, Supervise};
+use crate::supervise::{check_result, sync_check, FailHandle, Supervise};
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
@@ -31,13 +31,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         self,
         check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
     ) -> Self {
-        let read = self.reader();
-        let check: Check = Arc::new(move || {
-            let value = read()?;
-            let result = check_result(check(&value));
-            Some(Box::pin(std::future::ready(result)))
-        });
-        self.supervised(None, Some(check));
+        self.supervised(None, Some(sync_check(self.reader(), check)));
         self
     }
 
@@ -113,14 +107,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         check: Option<crate::supervise::StaticCheck<T>>,
     ) {
         self.supervise_static_with(config, || {
-            check.map(|check| {
-                let read = self.reader();
-                let check: Check = Arc::new(move || {
-                    let value = read()?;
-                    Some(Box::pin(std::future::ready(check(&value))))
-                });
-                check
-            })
+            check.map(|check| sync_check(self.reader(), check))
         });
     }
 

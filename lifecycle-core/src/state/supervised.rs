@@ -5,7 +5,7 @@ use super::{Core, Owned, State};
 use crate::kernel::readers;
 use crate::kernel::Tracked;
 use crate::supervise::driver::{self, Check, Target};
-use crate::supervise::{check_result, FailHandle, Supervise};
+use crate::supervise::{sync_check, FailHandle, Supervise};
 use std::fmt::Display;
 use std::sync::Arc;
 
@@ -45,13 +45,7 @@ impl<T: Send + Sync + 'static> State<T> {
         self,
         check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
     ) -> Self {
-        let read = self.reader();
-        let check: Check = Arc::new(move || {
-            let value = read()?;
-            let result = check_result(check(&value));
-            Some(Box::pin(std::future::ready(result)))
-        });
-        self.supervised(None, Some(check));
+        self.supervised(None, Some(sync_check(self.reader(), check)));
         self
     }
 
@@ -120,15 +114,7 @@ impl<T: Send + Sync + 'static> State<T> {
         check: Option<crate::supervise::StaticCheck<T>>,
     ) {
         if !driver::is_supervised(self.key()) {
-            let check = check.map(|check| {
-                let read = self.reader();
-                let check: Check = Arc::new(move || {
-                    let value = read()?;
-                    let result = check(&value);
-                    Some(Box::pin(std::future::ready(result)))
-                });
-                check
-            });
+            let check = check.map(|check| sync_check(self.reader(), check));
             let tracked: &'static dyn Tracked = self.core();
             driver::register(self.key(), self.info(), Target::Static(tracked), Some(config), check);
         }

@@ -30,6 +30,25 @@ pub const EXIT_GAVE_UP: i32 = 70;
 /// A static state's check, as `check = ...` of `#[defstate]` gives it.
 pub type StaticCheck<T> = fn(&T) -> Result<(), String>;
 
+/// The supervisor's form of a sync check: `check` on the value `read` lends (no check while
+/// the state is not realized), answered at once. Every sync check — local or static, sync
+/// or async state — goes through here.
+pub(crate) fn sync_check<G, T, E>(
+    read: impl Fn() -> Option<G> + Send + Sync + 'static,
+    check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
+) -> driver::Check
+where
+    G: std::ops::Deref<Target = T>,
+    T: ?Sized,
+    E: std::fmt::Display,
+{
+    std::sync::Arc::new(move || {
+        let value = read()?;
+        let result = check_result(check(&*value));
+        Some(Box::pin(std::future::ready(result)))
+    })
+}
+
 /// A check's result with its error as text.
 pub(crate) fn check_result<E: std::fmt::Display>(result: Result<(), E>) -> Result<(), String> {
     result.map_err(|error| error.to_string())
