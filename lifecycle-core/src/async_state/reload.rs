@@ -5,7 +5,6 @@
 use super::core::AsyncCore;
 use super::AsyncState;
 use crate::error::Error;
-use crate::info::StateInfo;
 use crate::kernel::reload::{Swap, Swapped};
 use crate::kernel::phases::Ticket;
 use crate::kernel::world;
@@ -18,14 +17,6 @@ impl<T: Send + Sync + 'static> Swap for AsyncCore<T> {
 
     fn key(&self) -> Key {
         AsyncCore::key(self)
-    }
-
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
     }
 
     fn start_new(&self) -> BoxFuture<'_, Result<T, Error>> {

@@ -25,7 +25,7 @@
 //!   last swap wins and each stops the value it replaced.
 
 use super::outcome::Restarted;
-use super::registry::BoxFuture;
+use super::registry::{BoxFuture, Tracked};
 use super::restart::{bring_back, stop_dependents};
 use super::timeout::stop_timeout;
 use super::world;
@@ -46,13 +46,12 @@ pub(crate) enum Swapped<V> {
     Failed(Error, V),
 }
 
-/// What the reload engine asks of a driver, over its own value cell.
-pub(crate) trait Swap: Sync {
+/// What the reload engine asks of a driver, over its own value cell (its name and whether
+/// it is realized come from [`Tracked`], which every driver's core already is).
+pub(crate) trait Swap: Tracked {
     type Value: Send + 'static;
 
     fn key(&self) -> Key;
-    fn info(&self) -> &StateInfo;
-    fn is_realized(&self) -> bool;
     /// Runs the start function for a new value, without publishing it.
     fn start_new(&self) -> BoxFuture<'_, Result<Self::Value, Error>>;
     /// Takes the stop right, closes the cell to new readers, waits up to `timeout` for the

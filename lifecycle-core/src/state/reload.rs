@@ -5,7 +5,6 @@
 use super::core::Core;
 use super::State;
 use crate::error::Error;
-use crate::info::StateInfo;
 use crate::kernel::reload::{Swap, Swapped};
 use crate::kernel::world;
 use crate::kernel::{self, BoxFuture, Granted, Restarted, Want};
@@ -17,14 +16,6 @@ impl<T: Send + Sync + 'static> Swap for Core<T> {
 
     fn key(&self) -> Key {
         Core::key(self)
-    }
-
-    fn info(&self) -> &StateInfo {
-        &self.info
-    }
-
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
     }
 
     fn start_new(&self) -> BoxFuture<'_, Result<T, Error>> {
