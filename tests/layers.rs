@@ -14,13 +14,6 @@ use std::path::{Path, PathBuf};
 
 type Module = Vec<String>;
 
-/// Known cycles in files this change does not own, each with why it is tolerated; the test
-/// fails as soon as any other cycle appears.
-const KNOWN_CYCLES: &[(&[&str], &str)] = &[(
-    &["resource", "scope"],
-    "resource/close.rs names scope::Checked; resource/ and scope.rs belong to the resources work",
-)];
-
 /// The modules the kernel may import (besides its own submodules).
 const KERNEL_MAY_IMPORT: &[&str] = &[
     "error", "exec", "info", "status", "thread", "unwind", "watch",
@@ -319,12 +312,6 @@ fn modules_of_lifecycle_core_import_downwards_only() {
     let mut report = String::new();
     for component in cycles(&layers.edges) {
         let names: Vec<String> = component.iter().map(|m| m.join("/")).collect();
-        if KNOWN_CYCLES
-            .iter()
-            .any(|(known, _)| *known == names.as_slice())
-        {
-            continue;
-        }
         report.push_str(&format!(
             "\nimport cycle among {} modules: {}\n",
             names.len(),

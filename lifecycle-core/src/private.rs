@@ -116,7 +116,8 @@ pub fn call_stop<T, R: IntoStopResult>(
 /// Not public API, used by generated code: the closer of a system's parts.
 pub use crate::resource::{Closer, Resource};
 /// Not public API, used by generated code: the runtime of `with_resources!` and `mk_system!`.
-pub use crate::scope::{open_failed, resource, Branch, Checked, Opened, Outcome, Parts, System};
+pub use crate::resource::{resource, Checked};
+pub use crate::scope::{open_failed, Branch, Opened, Outcome, Parts, System};
 /// Not public API, used by generated code: what `#[lifecycle::main]` wraps `main` in.
 pub use crate::shutdown::{main_result, MainGuard, MainOutcome, MainResult};
 /// Not public API, used by generated code: the runtime of an async `main` runs SIGHUP's

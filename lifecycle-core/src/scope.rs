@@ -8,7 +8,7 @@
 //! an error of opening comes first, the close errors of the rollback are attached after it.
 
 use crate::error::{BoxError, Error};
-use crate::resource::{close_error, close_named_with, CloseFnPtr, Resource};
+use crate::resource::{close_error, close_named_with, Checked, CloseFnPtr};
 use std::fmt;
 use std::ops::ControlFlow;
 
@@ -34,31 +34,6 @@ macro_rules! deref_to_held {
     };
 }
 pub(crate) use deref_to_held;
-
-/// Checks, where the expression is, that its value is a [`Resource`], and keeps its `close`.
-///
-/// This is the only place generated code requires `R: Resource`: the guards and closers
-/// after it take a [`Checked`] value and need no bound, so a value that is not a resource
-/// gives one error, on the user's expression or type.
-#[inline(always)]
-pub fn resource<R: Resource>(value: R) -> Checked<R> {
-    Checked {
-        value,
-        close: R::close,
-    }
-}
-
-/// A value checked to be a resource, with its `close`.
-pub struct Checked<R> {
-    value: R,
-    close: CloseFnPtr<R>,
-}
-
-impl<R> Checked<R> {
-    pub(crate) fn into_parts(self) -> (R, CloseFnPtr<R>) {
-        (self.value, self.close)
-    }
-}
 
 /// What `?` in a binding of `with_resources!` or in an initializer of `mk_system!` accepts: a
 /// `Result` whose error converts into [`Error`] (any `std::error::Error + Send + Sync`, a

@@ -44,7 +44,7 @@ impl Closer {
     /// For generated code (through `__private`): closes a value checked to be a resource
     /// (see `__private::resource`), like [`close`](Self::close).
     #[inline]
-    pub(crate) fn close_checked<R>(&mut self, name: &str, resource: crate::scope::Checked<R>) {
+    pub(crate) fn close_checked<R>(&mut self, name: &str, resource: super::Checked<R>) {
         let (value, close) = resource.into_parts();
         if let Err(error) = close_named_with(name, value, close) {
             self.errors.push(error);

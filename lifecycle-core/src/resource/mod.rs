@@ -5,9 +5,11 @@
 //! reverse order (the last opened is the first closed) and try every element even if some
 //! fail; several failures come back together as [`Error::CloseAll`].
 
+mod checked;
 mod close;
 mod closeable;
 
+pub use checked::{resource, Checked};
 pub use close::Closer;
 pub(crate) use close::{close_error, close_named, close_named_with, close_quietly, CloseFnPtr};
 pub use closeable::{closeable, CloseFn, Closeable};
