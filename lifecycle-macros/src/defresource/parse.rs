@@ -3,7 +3,7 @@
 
 use crate::common::errors::Errors;
 use crate::common::krate::{parse_crate_clause, CratePath};
-use syn::parse::discouraged::Speculative;
+use crate::common::list::parse_each;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token, Type, Visibility};
 
@@ -28,36 +28,11 @@ impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut errors = Errors::new();
         let krate = parse_crate_clause(input, &mut errors)?;
-        let mut places = Vec::new();
-        let mut broken = false;
-        while !input.is_empty() {
-            // Each place on a fork: one with a syntax error is reported and skipped up to
-            // its `;`, and the others are still declared.
-            let fork = input.fork();
-            let place = fork.parse::<Place>().and_then(|place| {
-                if fork.is_empty() || fork.peek(Token![;]) {
-                    Ok(place)
-                } else {
-                    Err(fork.error("expected `;` before the next resource"))
-                }
-            });
-            match place {
-                Ok(place) => {
-                    input.advance_to(&fork);
-                    places.push(place);
-                }
-                Err(error) => {
-                    errors.push(error);
-                    broken = true;
-                    crate::common::recover::skip_past(input, ';');
-                    continue;
-                }
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![;]>()?;
-        }
+        // One place with a syntax error is reported and skipped up to its `;`, and the
+        // others are still declared.
+        let (places, broken) = parse_each(input, ';', &mut errors, |_: &Place| {
+            "expected `;` before the next resource".to_owned()
+        });
         if places.is_empty() && !broken {
             return Err(input.error("expected a resource: `defresource!(pub NAME: Type)`"));
         }

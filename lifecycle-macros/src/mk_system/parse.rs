@@ -3,8 +3,8 @@
 
 use crate::common::errors::Errors;
 use crate::common::krate::{parse_crate_clause, CratePath};
+use crate::common::list::parse_each;
 use proc_macro2::Span;
-use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
@@ -99,32 +99,9 @@ impl Parse for Input {
 /// The parts, each parsed on its own: one with a syntax error is reported and skipped up to
 /// the next top-level `,`, and the others are kept.
 fn parse_parts(content: ParseStream<'_>, errors: &mut Errors) -> Vec<PartDef> {
-    let mut parts = Vec::new();
-    while !content.is_empty() {
-        let fork = content.fork();
-        let part = fork.parse::<PartDef>().and_then(|part| {
-            if fork.is_empty() || fork.peek(Token![,]) {
-                Ok(part)
-            } else {
-                Err(fork.error(format!("expected `,` after the part `{}`", part.name)))
-            }
-        });
-        match part {
-            Ok(part) => {
-                content.advance_to(&fork);
-                parts.push(part);
-            }
-            Err(error) => {
-                errors.push(error);
-                crate::common::recover::skip_past(content, ',');
-                continue;
-            }
-        }
-        if content.is_empty() {
-            break;
-        }
-        let _ = content.parse::<Token![,]>();
-    }
+    let (parts, _) = parse_each(content, ',', errors, |part: &PartDef| {
+        format!("expected `,` after the part `{}`", part.name)
+    });
     parts
 }
 
