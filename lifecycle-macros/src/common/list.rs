@@ -1,11 +1,29 @@
 //! The lists of every macro's grammar: entries separated by a punctuation (a trailing one
-//! allowed), read with recovery ([`parse_each`]: an entry with a syntax error is reported and
-//! skipped, so the others are still declared). Imports only `errors` and `recover`.
+//! allowed), read either strictly ([`comma_separated`]: the first syntax error ends the list)
+//! or with recovery ([`parse_each`]: an entry with a syntax error is reported and skipped,
+//! so the others are still declared). Imports only `errors` and `recover`.
 
 use super::errors::Errors;
 use super::recover::skip_past;
 use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
+use syn::Token;
+
+/// `entry, entry, ...` up to the end of `input`, a trailing `,` allowed: `entry` reads one
+/// entry each time; its error, or a missing `,`, ends the list.
+pub(crate) fn comma_separated(
+    input: ParseStream,
+    mut entry: impl FnMut(ParseStream) -> syn::Result<()>,
+) -> syn::Result<()> {
+    while !input.is_empty() {
+        entry(input)?;
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
 
 /// Every `T` up to the end of `input`, separated by the punctuation `separator` (a trailing
 /// one allowed). Each is parsed on a fork: one with a syntax error, or not followed by

@@ -16,6 +16,7 @@
 //! it mixes statics and clauses. Imports `ast` and `common`; `ast` never imports this.
 
 use crate::common::errors::{closest, one_of, Errors};
+use crate::common::list::comma_separated;
 use crate::common::{krate, recover};
 use crate::defstate::ast::{
     self, Init, LocalState, MetaPair, Options, StateBlock, StaticState, Stop, Supervision,
@@ -140,23 +141,46 @@ fn parse_shared_option(
 pub(crate) fn parse_attr_options(input: ParseStream, errors: &mut Errors) -> syn::Result<Options> {
     let mut options = Options::default();
     let syntax = Syntax::Attribute;
-    while !input.is_empty() {
-        let lookahead = input.lookahead1();
-        if parse_shared_option(&lookahead, input, syntax, &mut options, errors)? {
-            // stop, name, meta or crate: parsed
-        } else if parse_supervision_option(&lookahead, input, &mut options, errors)? {
-            // supervise, check or interval: parsed
-        } else if input.peek(Ident::peek_any) {
-            unknown_key(input, syntax, ATTR_OPTIONS, errors)?;
-        } else {
-            return Err(lookahead.error());
-        }
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
+    parse_keyed(
+        input,
+        syntax,
+        ATTR_OPTIONS,
+        errors,
+        |lookahead, input, errors| {
+            // stop, name, meta or crate; supervise, check or interval.
+            Ok(
+                parse_shared_option(lookahead, input, syntax, &mut options, errors)?
+                    || parse_supervision_option(lookahead, input, &mut options, errors)?,
+            )
+        },
+    )?;
     Ok(options)
+}
+
+/// `key ..., key ...` (`#[defstate(...)]`, `state! { ... }`), a trailing `,` allowed: `entry`
+/// reads an entry whose key it knows (false if it knows none; its peeks still count towards
+/// `lookahead`'s "expected one of ..." error), and any other word is an unknown key, reported
+/// against `known` with its value skipped. Returns whether there was an unknown key.
+fn parse_keyed(
+    input: ParseStream,
+    syntax: Syntax,
+    known: &[&str],
+    errors: &mut Errors,
+    mut entry: impl FnMut(&Lookahead1, ParseStream, &mut Errors) -> syn::Result<bool>,
+) -> syn::Result<bool> {
+    let mut unknown = false;
+    comma_separated(input, |input| {
+        let lookahead = input.lookahead1();
+        if entry(&lookahead, input, errors)? {
+            Ok(())
+        } else if input.peek(Ident::peek_any) {
+            unknown = true;
+            unknown_key(input, syntax, known, errors)
+        } else {
+            Err(lookahead.error())
+        }
+    })?;
+    Ok(unknown)
 }
 
 /// Parses `supervise`, `supervise(...)`, `check = expr` or `interval = "5s"` of
@@ -217,7 +241,7 @@ fn parse_supervise_args(
     supervision: &mut Supervision,
     errors: &mut Errors,
 ) -> syn::Result<()> {
-    while !input.is_empty() {
+    comma_separated(input, |input| {
         let lookahead = input.lookahead1();
         if lookahead.peek(kw::backoff) {
             let key: kw::backoff = input.parse()?;
@@ -287,12 +311,8 @@ fn parse_supervise_args(
         } else {
             return Err(lookahead.error());
         }
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A duration string such as `"100ms"`; `None` (recorded) if it is not one.
@@ -517,27 +537,23 @@ pub(crate) fn parse_local(
     let syntax = Syntax::Local;
     let mut options = Options::default();
     let mut start = None;
-    let mut unknown = false;
-    while !input.is_empty() {
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::start) {
+    let unknown = parse_keyed(
+        input,
+        syntax,
+        LOCAL_KEYS,
+        errors,
+        |lookahead, input, errors| {
+            if !lookahead.peek(kw::start) {
+                // stop, name, meta or crate.
+                return parse_shared_option(lookahead, input, syntax, &mut options, errors);
+            }
             let key: kw::start = input.parse()?;
             separator(input, syntax, "start", errors)?;
             let expr: Expr = input.parse()?;
             set_once(&mut start, Init::new(expr), key.span, "start", errors);
-        } else if parse_shared_option(&lookahead, input, syntax, &mut options, errors)? {
-            // stop, name, meta or crate: parsed
-        } else if input.peek(Ident::peek_any) {
-            unknown = true;
-            unknown_key(input, syntax, LOCAL_KEYS, errors)?;
-        } else {
-            return Err(lookahead.error());
-        }
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
+            Ok(true)
+        },
+    )?;
     match start {
         Some(start) => Ok(Some(LocalState {
             start,
@@ -747,7 +763,7 @@ fn parse_meta_pairs(
     errors: &mut Errors,
 ) -> syn::Result<()> {
     const EXAMPLE: &str = "meta(bucket = \"web\")";
-    while !content.is_empty() {
+    comma_separated(content, |content| {
         let meta_key = if content.peek(LitStr) {
             let lit: LitStr = content.parse()?;
             errors.spanned(
@@ -793,12 +809,8 @@ fn parse_meta_pairs(
                 });
             }
         }
-        if content.is_empty() {
-            break;
-        }
-        content.parse::<Token![,]>()?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A meta value: a string literal; other literals get "write it in quotes".
