@@ -155,19 +155,13 @@ pub(crate) fn static_state(state: &StaticState) -> syn::Result<TokenStream> {
             }
         }
     };
-    let info = state_info(
-        &private,
-        &static_name(state),
-        ident.span(),
-        options,
-        init.as_ref(),
-    );
     Ok(static_item(
         state,
         ty,
         &private,
         &StaticFlavor::SYNC,
-        quote!(#info, #start, #stop),
+        &start,
+        &stop,
     ))
 }
 
@@ -280,7 +274,8 @@ impl StaticFlavor {
 }
 
 /// `static NAME: State<T> = { static CORE: Core<T> = ..; submit!(..); static_state(&CORE) };`
-/// (or the async twins), with `core_args` the arguments of the core's constructor.
+/// (or the async twins), the core made from the state's info and the closures `start` and
+/// `stop`.
 ///
 /// The static's type is written `StaticState<T>` (a projection that checks `T: StateValue`),
 /// and so is the core's, with the same tokens at the same place: a value type that is not
@@ -291,15 +286,25 @@ pub(crate) fn static_item(
     ty: &syn::Type,
     private: &TokenStream,
     flavor: &StaticFlavor,
-    core_args: TokenStream,
+    start: &TokenStream,
+    stop: &TokenStream,
 ) -> TokenStream {
     let StaticState {
         attrs,
         vis,
         keyword,
         ident,
+        init,
+        options,
         ..
     } = state;
+    let info = state_info(
+        private,
+        &static_name(state),
+        ident.span(),
+        options,
+        init.as_ref(),
+    );
     let name = |name: &str| proc_macro2::Ident::new(name, Span::call_site());
     let (state_name, core_name) = (name(flavor.state), name(flavor.core));
     let (new_core, declaration, from_core) = (
@@ -314,7 +319,7 @@ pub(crate) fn static_item(
     quote! {
         #(#attrs)*
         #vis #static_token #ident: #state_ty = {
-            static __LIFECYCLE_CORE: #core_ty = #private::#new_core(#core_args);
+            static __LIFECYCLE_CORE: #core_ty = #private::#new_core(#info, #start, #stop);
             #private::inventory::submit! {
                 #private::#declaration(&__LIFECYCLE_CORE)
             }

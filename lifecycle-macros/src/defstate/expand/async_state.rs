@@ -8,7 +8,7 @@
 //! return a future or a plain `()`/`Result` (see [`stop_function`]); `stop(value) => body;`
 //! wraps the body in `async move`.
 
-use super::{parenthesized, private, respan, state_info, static_name};
+use super::{parenthesized, private, respan};
 use crate::defstate::ast::{LocalState, StaticState, Stop};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -54,19 +54,13 @@ pub(crate) fn static_state(state: &StaticState, ty: &Type, init: &ExprAsync) -> 
             }
         }
     };
-    let info = state_info(
-        &private,
-        &static_name(state),
-        ident.span(),
-        options,
-        state.init.as_ref(),
-    );
     super::static_item(
         state,
         ty,
         &private,
         &super::StaticFlavor::ASYNC,
-        quote!(#info, #start, #stop),
+        &start,
+        &stop,
     )
 }
 
