@@ -8,16 +8,17 @@
 //! ```
 
 use super::parse::{Input, Place};
+use crate::common::block::BlockInput;
 use crate::common::krate::CratePath;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
-    let Input {
+pub(crate) fn expand(input: BlockInput<Input>) -> syn::Result<TokenStream> {
+    let BlockInput {
         krate,
         errors,
-        places,
+        grammar: Input { places },
     } = input;
     let places = places
         .iter()

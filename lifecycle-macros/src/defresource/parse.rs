@@ -1,18 +1,15 @@
-//! The input of `defresource!`: an optional `crate = path;`, then one or more
-//! `#[attrs] vis NAME: Type`, separated by `;`.
+//! The input of `defresource!`: an optional `crate = path;` (`common::block`), then one or
+//! more `#[attrs] vis NAME: Type`, separated by `;`.
 
+use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;
-use crate::common::krate::{parse_crate_clause, CratePath};
 use crate::common::list::parse_each;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token, Type, Visibility};
 
-/// `(crate = path;)? place (; place)* ;?`
+/// `place (; place)* ;?`; a place with a syntax error is recorded and skipped, so the others
+/// are still declared.
 pub(crate) struct Input {
-    pub(crate) krate: CratePath,
-    /// Mistakes that did not stop the parse: a `crate = "string"`, a place with a syntax
-    /// error (skipped, so the others are still declared).
-    pub(crate) errors: Errors,
     pub(crate) places: Vec<Place>,
 }
 
@@ -24,23 +21,19 @@ pub(crate) struct Place {
     pub(crate) ty: Type,
 }
 
-impl Parse for Input {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut errors = Errors::new();
-        let krate = parse_crate_clause(input, &mut errors)?;
+impl BlockGrammar for Input {
+    const END: &'static str = "the resources";
+
+    fn parse(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Self> {
         // One place with a syntax error is reported and skipped up to its `;`, and the
         // others are still declared.
-        let (places, broken) = parse_each(input, ';', &mut errors, |_: &Place| {
+        let (places, broken) = parse_each(input, ';', errors, |_: &Place| {
             "expected `;` before the next resource".to_owned()
         });
         if places.is_empty() && !broken {
             return Err(input.error("expected a resource: `defresource!(pub NAME: Type)`"));
         }
-        Ok(Self {
-            krate,
-            errors,
-            places,
-        })
+        Ok(Self { places })
     }
 }
 

@@ -10,12 +10,13 @@ mod valid;
 
 pub(crate) use parse::Input;
 
+use crate::common::block::BlockInput;
 use proc_macro2::TokenStream;
 
 /// Validates `input` and generates the system. With invalid input, the errors come with a
 /// fallback expansion: the structs with the parts that are fine, and a `start` that runs no
 /// initializer, so one mistake gives one error.
-pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: BlockInput<Input>) -> syn::Result<TokenStream> {
     let (system, errors) = valid::validate(input);
     let tokens = expand::expand(&system, !errors.is_empty());
     Ok(crate::common::entry::with_errors(errors, tokens))

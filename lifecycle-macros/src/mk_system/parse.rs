@@ -1,20 +1,18 @@
-//! The input of `mk_system!`, parsed leniently: a part without a type or an initializer is
-//! kept (with `None`) so `valid` can say exactly what is missing.
+//! The input of `mk_system!` after its optional `crate = path;` (`common::block`), parsed
+//! leniently: a part without a type or an initializer is kept (with `None`) so `valid` can
+//! say exactly what is missing.
 
+use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;
-use crate::common::krate::{parse_crate_clause, CratePath};
 use crate::common::list::parse_each;
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
 
-/// `(crate = path;)? #[attrs] vis async? struct Name(params) { parts }`
+/// `#[attrs] vis async? struct Name(params) { parts }`; a part with a syntax error is
+/// recorded and skipped up to its `,`, so the other parts are still declared.
 pub(crate) struct Input {
-    pub(crate) krate: CratePath,
-    /// Mistakes that did not stop the parse: a `crate = "string"`, a part with a syntax
-    /// error (skipped up to its `,`, so the other parts are still declared).
-    pub(crate) errors: Errors,
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     /// `async struct`: `start` and `close` are `async`, parts are `AsyncResource`s.
@@ -42,10 +40,10 @@ pub(crate) struct PartDef {
     pub(crate) end: Span,
 }
 
-impl Parse for Input {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut errors = Errors::new();
-        let krate = parse_crate_clause(input, &mut errors)?;
+impl BlockGrammar for Input {
+    const END: &'static str = "the system";
+
+    fn parse(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let asyncness = input.parse()?;
@@ -79,13 +77,8 @@ impl Parse for Input {
         }
         let content;
         braced!(content in input);
-        let parts = parse_parts(&content, &mut errors);
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the system"));
-        }
+        let parts = parse_parts(&content, errors);
         Ok(Self {
-            krate,
-            errors,
             attrs,
             vis,
             asyncness,

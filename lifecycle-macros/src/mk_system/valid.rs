@@ -3,6 +3,7 @@
 //! way (the broken parts repaired or dropped) for the fallback expansion.
 
 use super::parse::{Input, Param, PartDef};
+use crate::common::block::BlockInput;
 use crate::common::errors::Errors;
 use crate::common::krate::CratePath;
 use std::collections::HashSet;
@@ -33,16 +34,19 @@ pub(crate) struct Part {
     pub(crate) init: Expr,
 }
 
-pub(crate) fn validate(input: Input) -> (System, Errors) {
-    let Input {
+pub(crate) fn validate(input: BlockInput<Input>) -> (System, Errors) {
+    let BlockInput {
         krate,
         mut errors,
-        attrs,
-        vis,
-        asyncness,
-        name,
-        params,
-        parts: defs,
+        grammar:
+            Input {
+                attrs,
+                vis,
+                asyncness,
+                name,
+                params,
+                parts: defs,
+            },
     } = input;
     let (derives, attrs): (Vec<_>, Vec<_>) = attrs
         .into_iter()

@@ -20,6 +20,7 @@
 //! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/resource/struct.Opened.html
 
 use super::parse::{Binding, Input};
+use crate::common::block::BlockInput;
 use crate::common::krate::CratePath;
 use crate::common::resource::Flavor;
 use crate::common::span::hidden;
@@ -29,13 +30,15 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Lifetime, LitStr};
 
-pub(crate) fn expand(input: Input) -> syn::Result<TokenStream> {
-    let Input {
+pub(crate) fn expand(input: BlockInput<Input>) -> syn::Result<TokenStream> {
+    let BlockInput {
         krate,
         errors,
-        asyncness,
-        bindings,
-        body,
+        grammar: Input {
+            asyncness,
+            bindings,
+            body,
+        },
     } = input;
     let flavor = Flavor::new(&krate, asyncness.is_some());
     // The body's statements go in braces of ours: a single-expression body in the user's

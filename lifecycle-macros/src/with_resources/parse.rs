@@ -1,17 +1,15 @@
-//! The input of `with_resources!`: options, the bindings and the body.
+//! The input of `with_resources!` after its optional `crate = path;` (`common::block`):
+//! `async`, the bindings and the body.
 
+use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;
-use crate::common::krate::{parse_crate_clause, CratePath};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{bracketed, Block, Expr, Ident, Token};
 
-/// `(crate = path;)? async? [name = expr, ...] { body }`
+/// `async? [name = expr, ...] { body }`
 pub(crate) struct Input {
-    pub(crate) krate: CratePath,
-    /// Mistakes that did not stop the parse (a `crate = "string"`).
-    pub(crate) errors: Errors,
     /// `async`: the resources' closes are awaited (`AsyncResource`); used in async code.
     pub(crate) asyncness: Option<Token![async]>,
     pub(crate) bindings: Vec<Binding>,
@@ -36,10 +34,10 @@ impl Binding {
 
 const USAGE: &str = "expected `[name = expression, ...] { body }` (or `async [...] { body }`)";
 
-impl Parse for Input {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut errors = Errors::new();
-        let krate = parse_crate_clause(input, &mut errors)?;
+impl BlockGrammar for Input {
+    const END: &'static str = "the body";
+
+    fn parse(input: ParseStream<'_>, _: &mut Errors) -> syn::Result<Self> {
         let asyncness = input.parse()?;
         if !input.peek(syn::token::Bracket) {
             return Err(input.error(USAGE));
@@ -53,12 +51,7 @@ impl Parse for Input {
             return Err(input.error("expected the body `{ ... }` after the bindings"));
         }
         let body: Block = input.parse()?;
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the body"));
-        }
         Ok(Self {
-            krate,
-            errors,
             asyncness,
             bindings,
             body,
