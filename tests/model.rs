@@ -73,7 +73,8 @@ enum Mode {
     Panic,
 }
 
-/// What a guard is held on while a stopping operation runs.
+/// A stopping operation: what [`Op::Hold`] runs while it holds a guard, and what the plain
+/// `Op::Stop`, `Op::ForceClose`, `Op::Restart` and `Op::StopAll` run ([`run_stopping`]).
 #[derive(Clone, Copy, Debug)]
 enum Held {
     Stop(usize),
@@ -281,17 +282,23 @@ impl Model {
         Ok(())
     }
 
-    /// The second half: the start function's own outcome.
+    /// The second half: the start function's own outcome, a value realized globally.
     fn start_ends(&mut self, i: usize) -> Result<usize, Failure> {
+        let serial = self.start_function(i)?;
+        self.phase[i] = Phase::Realized(serial);
+        self.registry.push(i);
+        Ok(serial)
+    }
+
+    /// A run of `i`'s start function: it fails, panics, or makes the value with the next
+    /// serial (counted as a start).
+    fn start_function(&mut self, i: usize) -> Result<usize, Failure> {
         match self.start_mode[i] {
             Mode::Fail => Err(Failure::Start(i, None)),
             Mode::Panic => Err(Failure::StartPanicked(i)),
             Mode::Ok => {
                 self.starts[i] += 1;
-                let serial = self.starts[i];
-                self.phase[i] = Phase::Realized(serial);
-                self.registry.push(i);
-                Ok(serial)
+                Ok(self.starts[i])
             }
         }
     }
@@ -332,16 +339,9 @@ impl Model {
                 return Err(Failure::Start(i, Some(Box::new(failure))));
             }
         }
-        match self.start_mode[i] {
-            Mode::Fail => Err(Failure::Start(i, None)),
-            Mode::Panic => Err(Failure::StartPanicked(i)),
-            Mode::Ok => {
-                self.starts[i] += 1;
-                let serial = self.starts[i];
-                private.push((i, serial));
-                Ok(serial)
-            }
-        }
+        let serial = self.start_function(i)?;
+        private.push((i, serial));
+        Ok(serial)
     }
 
     /// `stop` (`force`: `force_close`) while this thread holds a guard on `held`.
@@ -728,18 +728,33 @@ fn run_held(real: &Real, model: &mut Model, held: usize, then: Held) -> Result<(
     let Ok(guard) = guard else {
         return Ok(());
     };
-    let held = Some(held);
-    match then {
+    run_stopping(real, model, then, Some(held))?;
+    if !guard.open.load(SeqCst) {
+        return Err("a held guard's value was stopped under it".into());
+    }
+    drop(guard);
+    Ok(())
+}
+
+/// Runs the stopping operation `op` on the library and the model alike, with a guard of
+/// `held` held by this thread meanwhile (`None`: no guard).
+fn run_stopping(
+    real: &Real,
+    model: &mut Model,
+    op: Held,
+    held: Option<usize>,
+) -> Result<(), String> {
+    match op {
         Held::Stop(i) => expect(
             "stop",
             real.states[i].stop().map_err(|e| classify(&e)),
             model.stop(i, false, held),
-        )?,
+        ),
         Held::ForceClose(i) => expect(
             "force_close",
             real.states[i].force_close().map_err(|e| classify(&e)),
             model.stop(i, true, held),
-        )?,
+        ),
         Held::Restart(i) => expect(
             "restart",
             real.states[i]
@@ -747,18 +762,13 @@ fn run_held(real: &Real, model: &mut Model, held: usize, then: Held) -> Result<(
                 .map(drop)
                 .map_err(|e| classify(&e)),
             model.restart(i, held),
-        )?,
+        ),
         Held::StopAll => expect(
             "stop()",
             real.report(lifecycle::stop()),
             model.stop_where(|_| true, held),
-        )?,
+        ),
     }
-    if !guard.open.load(SeqCst) {
-        return Err("a held guard's value was stopped under it".into());
-    }
-    drop(guard);
-    Ok(())
 }
 
 /// Runs `f` on a new thread; its result arrives on the returned channel.
@@ -1114,24 +1124,9 @@ fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
             };
             expect("peek", got, expected)?;
         }
-        Op::Stop(i) => expect(
-            "stop",
-            real.states[i].stop().map_err(|e| classify(&e)),
-            model.stop(i, false, None),
-        )?,
-        Op::ForceClose(i) => expect(
-            "force_close",
-            real.states[i].force_close().map_err(|e| classify(&e)),
-            model.stop(i, true, None),
-        )?,
-        Op::Restart(i) => expect(
-            "restart",
-            real.states[i]
-                .restart_alone()
-                .map(drop)
-                .map_err(|e| classify(&e)),
-            model.restart(i, None),
-        )?,
+        Op::Stop(i) => run_stopping(real, model, Held::Stop(i), None)?,
+        Op::ForceClose(i) => run_stopping(real, model, Held::ForceClose(i), None)?,
+        Op::Restart(i) => run_stopping(real, model, Held::Restart(i), None)?,
         Op::BindThenGet { bound, read } => {
             let binding = real.states[bound].bind(Value {
                 serial: BOUND,
@@ -1160,11 +1155,7 @@ fn step(real: &Real, model: &mut Model, op: &Op) -> Result<(), String> {
             dependent,
             restarted,
         } => run_restart_during_start(real, model, dependent, restarted)?,
-        Op::StopAll => expect(
-            "stop()",
-            real.report(lifecycle::stop()),
-            model.stop_where(|_| true, None),
-        )?,
+        Op::StopAll => run_stopping(real, model, Held::StopAll, None)?,
         Op::StopWhereWeb => {
             let prefix = real.prefix.clone();
             let result = lifecycle::stop_where(|s| {
