@@ -17,7 +17,7 @@ use common::StopTimeout;
 use common::{runtime, serial, Log};
 use lifecycle::{AsyncState, Event, State};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -122,6 +122,108 @@ fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Receiver<
     rx
 }
 
+/// The rule "`what` returned in time, and succeeded".
+fn returned_ok<T, E: std::fmt::Display>(
+    what: &str,
+    answer: Result<Result<T, E>, RecvTimeoutError>,
+    problems: &mut Vec<String>,
+) {
+    match answer {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => problems.push(format!("{what} failed: {error}")),
+        Err(_) => problems.push(format!("{what} did not return")),
+    }
+}
+
+/// The setup of scenarios 1 and 5: thread R holds a guard of the [`counted`] state S while
+/// thread T stops it. Keeps S's log, a watch on its stops, and the broken rules seen so far.
+struct Contended {
+    name: &'static str,
+    log: Log,
+    s: Arc<State<Value>>,
+    stopping: WhenStopping,
+    problems: Vec<String>,
+}
+
+impl Contended {
+    fn new(name: &'static str) -> Self {
+        let log = Log::default();
+        Self {
+            name,
+            s: Arc::new(counted(name, &log)),
+            log,
+            stopping: WhenStopping::watch(name),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Thread R: reads S (the test checks that it reads value 0), waits until the test sends
+    /// on the returned sender (5 s at most), runs `then` with its guard still held, and lets
+    /// go; `then`'s outcome arrives on the returned receiver.
+    fn hold_on_thread<R: Send + 'static>(
+        &self,
+        then: impl FnOnce(&State<Value>) -> R + Send + 'static,
+    ) -> (mpsc::Sender<()>, Receiver<R>) {
+        let (held_tx, held) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let s = Arc::clone(&self.s);
+        let reader = spawn(move || {
+            let guard = s.get();
+            let _ = held_tx.send(guard.id);
+            let _ = release_rx.recv_timeout(Duration::from_secs(5));
+            let outcome = then(&s);
+            drop(guard);
+            outcome
+        });
+        assert_eq!(held.recv_timeout(SOON), Ok(0), "R reads value 0");
+        (release, reader)
+    }
+
+    /// Thread T: runs `stop` on S on a new thread, and checks that the stop begins.
+    fn stop_on_thread(
+        &mut self,
+        stop: impl FnOnce(&State<Value>) -> Result<(), lifecycle::Error> + Send + 'static,
+    ) -> Receiver<Result<(), lifecycle::Error>> {
+        let s = Arc::clone(&self.s);
+        let stopper = spawn(move || stop(&s));
+        if !self.stopping.wait() {
+            self.problems.push("T's stop did not begin".to_owned());
+        }
+        stopper
+    }
+
+    /// The rule "T's stop succeeds once R lets go".
+    fn stopped(&mut self, stopper: &Receiver<Result<(), lifecycle::Error>>) {
+        returned_ok("T's stop", stopper.recv_timeout(LATER), &mut self.problems);
+    }
+
+    /// The rule "`status()` and `is_realized()` agree" on S, `when` nothing starts or stops.
+    fn status_agrees(&mut self, when: &str) {
+        status_agrees(self.name, self.s.is_realized(), when, &mut self.problems);
+    }
+
+    /// Cleans up with `cleanup` (it stops a value a late reader started), then checks that
+    /// `status()` agrees and that every value was stopped exactly once.
+    fn clean_up(&mut self, cleanup: impl FnOnce(&State<Value>) -> Result<(), lifecycle::Error>) {
+        let cleanup = cleanup(&self.s);
+        self.status_agrees("after the cleanup");
+        each_value_stopped_once(&self.log.take(), &mut self.problems);
+        if let Err(error) = cleanup {
+            self.problems.push(format!("the cleanup failed: {error}"));
+        }
+    }
+}
+
+/// The rule "the cleanup succeeded": the stops of the test's two states, dependent first.
+fn cleaned_up(
+    cleanup: (Result<(), lifecycle::Error>, Result<(), lifecycle::Error>),
+    problems: &mut Vec<String>,
+) {
+    if !matches!(cleanup, (Ok(()), Ok(()))) {
+        problems.push(format!("the cleanup failed: {cleanup:?}"));
+    }
+}
+
 fn assert_none(problems: &[String]) {
     assert!(
         problems.is_empty(),
@@ -143,36 +245,16 @@ fn assert_none(problems: &[String]) {
 // once; T's stop succeeds once R lets go; `status()` and `is_realized()` agree afterwards.
 #[test]
 fn a_teardown_that_gives_up_does_not_hijack_another_threads_stop() {
-    const NAME: &str = "races/1/s";
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_millis(100));
-    let log = Log::default();
-    let s = Arc::new(counted(NAME, &log));
-    let stopping = WhenStopping::watch(NAME);
-    let mut problems = Vec::new();
+    let mut scene = Contended::new("races/1/s");
+    let s = Arc::clone(&scene.s);
 
     // R: holds value 0 until told to let go (or for 5 s at most).
-    let (held_tx, held) = mpsc::channel();
-    let (release, release_rx) = mpsc::channel::<()>();
-    let reader = {
-        let s = Arc::clone(&s);
-        thread::spawn(move || {
-            let guard = s.get();
-            let _ = held_tx.send(guard.id);
-            let _ = release_rx.recv_timeout(Duration::from_secs(5));
-            drop(guard);
-        })
-    };
-    assert_eq!(held.recv_timeout(SOON), Ok(0), "R reads value 0");
+    let (release, reader) = scene.hold_on_thread(|_| ());
 
     // T: stops S, waiting up to 5 s for R.
-    let stopper = {
-        let s = Arc::clone(&s);
-        spawn(move || s.stop_within(Duration::from_secs(5)))
-    };
-    if !stopping.wait() {
-        problems.push("T's stop did not begin".to_owned());
-    }
+    let stopper = scene.stop_on_thread(|s| s.stop_within(Duration::from_secs(5)));
 
     // The teardown gives up on S; the user force-closes it (on a thread of its own: a
     // `force_close` that waits for T's stop must not keep this thread from releasing R);
@@ -190,33 +272,28 @@ fn a_teardown_that_gives_up_does_not_hijack_another_threads_stop() {
     thread::sleep(Duration::from_millis(100));
     let _ = release.send(());
 
-    match stopper.recv_timeout(LATER) {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => problems.push(format!("T's stop failed: {error}")),
-        Err(_) => problems.push("T's stop did not return".to_owned()),
-    }
+    scene.stopped(&stopper);
     if forced.is_none() {
         forced = force_close.recv_timeout(LATER).ok();
     }
     if forced.is_none() {
-        problems.push("force_close did not return".to_owned());
+        scene.problems.push("force_close did not return".to_owned());
     }
     let next_read = next_reader.recv_timeout(LATER);
     if next_read.is_err() {
-        problems.push("the next reader did not return".to_owned());
+        scene
+            .problems
+            .push("the next reader did not return".to_owned());
     }
-    let _ = reader.join();
-    status_agrees(NAME, s.is_realized(), "after T's stop", &mut problems);
+    if reader.recv_timeout(LATER).is_err() {
+        scene.problems.push("R did not finish".to_owned());
+    }
+    scene.status_agrees("after T's stop");
 
     // Clean up (a value started by the next reader is stopped here), then check.
-    let cleanup = s.force_close();
-    status_agrees(NAME, s.is_realized(), "after the cleanup", &mut problems);
-    each_value_stopped_once(&log.take(), &mut problems);
-    if let Err(error) = cleanup {
-        problems.push(format!("the cleanup failed: {error}"));
-    }
+    scene.clean_up(State::force_close);
     eprintln!("teardown: {teardown:?}\nforce_close: {forced:?}\nnext read: {next_read:?}");
-    assert_none(&problems);
+    assert_none(&scene.problems);
 }
 
 /// The dependent of scenario 2: its start reads `a`, tells `read`, and waits for `go`
@@ -276,11 +353,7 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
     thread::sleep(Duration::from_millis(200));
     let _ = go.send(());
 
-    match restart.recv_timeout(LATER) {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => problems.push(format!("restart failed: {error}")),
-        Err(_) => problems.push("restart did not return".to_owned()),
-    }
+    returned_ok("restart", restart.recv_timeout(LATER), &mut problems);
     let b_result = b_start.recv_timeout(LATER);
     if b_result.is_err() {
         problems.push("B's start did not return".to_owned());
@@ -290,10 +363,7 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
     let lines = log.take();
     problems.extend(dependent_is_current(b_value, a_value, &lines));
 
-    let cleanup = (b.stop(), a.stop());
-    if !matches!(cleanup, (Ok(()), Ok(()))) {
-        problems.push(format!("the cleanup failed: {cleanup:?}"));
-    }
+    cleaned_up((b.stop(), a.stop()), &mut problems);
     eprintln!("B's start: {b_result:?}");
     assert_none(&problems);
 }
@@ -380,10 +450,7 @@ async fn async_restart_scenario() -> Vec<String> {
     let lines = log.take();
     problems.extend(dependent_is_current(b_value, a_value, &lines));
 
-    let cleanup = (b.stop().await, a.stop().await);
-    if !matches!(cleanup, (Ok(()), Ok(()))) {
-        problems.push(format!("the cleanup failed: {cleanup:?}"));
-    }
+    cleaned_up((b.stop().await, a.stop().await), &mut problems);
     eprintln!("B's start: {b_result:?}");
     problems
 }
@@ -439,10 +506,7 @@ fn stop_all_runs_stop_functions_under_the_callers_bindings() {
         problems.push("Y is still realized after the teardown".to_owned());
     }
 
-    let cleanup = (y.stop(), x.stop());
-    if !matches!(cleanup, (Ok(()), Ok(()))) {
-        problems.push(format!("the cleanup failed: {cleanup:?}"));
-    }
+    cleaned_up((y.stop(), x.stop()), &mut problems);
     eprintln!("teardown: {teardown:?}");
     assert_none(&problems);
 }
@@ -485,11 +549,7 @@ fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
         let x = Arc::clone(&x);
         spawn(move || x.stop())
     };
-    match x_stop.recv_timeout(LATER) {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => problems.push(format!("X's stop failed: {error}")),
-        Err(_) => problems.push("X's stop did not return".to_owned()),
-    }
+    returned_ok("X's stop", x_stop.recv_timeout(LATER), &mut problems);
     match nested.recv_timeout(SOON) {
         Ok((took, report)) => {
             if took >= SOON {
@@ -512,10 +572,7 @@ fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
         status_agrees(name, realized, "after the stops", &mut problems);
     }
 
-    let cleanup = (x.stop(), z.stop());
-    if !matches!(cleanup, (Ok(()), Ok(()))) {
-        problems.push(format!("the cleanup failed: {cleanup:?}"));
-    }
+    cleaned_up((x.stop(), z.stop()), &mut problems);
     assert_none(&problems);
 }
 
@@ -530,46 +587,26 @@ fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
 // the value is stopped exactly once.
 #[test]
 fn a_guard_holder_reads_again_while_another_thread_stops() {
-    const NAME: &str = "races/5/s";
     let _serial = serial();
     let _timeout = StopTimeout::set(Duration::from_secs(1));
-    let log = Log::default();
-    let s = Arc::new(counted(NAME, &log));
-    let stopping = WhenStopping::watch(NAME);
-    let mut problems = Vec::new();
+    let mut scene = Contended::new("races/5/s");
 
     // R: reads S, waits for T's stop to begin, reads S again, then lets go of both guards.
-    let (held_tx, held) = mpsc::channel();
-    let (go, go_rx) = mpsc::channel::<()>();
-    let reader = {
-        let s = Arc::clone(&s);
-        spawn(move || {
-            let first = s.get();
-            let _ = held_tx.send(());
-            let _ = go_rx.recv_timeout(Duration::from_secs(3));
-            let began = Instant::now();
-            let second = s.try_get().map(|value| value.id);
-            let took = began.elapsed();
-            drop(first);
-            (took, second)
-        })
-    };
-    assert!(held.recv_timeout(SOON).is_ok(), "R reads S");
-    let stopper = {
-        let s = Arc::clone(&s);
-        spawn(move || s.stop())
-    };
-    if !stopping.wait() {
-        problems.push("T's stop did not begin".to_owned());
-    }
+    let (go, reader) = scene.hold_on_thread(|s| {
+        let began = Instant::now();
+        let second = s.try_get().map(|value| value.id);
+        (began.elapsed(), second)
+    });
+    let stopper = scene.stop_on_thread(State::stop);
     // `Stopping` is announced just before the stop shuts the door on new readers (from then
     // on S is not realized); give it that moment, bounded.
     let shut = Instant::now();
-    while s.is_realized() && shut.elapsed() < Duration::from_millis(200) {
+    while scene.s.is_realized() && shut.elapsed() < Duration::from_millis(200) {
         thread::sleep(Duration::from_millis(1));
     }
     let _ = go.send(());
 
+    let problems = &mut scene.problems;
     match reader.recv_timeout(LATER) {
         Ok((took, second)) => {
             if took >= Duration::from_millis(200) {
@@ -581,17 +618,8 @@ fn a_guard_holder_reads_again_while_another_thread_stops() {
         }
         Err(_) => problems.push("R did not finish".to_owned()),
     }
-    match stopper.recv_timeout(LATER) {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => problems.push(format!("T's stop failed: {error}")),
-        Err(_) => problems.push("T's stop did not return".to_owned()),
-    }
+    scene.stopped(&stopper);
 
-    let cleanup = s.stop();
-    status_agrees(NAME, s.is_realized(), "after the cleanup", &mut problems);
-    each_value_stopped_once(&log.take(), &mut problems);
-    if let Err(error) = cleanup {
-        problems.push(format!("the cleanup failed: {error}"));
-    }
-    assert_none(&problems);
+    scene.clean_up(State::stop);
+    assert_none(&scene.problems);
 }
