@@ -12,13 +12,11 @@
 
 mod common;
 
-use common::StopTimeout;
-
-use common::{runtime, serial, Log};
+use common::{runtime, serial, Log, StopTimeout};
 use lifecycle::{AsyncState, Event, State};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -26,6 +24,13 @@ use std::time::{Duration, Instant};
 const SOON: Duration = Duration::from_secs(1);
 /// The bound on waits for threads that finish after a stop or start completes.
 const LATER: Duration = Duration::from_secs(8);
+
+/// Takes this binary's turn ([`serial`]) with the stop timeout set to `stop_timeout` until
+/// the turn ends (the timeout is restored first: the tuple drops in order).
+fn turn(stop_timeout: Duration) -> (StopTimeout, MutexGuard<'static, ()>) {
+    let serial = serial();
+    (StopTimeout::set(stop_timeout), serial)
+}
 
 /// A value that logs its stop and its drop, to check that every value is stopped and
 /// dropped exactly once.
@@ -245,8 +250,7 @@ fn assert_none(problems: &[String]) {
 // once; T's stop succeeds once R lets go; `status()` and `is_realized()` agree afterwards.
 #[test]
 fn a_teardown_that_gives_up_does_not_hijack_another_threads_stop() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_millis(100));
+    let _turn = turn(Duration::from_millis(100));
     let mut scene = Contended::new("races/1/s");
     let s = Arc::clone(&scene.s);
 
@@ -331,8 +335,7 @@ fn dependent_is_current(b: Option<usize>, a: Option<usize>, lines: &[String]) ->
 // stopped value: B is either unrealized or built from A's live value.
 #[test]
 fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_secs(2));
+    let _turn = turn(Duration::from_secs(2));
     let log = Log::default();
     let a = Arc::new(counted("races/2/a", &log));
     let (read_tx, read) = mpsc::channel();
@@ -372,8 +375,7 @@ fn restart_does_not_leave_a_dependent_built_from_the_old_value() {
 // threads, and `AsyncState::restart`.
 #[test]
 fn async_restart_does_not_leave_a_dependent_built_from_the_old_value() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_secs(2));
+    let _turn = turn(Duration::from_secs(2));
     let runtime = runtime();
     let problems = runtime.block_on(async_restart_scenario());
     assert_none(&problems);
@@ -466,8 +468,7 @@ async fn async_restart_scenario() -> Vec<String> {
 // a teardown never starts a state (X's real start never runs).
 #[test]
 fn stop_all_runs_stop_functions_under_the_callers_bindings() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_secs(2));
+    let _turn = turn(Duration::from_secs(2));
     let real_starts = Arc::new(AtomicUsize::new(0));
     let x = {
         let real_starts = Arc::clone(&real_starts);
@@ -521,8 +522,7 @@ fn stop_all_runs_stop_functions_under_the_callers_bindings() {
 // (already stopping on this thread) and stops the rest; X's own stop then succeeds.
 #[test]
 fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_secs(2));
+    let _turn = turn(Duration::from_secs(2));
     let log = Log::default();
     let z = {
         let log = log.clone();
@@ -587,8 +587,7 @@ fn a_stop_function_calling_stop_all_does_not_wait_for_itself() {
 // the value is stopped exactly once.
 #[test]
 fn a_guard_holder_reads_again_while_another_thread_stops() {
-    let _serial = serial();
-    let _timeout = StopTimeout::set(Duration::from_secs(1));
+    let _turn = turn(Duration::from_secs(1));
     let mut scene = Contended::new("races/5/s");
 
     // R: reads S, waits for T's stop to begin, reads S again, then lets go of both guards.
