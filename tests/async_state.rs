@@ -31,6 +31,39 @@ fn counted(name: &'static str, starts: &Arc<AtomicUsize>, delay: Duration) -> As
     })
 }
 
+/// A state whose start counts its attempts in `attempts`, yields, and lets `outcome` decide
+/// from the attempt's number (the first is 1).
+fn by_attempt<T: Send + Sync + 'static, E: Into<lifecycle::BoxError> + 'static>(
+    name: &'static str,
+    attempts: &Arc<AtomicUsize>,
+    outcome: fn(usize) -> Result<T, E>,
+) -> AsyncState<T> {
+    let attempts = Arc::clone(attempts);
+    AsyncState::new(name, move || {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            tokio::task::yield_now().await;
+            outcome(attempt)
+        }
+    })
+}
+
+/// A task that reads `state` and copies its value out.
+fn spawn_get<T: Copy + Send + Sync + 'static>(
+    state: &Arc<AsyncState<T>>,
+) -> tokio::task::JoinHandle<T> {
+    let state = Arc::clone(state);
+    tokio::spawn(async move { *state.get().await })
+}
+
+/// Races `tasks` tasks on the first `get` of a [`counted`] state: each must see value 1.
+async fn all_tasks_get_the_first_value(state: &Arc<AsyncState<usize>>, tasks: usize) {
+    let tasks: Vec<_> = (0..tasks).map(|_| spawn_get(state)).collect();
+    for task in tasks {
+        assert_eq!(bounded(task).await.unwrap(), 1);
+    }
+}
+
 #[test]
 fn guards_are_send_and_static() {
     fn assert_send_static<T: Send + Sync + 'static>() {}
@@ -48,15 +81,7 @@ fn guards_are_send_and_static() {
 async fn many_tasks_racing_the_first_get_start_it_exactly_once() {
     let starts = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(counted("race::once", &starts, Duration::from_millis(50)));
-    let tasks: Vec<_> = (0..64)
-        .map(|_| {
-            let state = Arc::clone(&state);
-            tokio::spawn(async move { *state.get().await })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(bounded(task).await.unwrap(), 1);
-    }
+    all_tasks_get_the_first_value(&state, 64).await;
     assert_eq!(starts.load(Ordering::SeqCst), 1);
     assert!(state.is_realized());
     bounded(state.stop()).await.unwrap();
@@ -81,15 +106,7 @@ async fn waiters_await_a_notification_and_never_block_the_thread() {
             }
         })
     };
-    let tasks: Vec<_> = (0..32)
-        .map(|_| {
-            let state = Arc::clone(&state);
-            tokio::spawn(async move { *state.get().await })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(bounded(task).await.unwrap(), 1);
-    }
+    all_tasks_get_the_first_value(&state, 32).await;
     bounded(ticker).await.unwrap();
     assert_eq!(ticks.load(Ordering::SeqCst), 5);
     assert_eq!(starts.load(Ordering::SeqCst), 1);
@@ -98,16 +115,11 @@ async fn waiters_await_a_notification_and_never_block_the_thread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_start_leaves_it_unrealized_and_the_next_get_retries() {
     let attempts = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&attempts);
-    let state = AsyncState::new("retry::failing", move || {
-        let attempt = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        async move {
-            tokio::task::yield_now().await;
-            if attempt < 3 {
-                Err(format!("database not ready (attempt {attempt})"))
-            } else {
-                Ok(attempt)
-            }
+    let state = by_attempt("retry::failing", &attempts, |attempt| {
+        if attempt < 3 {
+            Err(format!("database not ready (attempt {attempt})"))
+        } else {
+            Ok(attempt)
         }
     });
     for attempt in 1..3 {
@@ -130,14 +142,9 @@ async fn a_failed_start_leaves_it_unrealized_and_the_next_get_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_start_is_an_error_and_the_state_stays_usable() {
     let attempts = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&attempts);
-    let state = AsyncState::new("retry::panicking", move || {
-        let attempt = counter.fetch_add(1, Ordering::SeqCst);
-        async move {
-            tokio::task::yield_now().await;
-            assert!(attempt > 0, "the first start explodes");
-            Ok::<_, Error>("ok")
-        }
+    let state = by_attempt("retry::panicking", &attempts, |attempt| {
+        assert!(attempt > 1, "the first start explodes");
+        Ok::<_, Error>("ok")
     });
     let error = bounded(state.try_get()).await.map(|_| ()).unwrap_err();
     assert!(matches!(error, Error::StartPanicked { .. }), "{error:?}");
@@ -158,10 +165,7 @@ async fn get_panics_with_the_name_and_the_cause() {
     let state = Arc::new(AsyncState::new("panics::get", || async {
         Err::<u8, _>("no config file")
     }));
-    let task = tokio::spawn({
-        let state = Arc::clone(&state);
-        async move { *state.get().await }
-    });
+    let task = spawn_get(&state);
     let payload = bounded(task).await.unwrap_err().into_panic();
     let message = payload.downcast_ref::<String>().unwrap();
     assert!(message.contains("panics::get"), "{message}");
@@ -182,17 +186,11 @@ async fn a_cancelled_start_hands_over_to_a_waiting_task() {
             Ok::<_, Error>(n)
         }
     }));
-    let first = tokio::spawn({
-        let state = Arc::clone(&state);
-        async move { *state.get().await }
-    });
+    let first = spawn_get(&state);
     while starts.load(Ordering::SeqCst) == 0 {
         tokio::task::yield_now().await;
     }
-    let waiter = tokio::spawn({
-        let state = Arc::clone(&state);
-        async move { *state.get().await }
-    });
+    let waiter = spawn_get(&state);
     tokio::time::sleep(Duration::from_millis(50)).await;
     first.abort();
     assert!(bounded(first).await.unwrap_err().is_cancelled());
@@ -206,10 +204,7 @@ async fn a_cancelled_start_hands_over_to_a_waiting_task() {
         &Arc::new(AtomicUsize::new(0)),
         Duration::from_millis(200),
     ));
-    let starter = tokio::spawn({
-        let slow = Arc::clone(&slow);
-        async move { *slow.get().await }
-    });
+    let starter = spawn_get(&slow);
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(tokio::time::timeout(Duration::from_millis(10), slow.get())
         .await
@@ -236,17 +231,40 @@ async fn a_start_that_reads_itself_is_a_cycle() {
     assert!(!SELF_CYCLE.is_realized());
 }
 
-static INLINE_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::inline-a", || async {
-        Ok::<_, Error>(*INLINE_B.try_get().await? + 1)
+/// What the start of a state in a cycle does before it reads the next state.
+#[derive(Clone, Copy)]
+enum Pause {
+    No,
+    Yield,
+    Sleep(Duration),
+}
+
+impl Pause {
+    async fn run(self) {
+        match self {
+            Pause::No => {}
+            Pause::Yield => tokio::task::yield_now().await,
+            Pause::Sleep(duration) => tokio::time::sleep(duration).await,
+        }
+    }
+}
+
+/// A state in a cycle: its start pauses, then reads `next` and adds one.
+fn one_more_than(
+    name: &'static str,
+    pause: Pause,
+    next: &'static LazyLock<AsyncState<u8>>,
+) -> AsyncState<u8> {
+    AsyncState::new(name, move || async move {
+        pause.run().await;
+        Ok::<_, Error>(*next.try_get().await? + 1)
     })
-});
-static INLINE_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::inline-b", || async {
-        tokio::task::yield_now().await;
-        Ok::<_, Error>(*INLINE_A.try_get().await? + 1)
-    })
-});
+}
+
+static INLINE_A: LazyLock<AsyncState<u8>> =
+    LazyLock::new(|| one_more_than("cycle::inline-a", Pause::No, &INLINE_B));
+static INLINE_B: LazyLock<AsyncState<u8>> =
+    LazyLock::new(|| one_more_than("cycle::inline-b", Pause::Yield, &INLINE_A));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycle_through_another_state_in_one_task_is_an_error() {
@@ -262,18 +280,11 @@ async fn a_cycle_through_another_state_in_one_task_is_an_error() {
     assert!(!INLINE_A.is_realized() && !INLINE_B.is_realized());
 }
 
-static CROSS_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::cross-a", || async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, Error>(*CROSS_B.try_get().await? + 1)
-    })
-});
-static CROSS_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::cross-b", || async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, Error>(*CROSS_A.try_get().await? + 1)
-    })
-});
+const CROSS_PAUSE: Pause = Pause::Sleep(Duration::from_millis(100));
+static CROSS_A: LazyLock<AsyncState<u8>> =
+    LazyLock::new(|| one_more_than("cycle::cross-a", CROSS_PAUSE, &CROSS_B));
+static CROSS_B: LazyLock<AsyncState<u8>> =
+    LazyLock::new(|| one_more_than("cycle::cross-b", CROSS_PAUSE, &CROSS_A));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cycle_across_two_tasks_is_an_error_in_both_never_a_hang() {
@@ -291,22 +302,21 @@ async fn a_cycle_across_two_tasks_is_an_error_in_both_never_a_hang() {
     assert!(!CROSS_A.is_realized() && !CROSS_B.is_realized());
 }
 
-static CHAIN_A: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::chain-a", || async {
-        Ok::<_, Error>(*CHAIN_B.try_get().await? + 1)
-    })
-});
+static CHAIN_A: LazyLock<AsyncState<u8>> =
+    LazyLock::new(|| one_more_than("cycle::chain-a", Pause::No, &CHAIN_B));
 static CHAIN_B: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::chain-b", || async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        Ok::<_, Error>(*CHAIN_C.try_get().await? + 1)
-    })
+    one_more_than(
+        "cycle::chain-b",
+        Pause::Sleep(Duration::from_millis(50)),
+        &CHAIN_C,
+    )
 });
 static CHAIN_C: LazyLock<AsyncState<u8>> = LazyLock::new(|| {
-    AsyncState::new("cycle::chain-c", || async {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        Ok::<_, Error>(*CHAIN_A.try_get().await? + 1)
-    })
+    one_more_than(
+        "cycle::chain-c",
+        Pause::Sleep(Duration::from_millis(150)),
+        &CHAIN_A,
+    )
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
