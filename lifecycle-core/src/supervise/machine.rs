@@ -188,6 +188,14 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// A machine (5 restarts a minute) that failed at 0 and began its first attempt at 10 s.
+    fn in_first_attempt() -> Machine {
+        let mut m = Machine::new(config(5, 60_000), 7);
+        m.fail(ms(0));
+        m.begin_attempt(ms(10_000));
+        m
+    }
+
     #[test]
     fn a_failure_schedules_a_restart_and_success_counts_it() {
         let mut m = Machine::new(config(5, 60_000), 7);
@@ -205,18 +213,14 @@ mod tests {
 
     #[test]
     fn a_cancelled_attempt_counts_nothing() {
-        let mut m = Machine::new(config(5, 60_000), 7);
-        m.fail(ms(0));
-        m.begin_attempt(ms(10_000));
+        let mut m = in_first_attempt();
         m.cancel();
         assert_eq!((m.phase(), m.restarts()), (Phase::Watching, 0));
     }
 
     #[test]
     fn a_failed_attempt_is_retried_with_the_next_attempt_number() {
-        let mut m = Machine::new(config(5, 60_000), 7);
-        m.fail(ms(0));
-        m.begin_attempt(ms(10_000));
+        let mut m = in_first_attempt();
         assert!(matches!(
             m.attempt_ended(ms(10_000), false),
             Action::Schedule { attempt: 2, .. }
