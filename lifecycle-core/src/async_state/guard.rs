@@ -2,7 +2,6 @@
 
 use super::core::AsyncCore;
 use crate::thread::Bound;
-use std::fmt;
 use std::ops::Deref;
 use std::ptr::NonNull;
 use crate::kernel::readers;
@@ -111,14 +110,4 @@ impl<T: Send + Sync + 'static> Drop for AsyncRef<T> {
     }
 }
 
-impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for AsyncRef<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for AsyncRef<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
+crate::state::printed_as_value!(AsyncRef<T>, T: Send + Sync + 'static);

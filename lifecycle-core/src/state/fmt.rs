@@ -1,5 +1,6 @@
 //! `Debug` and `Display` of states, sync and async: `#<State@ADDR[name]: value>` (and
 //! `#<AsyncState@…>`); printing never starts one. `async_state/` uses [`printed_as_state`].
+//! Their guards print as the value they hold ([`printed_as_value`]).
 
 use super::State;
 use std::fmt;
@@ -47,5 +48,24 @@ macro_rules! printed_as_state {
     };
 }
 pub(crate) use printed_as_state;
+
+/// `Debug` and `Display` for a guard type (`Ref`, `Owned`, `AsyncRef`): those of the value
+/// it derefs to. `$t: $bound` is the guard's type parameter with the guard's own bounds.
+macro_rules! printed_as_value {
+    ($guard:ty, $t:ident: $($bound:tt)+) => {
+        impl<$t: $($bound)+ + ::std::fmt::Debug> ::std::fmt::Debug for $guard {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$t: $($bound)+ + ::std::fmt::Display> ::std::fmt::Display for $guard {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+pub(crate) use printed_as_value;
 
 printed_as_state!(State);

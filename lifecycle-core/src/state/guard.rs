@@ -4,7 +4,6 @@ use super::core::Core;
 use crate::kernel::cell::Counts;
 use crate::kernel::readers;
 use crate::thread::Bound;
-use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
@@ -102,17 +101,7 @@ impl<T: ?Sized> Drop for Ref<'_, T> {
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Ref<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: ?Sized + fmt::Display> fmt::Display for Ref<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
+super::printed_as_value!(Ref<'_, T>, T: ?Sized);
 
 /// An owned handle to a state's value, from [`State::get_owned`](crate::State::get_owned):
 /// `Send + 'static`, so it can cross `.await` points and move to other threads.
@@ -182,14 +171,4 @@ impl<T: Send + Sync + 'static> Drop for Owned<T> {
     }
 }
 
-impl<T: Send + Sync + fmt::Debug + 'static> fmt::Debug for Owned<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: Send + Sync + fmt::Display + 'static> fmt::Display for Owned<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
+super::printed_as_value!(Owned<T>, T: Send + Sync + 'static);

@@ -17,7 +17,7 @@ pub use crate::kernel::{set_stop_timeout, stop_timeout, Redefine};
 pub(crate) use definition::{dyn_start, dyn_stop, NoStop, UserStart, UserStop};
 #[cfg(feature = "hot")]
 pub(crate) use definition::code_keys;
-pub(crate) use fmt::{printed_as_state, write_state};
+pub(crate) use fmt::{printed_as_state, printed_as_value, write_state};
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
 
@@ -222,20 +222,33 @@ impl<T: Send + Sync + 'static> State<T> {
     /// The read path: this thread's counts, no locks, no shared writes.
     #[inline(always)]
     fn enter_fast(&self) -> Option<Ref<'_, T>> {
+        let id = self.fast_reader_id()?;
+        let counts = readers::current()?.counts(id)?;
+        let value = self.core().cell.enter(counts)?;
+        Some(Ref::counted(value, counts))
+    }
+
+    /// The reader id the fast paths (`enter_fast`, `owned_fast`) enter on: none off a plain
+    /// thread (a binding, scope or start needs the slow path) or before the id is assigned.
+    #[inline(always)]
+    fn fast_reader_id(&self) -> Option<usize> {
         if !thread::is_plain() {
             return None;
         }
-        let core = self.core();
-        let id = core.reader_id();
-        // Id 0 means "not assigned yet", but this load may be older than the first start,
-        // which assigns the id and then publishes: entering on the counts of id 0 (which no
-        // stopper sums) could then see the value realized and be missed by its stop.
-        if id == 0 {
-            return None;
+        self.assigned_reader_id()
+    }
+
+    /// The state's reader id, if assigned.
+    ///
+    /// Id 0 means "not assigned yet", but this load may be older than the first start, which
+    /// assigns the id and then publishes: entering on the counts of id 0 (which no stopper
+    /// sums) could then see the value realized and be missed by its stop.
+    #[inline(always)]
+    fn assigned_reader_id(&self) -> Option<usize> {
+        match self.core().reader_id() {
+            0 => None,
+            id => Some(id),
         }
-        let counts = readers::current()?.counts(id)?;
-        let value = core.cell.enter(counts)?;
-        Some(Ref::counted(value, counts))
     }
 
     #[cold]
@@ -266,14 +279,10 @@ impl<T: Send + Sync + 'static> State<T> {
     /// it enters even while another thread's stop waits for that guard (a stop cannot take
     /// the value before this thread's count drops to zero), like a recursive read lock.
     fn reenter(&self) -> Option<Ref<'_, T>> {
-        let core = self.core();
-        let id = core.reader_id();
-        if id == 0 {
-            return None;
-        }
+        let id = self.assigned_reader_id()?;
         let counts = readers::current()?.counts(id)?;
         // SAFETY: `counts` are this thread's own counts for this state, on this thread.
-        let value = unsafe { core.cell.reenter(counts) }?;
+        let value = unsafe { self.core().cell.reenter(counts) }?;
         Some(Ref::counted(value, counts))
     }
 
@@ -327,16 +336,8 @@ impl<T: Send + Sync + 'static> State<T> {
     /// The owned read path: this thread's owned counts, no locks, no shared writes.
     #[inline(always)]
     fn owned_fast(&self) -> Option<Owned<T>> {
-        if !thread::is_plain() {
-            return None;
-        }
-        let core = self.core();
-        // Id 0: not assigned yet, see `enter_fast`.
-        let id = core.reader_id();
-        if id == 0 {
-            return None;
-        }
-        let value = readers::enter_owned(&core.cell, id)?;
+        let id = self.fast_reader_id()?;
+        let value = readers::enter_owned(&self.core().cell, id)?;
         Some(self.owned_at(value))
     }
 
