@@ -2,10 +2,13 @@
 //! without a stop, the server is not ready while it restarts, and it comes back on the
 //! same port with the restart counted; a user's stop does not restart it.
 
+mod common;
+
+use common::eventually::eventually;
 use lifecycle::server::Server;
 use lifecycle::Supervise;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -14,17 +17,6 @@ static SERVER: Server = Server::new("svs/server").supervise(
         .backoff(Duration::from_millis(200), Duration::from_millis(200))
         .max_restarts(3),
 );
-
-async fn eventually(what: &str, done: impl Fn() -> bool) {
-    let began = Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(5),
-            "timed out: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
 
 fn ready() -> bool {
     lifecycle::health_of(&["svs/server"]).ready

@@ -310,13 +310,7 @@ fn under_main_giving_up_tears_down_and_exits_with_exit_gave_up() {
 static PINGS_LEFT: AtomicUsize = AtomicUsize::new(2);
 
 fn ping(_: &&str) -> Result<(), String> {
-    match PINGS_LEFT.load(Ordering::SeqCst) {
-        0 => Ok(()),
-        n => {
-            PINGS_LEFT.store(n - 1, Ordering::SeqCst);
-            Err(format!("ping failed ({n} left)"))
-        }
-    }
+    common::countdown::fail_while_left(&PINGS_LEFT, |n| format!("ping failed ({n} left)"))
 }
 
 #[lifecycle::defstate(

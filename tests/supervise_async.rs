@@ -2,6 +2,10 @@
 //! back on the runtime its state started on (what the start spawns survives the restart),
 //! readiness false while it restarts, and a check on an async state.
 
+mod common;
+
+use common::countdown::fail_while_left;
+use common::eventually::eventually;
 use lifecycle::{AsyncState, Status, Supervise};
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,17 +18,6 @@ fn fast() -> Supervise {
     Supervise::new()
         .backoff(Duration::from_millis(20), Duration::from_millis(50))
         .interval(Duration::from_millis(10))
-}
-
-async fn eventually(what: &str, done: impl Fn() -> bool) {
-    let began = std::time::Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(5),
-            "timed out: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 /// A server whose task answers "hello" on each connection and ends (dies) when `kill` is
@@ -154,13 +147,7 @@ async fn an_async_check_runs_on_the_runtime_and_fails_twice_then_passes() {
             async move {
                 // A tokio timer: this runs on the runtime the state started on.
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                match left.load(Ordering::SeqCst) {
-                    0 => Ok(()),
-                    n => {
-                        left.store(n - 1, Ordering::SeqCst);
-                        Err(format!("link {} lost ({n} left)", *link))
-                    }
-                }
+                fail_while_left(&left, |n| format!("link {} lost ({n} left)", *link))
             }
         });
     assert_eq!(*state.get().await, 5);

@@ -5,22 +5,15 @@
 //!
 //! Apart from tests/supervise_async.rs: statics are listed in every `health()` report.
 
+mod common;
+
+use common::countdown::fail_while_left;
+use common::eventually::eventually;
 use lifecycle::Status;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
-
-async fn eventually(what: &str, done: impl Fn() -> bool) {
-    let began = std::time::Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(5),
-            "timed out: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
 
 /// The health of the state `name`: (ready, restarts, last error).
 fn health(name: &str) -> (bool, u32, Option<String>) {
@@ -31,6 +24,19 @@ fn health(name: &str) -> (bool, u32, Option<String>) {
         .find(|state| state.name == name)
         .unwrap_or_else(|| panic!("{name} in {report}"));
     (report.ready, state.restarts, state.last_error.clone())
+}
+
+/// Waits for the two restarts of `name` that its check (failing while `left` lasts) causes,
+/// and for it to be ready again; then no restart follows (the check passes now), `left` is
+/// used up and the last error is `last_error`.
+async fn restarts_twice_then_passes(name: &str, left: &AtomicUsize, last_error: &str) {
+    let restarts = || health(name).1;
+    eventually("two restarts", || restarts() == 2).await;
+    eventually("ready again", || health(name).0).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(restarts(), 2, "the check passes now");
+    assert_eq!(left.load(Ordering::SeqCst), 0);
+    assert_eq!(health(name).2.as_deref(), Some(last_error));
 }
 
 /// Starts of `SPAWNER`; each start spawns a task that fails the state when its value is
@@ -79,30 +85,22 @@ static CHECKS_FAILING: AtomicUsize = AtomicUsize::new(2);
 #[lifecycle::defstate(
     name = "svc/checked",
     supervise(backoff = "5ms..20ms"),
-    check = |value| match CHECKS_FAILING.load(Ordering::SeqCst) {
-        0 => Ok(()),
-        n => {
-            CHECKS_FAILING.store(n - 1, Ordering::SeqCst);
-            Err(format!("value {value}: check failed ({n} left)"))
-        }
-    },
+    check = |value| fail_while_left(&CHECKS_FAILING, |n| {
+        format!("value {value}: check failed ({n} left)")
+    }),
     interval = "10ms"
 )]
 static CHECKED: u32 = async { 7 };
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_async_static_restarts_on_its_failing_check_until_it_passes() {
-    let restarts = || health("svc/checked").1;
     assert_eq!(*CHECKED.get().await, 7);
-    eventually("two restarts", || restarts() == 2).await;
-    eventually("ready again", || health("svc/checked").0).await;
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    assert_eq!(restarts(), 2, "the check passes now");
-    assert_eq!(CHECKS_FAILING.load(Ordering::SeqCst), 0);
-    assert_eq!(
-        health("svc/checked").2.as_deref(),
-        Some("its check failed: value 7: check failed (1 left)")
-    );
+    restarts_twice_then_passes(
+        "svc/checked",
+        &CHECKS_FAILING,
+        "its check failed: value 7: check failed (1 left)",
+    )
+    .await;
     assert_eq!(CHECKED.status(), Status::Realized);
     CHECKED.stop().await.unwrap();
 }
@@ -115,13 +113,7 @@ static PINGS_FAILING: AtomicUsize = AtomicUsize::new(2);
     supervise(backoff = "5ms..20ms"),
     check = |link| async move {
         tokio::time::sleep(Duration::from_millis(1)).await;
-        match PINGS_FAILING.load(Ordering::SeqCst) {
-            0 => Ok(()),
-            n => {
-                PINGS_FAILING.store(n - 1, Ordering::SeqCst);
-                Err(format!("link {} lost ({n} left)", *link))
-            }
-        }
+        fail_while_left(&PINGS_FAILING, |n| format!("link {} lost ({n} left)", *link))
     },
     interval = "10ms"
 )]
@@ -129,16 +121,12 @@ static PINGED: u32 = async { 9 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_async_check_on_an_async_static_fails_twice_then_passes() {
-    let restarts = || health("svc/pinged").1;
     assert_eq!(*PINGED.get().await, 9);
-    eventually("two restarts", || restarts() == 2).await;
-    eventually("ready again", || health("svc/pinged").0).await;
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    assert_eq!(restarts(), 2, "the check passes now");
-    assert_eq!(PINGS_FAILING.load(Ordering::SeqCst), 0);
-    assert_eq!(
-        health("svc/pinged").2.as_deref(),
-        Some("its check failed: link 9 lost (1 left)")
-    );
+    restarts_twice_then_passes(
+        "svc/pinged",
+        &PINGS_FAILING,
+        "its check failed: link 9 lost (1 left)",
+    )
+    .await;
     PINGED.stop().await.unwrap();
 }

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod countdown;
+pub mod eventually;
+
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 
 /// An ordered log that start and stop functions write to.
