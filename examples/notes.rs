@@ -211,17 +211,16 @@ static SERVER: Running = async {
 };
 
 fn app() -> Router {
-    let ready = ["notes/config", "notes/store", "notes/server"];
     Router::new()
         .route("/", get(|| async { "Notes API\n" }))
         .route("/notes", get(list_notes).post(add_note))
         .route("/notes/{id}", get(get_note))
         .route("/stats", get(stats))
-        .route("/healthz", get(|| async { support::health::healthz() }))
-        .route(
-            "/readyz",
-            get(move || async move { support::health::readyz(&ready) }),
-        )
+        .merge(support::health::routes(&[
+            "notes/config",
+            "notes/store",
+            "notes/server",
+        ]))
         .nest(
             "/lifecycle",
             lifecycle::admin::router(support::admin::admin()),

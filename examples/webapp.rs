@@ -131,18 +131,17 @@ static HITS: AtomicU64 = AtomicU64::new(0);
 /// dependencies (and started before it).
 fn app() -> Router {
     HITS.get(); // the handlers count requests in it
-    let ready = ["webapp/config", "webapp/hits", "webapp/server"];
     Router::new()
         .route("/", get(root))
         .route(
             "/hits",
             get(|| async { HITS.get().load(Ordering::Relaxed).to_string() }),
         )
-        .route("/healthz", get(|| async { support::health::healthz() }))
-        .route(
-            "/readyz",
-            get(move || async move { support::health::readyz(&ready) }),
-        )
+        .merge(support::health::routes(&[
+            "webapp/config",
+            "webapp/hits",
+            "webapp/server",
+        ]))
         .nest(
             "/lifecycle",
             lifecycle::admin::router(

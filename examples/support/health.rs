@@ -8,7 +8,17 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use lifecycle::Status;
+
+/// The two routes, to merge into an app's router: `/readyz` is ready when every state named in
+/// `required` is.
+pub fn routes(required: &'static [&'static str]) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { healthz() }))
+        .route("/readyz", get(move || async move { readyz(required) }))
+}
 
 pub fn healthz() -> Response {
     let health = lifecycle::health();
