@@ -4,8 +4,11 @@
 //! directory is refused; a database that cannot open releases the lock again (rollback).
 
 mod e2e;
+#[path = "common/ready.rs"]
+mod ready;
 
 use e2e::{free_port, get, port_is_free, request, Example, Options};
+use ready::ready_soon;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +55,32 @@ fn notes(args: Vec<String>, env: Vec<(&str, String)>, console: bool) -> Example 
     )
 }
 
+/// The notes server on a free port with its data in `dir`, once it serves.
+fn serving(dir: &DataDir, env: Vec<(&str, String)>, console: bool) -> (u16, Example) {
+    let port = free_port();
+    let mut app = notes(vec![port.to_string(), dir.arg()], env, console);
+    app.wait_for(&format!("notes: serving on port {port}"));
+    (port, app)
+}
+
+/// `quit` on the console: the program stops everything and exits with 0.
+fn quit(app: &mut Example) {
+    app.send("quit");
+    let (status, _) = app.wait_exit();
+    assert_eq!(status.code(), Some(0), "{:#?}", app.output);
+}
+
+/// The server stops (gracefully), then the store: the database closes, then the lock goes.
+const SERVER_THEN_STORE_STOP: [&str; 7] = [
+    "stopping notes/server",
+    "Application server shutting down...",
+    "stopped notes/server",
+    "stopping notes/store",
+    "closed the database",
+    "unlocked",
+    "stopped notes/store",
+];
+
 fn post(port: u16, text: &str) -> String {
     let response = request(port, "POST", "/notes", text).expect("POST /notes");
     assert_eq!(response.status, 201, "{response:?}");
@@ -67,9 +96,7 @@ fn stats(port: u16) -> String {
 #[test]
 fn notes_survive_restarts_of_the_server_the_store_and_the_process() {
     let dir = DataDir::new("survive");
-    let port = free_port();
-    let mut app = notes(vec![port.to_string(), dir.arg()], vec![], true);
-    app.wait_for(&format!("notes: serving on port {port}"));
+    let (port, mut app) = serving(&dir, vec![], true);
     app.wait_for("console: type `help` for commands");
     assert!(dir.path().join("notes.lock").exists());
 
@@ -89,21 +116,20 @@ fn notes_survive_restarts_of_the_server_the_store_and_the_process() {
     app.wait_for("restarted notes/store and notes/server");
     assert_eq!(stats(port), "store starts: 2\nserver starts: 3\nnotes: 2\n");
     assert_eq!(get(port, "/notes").body, "1\tbuy milk\n2\tcall mom\n");
-    app.assert_in_order(&[
-        "restarted notes/server",
-        "stopping notes/server",
-        "Application server shutting down...",
-        "stopped notes/server",
-        "stopping notes/store",
-        "closed the database",
-        "unlocked",
-        "stopped notes/store",
-        "locked",
-        "started notes/store",
-        "Starting server on port",
-        "started notes/server",
-        "restarted notes/store and notes/server",
-    ]);
+    app.assert_in_order(
+        &[
+            &["restarted notes/server"][..],
+            &SERVER_THEN_STORE_STOP,
+            &[
+                "locked",
+                "started notes/store",
+                "Starting server on port",
+                "started notes/server",
+                "restarted notes/store and notes/server",
+            ],
+        ]
+        .concat(),
+    );
 
     app.send("graph");
     app.wait_for(r#""notes/store" -> "notes/config";"#);
@@ -112,9 +138,7 @@ fn notes_survive_restarts_of_the_server_the_store_and_the_process() {
     app.wait_for("2. notes/store");
     app.wait_for("3. notes/server");
 
-    app.send("quit");
-    let (status, _) = app.wait_exit();
-    assert_eq!(status.code(), Some(0), "{:#?}", app.output);
+    quit(&mut app);
     app.wait_for("stopped notes/server, notes/store, notes/config");
     assert!(
         !dir.path().join("notes.lock").exists(),
@@ -135,26 +159,20 @@ fn notes_survive_restarts_of_the_server_the_store_and_the_process() {
     app.signal(libc::SIGTERM);
     let (status, _) = app.wait_exit();
     assert_eq!(status.signal(), Some(libc::SIGTERM));
-    app.assert_in_order(&[
-        "stopping notes/server",
-        "Application server shutting down...",
-        "stopped notes/server",
-        "stopping notes/store",
-        "closed the database",
-        "unlocked",
-        "stopped notes/store",
-        "stopping notes/config",
-        "stopped notes/config",
-    ]);
+    app.assert_in_order(
+        &[
+            &SERVER_THEN_STORE_STOP[..],
+            &["stopping notes/config", "stopped notes/config"],
+        ]
+        .concat(),
+    );
     assert!(!dir.path().join("notes.lock").exists());
 }
 
 #[test]
 fn requests_that_fail_get_the_right_status() {
     let dir = DataDir::new("status");
-    let port = free_port();
-    let mut app = notes(vec![port.to_string(), dir.arg()], vec![], false);
-    app.wait_for(&format!("notes: serving on port {port}"));
+    let (port, mut app) = serving(&dir, vec![], false);
     assert_eq!(get(port, "/notes/41").status, 404);
     assert_eq!(request(port, "POST", "/notes", "  ").unwrap().status, 400);
     assert_eq!(get(port, "/notes").body, "");
@@ -171,9 +189,7 @@ fn requests_that_fail_get_the_right_status() {
 #[test]
 fn a_second_process_on_the_same_directory_is_refused() {
     let dir = DataDir::new("locked");
-    let port = free_port();
-    let mut first = notes(vec![port.to_string(), dir.arg()], vec![], false);
-    first.wait_for(&format!("notes: serving on port {port}"));
+    let (port, mut first) = serving(&dir, vec![], false);
 
     let mut second = notes(vec![free_port().to_string(), dir.arg()], vec![], false);
     let (status, _) = second.wait_exit();
@@ -211,13 +227,7 @@ fn a_database_that_cannot_open_rolls_the_lock_back() {
 #[test]
 fn a_crashed_server_task_comes_back_supervised_and_the_store_stays() {
     let dir = DataDir::new("crash");
-    let port = free_port();
-    let mut app = notes(
-        vec![port.to_string(), dir.arg()],
-        vec![("LIFECYCLE_CRASH_ROUTE", "1".to_owned())],
-        true,
-    );
-    app.wait_for(&format!("notes: serving on port {port}"));
+    let (port, mut app) = serving(&dir, vec![("LIFECYCLE_CRASH_ROUTE", "1".to_owned())], true);
     assert_eq!(post(port, "buy milk"), "1");
 
     let crash = request(port, "POST", "/crash", "").expect("POST /crash");
@@ -242,23 +252,5 @@ fn a_crashed_server_task_comes_back_supervised_and_the_store_stays() {
     let line = app.wait_for("notes/server realized");
     assert!(line.contains(", 1 restarts"), "one restart counted: {line}");
 
-    app.send("quit");
-    let (status, _) = app.wait_exit();
-    assert_eq!(status.code(), Some(0), "{:#?}", app.output);
-}
-
-/// The body of `/readyz` once it answers 200 (within 5 s, else the test fails).
-fn ready_soon(port: u16) -> String {
-    let began = std::time::Instant::now();
-    loop {
-        let ready = get(port, "/readyz");
-        if ready.status == 200 {
-            return ready.body.trim().to_owned();
-        }
-        assert!(
-            began.elapsed() < std::time::Duration::from_secs(5),
-            "not ready: {ready:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    quit(&mut app);
 }

@@ -2,8 +2,11 @@
 //! the console through stdin, real SIGTERM/SIGINT, output order and exit status.
 
 mod e2e;
+#[path = "common/ready.rs"]
+mod ready;
 
 use e2e::{free_port, get, port_is_free, request, Example, Options};
+use ready::ready_soon;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
@@ -366,20 +369,4 @@ fn without_the_knob_there_is_no_crash_route() {
     app.signal(libc::SIGTERM);
     let (status, _) = app.wait_exit();
     assert_eq!(status.signal(), Some(libc::SIGTERM));
-}
-
-/// The body of `/readyz` once it answers 200 (within 5 s, else the test fails).
-fn ready_soon(port: u16) -> String {
-    let began = std::time::Instant::now();
-    loop {
-        let ready = get(port, "/readyz");
-        if ready.status == 200 {
-            return ready.body.trim().to_owned();
-        }
-        assert!(
-            began.elapsed() < std::time::Duration::from_secs(5),
-            "not ready: {ready:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
