@@ -55,15 +55,7 @@ impl StateInfo {
     pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
         Self {
             name: name.into(),
-            module: "",
-            file: "",
-            line: 0,
-            meta: &[],
-            status: None,
-            start: None,
-            reload: false,
-            #[cfg(feature = "hot")]
-            fingerprint: None,
+            ..Self::new("", "", "", 0, &[])
         }
     }
 

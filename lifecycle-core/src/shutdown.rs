@@ -31,7 +31,6 @@ use crate::kernel as coord;
 use crate::kernel::{Handle, Tracked};
 use crate::resource::{close_named, Resource};
 use crate::thread::Key;
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -61,18 +60,13 @@ pub fn close_on_shutdown<R: Resource + Send + 'static>(resource: R) {
     }
     let caller = std::panic::Location::caller();
     let entry = Arc::new(OnShutdown {
-        info: StateInfo {
-            name: Cow::Borrowed(std::any::type_name::<R>()),
-            module: "",
-            file: caller.file(),
-            line: caller.line(),
-            meta: &[],
-            status: None,
-            start: None,
-            reload: false,
-            #[cfg(feature = "hot")]
-            fingerprint: None,
-        },
+        info: StateInfo::new(
+            std::any::type_name::<R>(),
+            "",
+            caller.file(),
+            caller.line(),
+            &[],
+        ),
         value: Mutex::new(Some(resource)),
     });
     let key = entry.key();
