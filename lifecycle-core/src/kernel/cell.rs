@@ -174,13 +174,7 @@ impl<T> ValueCell<T> {
     #[inline(always)]
     pub(crate) fn enter(&self, counts: &Counts) -> Option<*const T> {
         counts.enter();
-        barrier::light();
-        if self.status.load(Ordering::Acquire) == REALIZED {
-            Some(self.value_ptr())
-        } else {
-            counts.exit();
-            None
-        }
+        self.entered(|| counts.exit())
     }
 
     /// Enters again on `counts` if this thread is already inside on them (a nested read
@@ -202,11 +196,19 @@ impl<T> ValueCell<T> {
     /// Enters as a reader on the shared counts (a thread without counts of its own).
     pub(crate) fn enter_shared(&self) -> Option<*const T> {
         self.shared.enter_atomic();
+        self.entered(|| self.exit_shared())
+    }
+
+    /// The second half of an entry, after the reader's count went up: the barrier pairs with
+    /// the stopper's, so either the stopper sees this reader or this reader sees the status
+    /// the stopper set. The value if it is realized; else `leave` takes the count back.
+    #[inline(always)]
+    fn entered(&self, leave: impl FnOnce()) -> Option<*const T> {
         barrier::light();
         if self.status.load(Ordering::Acquire) == REALIZED {
             Some(self.value_ptr())
         } else {
-            self.exit_shared();
+            leave();
             None
         }
     }
