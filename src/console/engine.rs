@@ -134,17 +134,7 @@ impl Console {
             );
         }
         self.recorder.begin();
-        let mut said = None;
-        let mut failure = None;
-        for part in &targets {
-            match part.start().await {
-                Ok(line) => said = join_said(said, line),
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
-            }
-        }
+        let (said, failure) = start_each(targets.iter().copied(), None).await;
         let changes = self.recorder.end();
         let failed = failure.is_some();
         let mut text = lines(summary(&changes, None), said, failure);
@@ -246,21 +236,13 @@ impl Console {
         running.sort_by_key(|part| order.iter().position(|name| name == part.name()));
 
         self.recorder.begin();
-        let (mut said, mut failure) = match target.restart().await {
-            Ok(line) => (line, None),
+        let (said, failure) = match target.restart().await {
+            Ok(said) => {
+                let stopped = running.iter().copied().filter(|part| !part.is_running());
+                start_each(stopped, said).await
+            }
             Err(error) => (None, Some(error)),
         };
-        if failure.is_none() {
-            for part in running.iter().filter(|part| !part.is_running()) {
-                match part.start().await {
-                    Ok(line) => said = join_said(said, line),
-                    Err(error) => {
-                        failure = Some(error);
-                        break;
-                    }
-                }
-            }
-        }
         let changes = self.recorder.end();
         let failed = failure.is_some();
         let mut text = lines(summary(&changes, Some(target.name())), said, failure);
@@ -303,6 +285,21 @@ impl Outcome {
 }
 
 /// Stops every state, newest first, and says which (and whether a stop failed).
+/// Starts `parts` in order, after what was `said` already, until one fails: what they said,
+/// and the failure that ended it.
+async fn start_each(
+    parts: impl Iterator<Item = &'static dyn Part>,
+    mut said: Said,
+) -> (Said, Option<Error>) {
+    for part in parts {
+        match part.start().await {
+            Ok(line) => said = join_said(said, line),
+            Err(error) => return (said, Some(error)),
+        }
+    }
+    (said, None)
+}
+
 async fn stop_all() -> (String, bool) {
     match crate::stop_async().await {
         Ok(report) if report.stopped.is_empty() => ("nothing to stop".to_owned(), false),
