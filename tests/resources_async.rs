@@ -46,8 +46,7 @@ struct Plain(&'static str, Log);
 
 impl Resource for Plain {
     fn close(self) -> Result<(), Error> {
-        self.1.push(format!("close {}", self.0));
-        Ok(())
+        common::logged_close(|line| self.1.push(line), self.0, None)
     }
 }
 
@@ -144,8 +143,7 @@ impl Future for YieldOnce {
 impl AsyncResource for Yielding {
     async fn close_async(self) -> Result<(), Error> {
         YieldOnce(false).await;
-        self.1.push(format!("close {}", self.0));
-        Ok(())
+        common::logged_close(|line| self.1.push(line), self.0, None)
     }
 }
 
