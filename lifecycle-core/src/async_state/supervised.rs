@@ -1,11 +1,19 @@
-//! Supervision of async states: the thin methods over `supervise`
-//! ([`AsyncState::supervise`], [`AsyncState::with_check`],
-//! [`AsyncState::with_async_check`], [`AsyncState::fail`], [`AsyncState::fail_handle`]). A supervised async state restarts on the tokio runtime
-//! it started on (feature `tokio`), so the tasks its start spawns survive.
+//! Supervision of async states: [`AsyncState`] as the supervisor's `Subject` (its start
+//! reports that it begins from its poll) and its public supervision methods
+//! ([`AsyncState::supervise`], [`AsyncState::with_check`], [`AsyncState::fail`],
+//! [`AsyncState::fail_handle`], which `supervise` writes once for both drivers), plus the
+//! async-only [`AsyncState::with_async_check`]. A supervised async state restarts on the
+//! tokio runtime it started on (feature `tokio`), so the tasks its start spawns survive.
+//!
+//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `private`.
 
 use super::{AsyncRef, AsyncState, Keep};
-use crate::supervise::driver::{self, Check, Target};
-use crate::supervise::{check_result, sync_check, FailHandle, Supervise};
+use crate::info::StateInfo;
+use crate::kernel::Handle;
+use crate::supervise::driver::{self, Check};
+use crate::supervise::subject::{self, Subject};
+use crate::supervise::{check_result, Supervise};
+use crate::thread::Key;
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
@@ -15,26 +23,22 @@ use std::sync::Arc;
 pub type StaticAsyncCheck<T> =
     fn(AsyncRef<T>) -> crate::kernel::BoxFuture<'static, Result<(), String>>;
 
-impl<T: Send + Sync + 'static> AsyncState<T> {
+crate::supervise::subject::supervision_methods! {
+    AsyncState,
     /// Returns this local async state supervised with `config`, as
     /// [`State::supervise`](crate::State::supervise) does.
-    #[must_use]
-    pub fn supervise(self, config: Supervise) -> Self {
-        self.supervised(Some(config), None);
-        self
-    }
-
+    supervise,
     /// Returns this local async state with a check, as
     /// [`State::with_check`](crate::State::with_check) does.
-    #[must_use]
-    pub fn with_check<E: Display>(
-        self,
-        check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
-    ) -> Self {
-        self.supervised(None, Some(sync_check(self.reader(), check)));
-        self
-    }
+    with_check,
+    /// Reports that the value is dead, as [`State::fail`](crate::State::fail) does.
+    fail,
+    /// A handle that fails this realization from anywhere, as
+    /// [`State::fail_handle`](crate::State::fail_handle) makes.
+    fail_handle,
+}
 
+impl<T: Send + Sync + 'static> AsyncState<T> {
     /// Returns this local async state with an async check (a ping over the network, say):
     /// `check` gets a guard of the value and returns the future of the check, which the
     /// supervisor runs every `interval` on the runtime the state started on; an error is a
@@ -66,49 +70,8 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
             let checking = check(read()?);
             Some(Box::pin(async move { check_result(checking.await) }))
         });
-        self.supervised(None, Some(check));
+        subject::supervise_local(&self, None, Some(check));
         self
-    }
-
-    /// Reports that the value is dead, as [`State::fail`](crate::State::fail) does.
-    pub fn fail(&self, error: impl Display) -> bool {
-        driver::fail(self.core().key(), None, error.to_string())
-    }
-
-    /// A handle that fails this realization from anywhere, as
-    /// [`State::fail_handle`](crate::State::fail_handle) makes.
-    pub fn fail_handle(&self) -> FailHandle {
-        FailHandle::new(self.core().key())
-    }
-
-    fn supervised(&self, config: Option<Supervise>, check: Option<Check>) {
-        let key = self.core().key();
-        let first = !driver::is_supervised(key);
-        driver::register(key, self.info(), Target::of(self.handle()), config, check);
-        if first && matches!(self.core, Keep::Local(_)) {
-            let mut definition = self.core().definition();
-            let start = definition.start.clone();
-            definition.start = definition.start.wrap(move || {
-                let future = start.call();
-                Box::pin(async move {
-                    // In the poll: the runtime the start runs on is the current one.
-                    driver::started(key);
-                    future.await
-                })
-            });
-        }
-    }
-
-    /// Supervises a static async state (used by `#[defstate(supervise)]`, from the poll of
-    /// its start, so the runtime it starts on is the current one).
-    pub(crate) fn supervise_static(
-        &'static self,
-        config: Supervise,
-        check: Option<crate::supervise::StaticCheck<T>>,
-    ) {
-        self.supervise_static_with(config, || {
-            check.map(|check| sync_check(self.reader(), check))
-        });
     }
 
     /// [`supervise_static`](Self::supervise_static) with an async check
@@ -118,23 +81,48 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         config: Supervise,
         check: StaticAsyncCheck<T>,
     ) {
-        self.supervise_static_with(config, || {
+        subject::supervise_static(self, config, || {
             let read = self.reader();
             let check: Check = Arc::new(move || Some(check(read()?)));
             Some(check)
         });
     }
+}
 
-    fn supervise_static_with(&'static self, config: Supervise, check: impl FnOnce() -> Option<Check>) {
-        let key = self.core().key();
-        if !driver::is_supervised(key) {
-            let target = Target::of(self.handle());
-            driver::register(key, self.info(), target, Some(config), check());
-        }
-        driver::started(key);
+impl<T: Send + Sync + 'static> Subject for AsyncState<T> {
+    type Value = T;
+    type Guard = AsyncRef<T>;
+
+    fn key(&self) -> Key {
+        self.core().key()
     }
 
-    /// Reads the value for a check without starting the state (`None` if not realized).
+    fn info(&self) -> &StateInfo {
+        self.info()
+    }
+
+    fn handle(&self) -> Handle {
+        self.handle()
+    }
+
+    fn is_local(&self) -> bool {
+        matches!(self.core, Keep::Local(_))
+    }
+
+    fn announce_starts(&self) {
+        let key = self.core().key();
+        let mut definition = self.core().definition();
+        let start = definition.start.clone();
+        definition.start = definition.start.wrap(move || {
+            let future = start.call();
+            Box::pin(async move {
+                // In the poll: the runtime the start runs on is the current one.
+                driver::started(key);
+                future.await
+            })
+        });
+    }
+
     fn reader(&self) -> impl Fn() -> Option<AsyncRef<T>> + Send + Sync + 'static {
         enum Source<T: Send + Sync + 'static> {
             Static(&'static super::AsyncCore<T>),

@@ -1,19 +1,24 @@
-//! Supervision of sync states: the thin methods over `supervise` ([`State::supervise`],
-//! [`State::with_check`], [`State::fail`], [`State::fail_handle`]).
+//! Supervision of sync states: [`State`] as the supervisor's `Subject` (how a check reads
+//! its value, how its start reports that it begins) and its public supervision methods
+//! ([`State::supervise`], [`State::with_check`], [`State::fail`], [`State::fail_handle`]),
+//! which `supervise` writes once for both drivers.
+//!
+//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `async_state`.
 
 use super::{Core, Owned, State};
-use crate::kernel::readers;
-use crate::kernel::Tracked;
-use crate::supervise::driver::{self, Check, Target};
-use crate::supervise::{sync_check, FailHandle, Supervise};
-use std::fmt::Display;
+use crate::info::StateInfo;
+use crate::kernel::{readers, Handle};
+use crate::supervise::driver;
+use crate::supervise::subject::Subject;
+use crate::thread::Key;
 use std::sync::Arc;
 
-impl<T: Send + Sync + 'static> State<T> {
+crate::supervise::subject::supervision_methods! {
+    State,
     /// Returns this local state supervised with `config`: when it fails ([`fail`](Self::fail),
-    /// a [`FailHandle`], or its [check](Self::with_check)), its dependents stop (newest
-    /// first), it restarts after a backoff, and the dependents that were running start again
-    /// — until it fails more than `max_restarts` times within `within`
+    /// a [`FailHandle`](crate::FailHandle), or its [check](Self::with_check)), its dependents
+    /// stop (newest first), it restarts after a backoff, and the dependents that were running
+    /// start again — until it fails more than `max_restarts` times within `within`
     /// ([`Status::GaveUp`](crate::Status::GaveUp)). A user's `stop` never restarts it.
     ///
     /// ```
@@ -30,55 +35,52 @@ impl<T: Send + Sync + 'static> State<T> {
     /// }
     /// assert_eq!(worker.status(), Status::Realized);
     /// ```
-    #[must_use]
-    pub fn supervise(self, config: Supervise) -> Self {
-        self.supervised(Some(config), None);
-        self
-    }
-
+    supervise,
     /// Returns this local state with a check: while it is realized, the supervisor calls
-    /// `check` with its value every `interval` ([`Supervise::interval`]); an error is a
-    /// failure (supervised with the defaults if [`supervise`](Self::supervise) was not
-    /// called), and readiness ([`lifecycle::health`](crate::health())) counts the last result.
-    #[must_use]
-    pub fn with_check<E: Display>(
-        self,
-        check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
-    ) -> Self {
-        self.supervised(None, Some(sync_check(self.reader(), check)));
-        self
-    }
-
+    /// `check` with its value every `interval` ([`Supervise::interval`](crate::Supervise::interval));
+    /// an error is a failure (supervised with the defaults if [`supervise`](Self::supervise)
+    /// was not called), and readiness ([`lifecycle::health`](crate::health())) counts the last
+    /// result.
+    with_check,
     /// Reports that the value is dead: a supervised, realized state restarts (see
     /// [`supervise`](Self::supervise)). Ignored (returns `false`) if the state is not
     /// supervised, not realized, stopping, or already failing (failures coalesce).
-    pub fn fail(&self, error: impl Display) -> bool {
-        driver::fail(self.key(), None, error.to_string())
-    }
-
+    fail,
     /// A handle that fails this realization of the state from anywhere (a task the start
     /// spawns): take it in the start. Handles of an earlier realization are ignored.
-    pub fn fail_handle(&self) -> FailHandle {
-        FailHandle::new(self.key())
+    fail_handle,
+}
+
+impl<T: Send + Sync + 'static> Subject for State<T> {
+    type Value = T;
+    type Guard = Owned<T>;
+
+    fn key(&self) -> Key {
+        self.key()
     }
 
-    /// Registers this state with the supervisor; the first time, its start also tells the
-    /// supervisor when it begins.
-    fn supervised(&self, config: Option<Supervise>, check: Option<Check>) {
+    fn info(&self) -> &StateInfo {
+        self.info()
+    }
+
+    fn handle(&self) -> Handle {
+        self.handle()
+    }
+
+    fn is_local(&self) -> bool {
+        self.local
+    }
+
+    fn announce_starts(&self) {
         let key = self.key();
-        let first = !driver::is_supervised(key);
-        driver::register(key, self.info(), Target::of(self.handle()), config, check);
-        if first && self.local {
-            let mut definition = self.core().definition();
-            let start = definition.start.clone();
-            definition.start = definition.start.wrap(move || {
-                driver::started(key);
-                start.call()
-            });
-        }
+        let mut definition = self.core().definition();
+        let start = definition.start.clone();
+        definition.start = definition.start.wrap(move || {
+            driver::started(key);
+            start.call()
+        });
     }
 
-    /// Reads the value for a check without starting the state (`None` if not realized).
     fn reader(&self) -> impl Fn() -> Option<Owned<T>> + Send + Sync + 'static {
         enum Source<T: Send + Sync + 'static> {
             Static(&'static Core<T>),
@@ -106,18 +108,5 @@ impl<T: Send + Sync + 'static> State<T> {
                 Some(Owned::from_local(value, core))
             }
         }
-    }
-    /// Supervises a static state (used by `#[defstate(supervise)]`, from its start).
-    pub(crate) fn supervise_static(
-        &'static self,
-        config: Supervise,
-        check: Option<crate::supervise::StaticCheck<T>>,
-    ) {
-        if !driver::is_supervised(self.key()) {
-            let check = check.map(|check| sync_check(self.reader(), check));
-            let tracked: &'static dyn Tracked = self.core();
-            driver::register(self.key(), self.info(), Target::Static(tracked), Some(config), check);
-        }
-        driver::started(self.key());
     }
 }

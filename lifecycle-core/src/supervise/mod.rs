@@ -7,17 +7,19 @@
 //! `config` is the public [`Supervise`]; `machine` the pure decision logic (intensity
 //! window, backoff, coalescing); `driver` its thin driver (a table and one worker thread);
 //! `runtime` where restarts run (the tokio runtime the state started on, if any); `handle`
-//! the public [`FailHandle`].
+//! the public [`FailHandle`]; `subject` what the two drivers share of it (their
+//! registering and their public supervision methods).
 //!
-//! Sits between the kernel and the drivers: imports the kernel and the base modules
-//! (`error`, `exec`, `info`, `status`, `thread`, `watch`); the drivers (`state/`,
-//! `async_state/`) and `health` call it.
+//! Sits between the kernel and the drivers: the drivers (`state/`, `async_state/`) and
+//! `health` call it. Imports only its own submodules; must not import `state` or
+//! `async_state`.
 
 mod config;
 pub(crate) mod driver;
 mod handle;
 mod machine;
 mod runtime;
+pub(crate) mod subject;
 
 pub use config::Supervise;
 pub use handle::FailHandle;
