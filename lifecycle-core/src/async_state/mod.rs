@@ -1,14 +1,16 @@
 //! [`AsyncState<T>`]: a state whose start (and stop) is `async`, read with `.get().await`.
 //!
 //! The async driver of the kernel: it waits by parking wakers and calls user code by polling.
-//! Imports the kernel, `state` (shared definitions such as `IntoStopResult`), `global`,
-//! resources and the base modules; nothing imports it but `private` and the crate root.
 //!
 //! * `core` — the start and stop protocols over the world, without blocking threads.
 //! * `guard` — [`AsyncRef`], the `Send + 'static` guard `get().await` hands out.
 //! * `definition` — the boxed start and stop futures.
 //! * `global` — [`stop_async`] and friends: sync and async states in one reverse order.
 //! * `resource` — [`AsyncResource`] and the async twins of `with_resources!`/`mk_system!`.
+//!
+//! Imports `error`, `exec`, `info`, `isolation`, `kernel`, `state` (the bind guard, the shared
+//! public methods and the `peek` order), `status`, `thread` and `unwind`; must not import
+//! `private`, `diagnostics` or `stop_kind` (they import it).
 
 mod core;
 mod definition;
@@ -32,7 +34,7 @@ pub use resource::{
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
 use crate::kernel::{self, stop_timeout, world, Handle, Redefine, Restarted};
-use crate::state::BindGuard;
+use crate::state::{peek_bound_or_private, BindGuard};
 use crate::status::Status;
 use crate::thread;
 use definition::{dyn_start, dyn_stop};
@@ -131,27 +133,6 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         Self {
             core: Keep::Local(Arc::new(AsyncCore::with_definition(info, definition))),
         }
-    }
-
-    /// Returns this (unrealized) local state with `stop` as its async stop function; `stop`
-    /// gets the value by value and its future may return `()` or `Result<(), E>`.
-    ///
-    /// ```
-    /// use lifecycle::AsyncState;
-    /// let numbers = AsyncState::new("numbers", || async { Ok::<_, std::io::Error>(vec![1, 2]) })
-    ///     .with_stop(|numbers: Vec<i32>| async move {
-    ///         println!("stopping {numbers:?}");
-    ///         Ok::<(), std::io::Error>(())
-    ///     });
-    /// # drop(numbers);
-    /// ```
-    #[must_use]
-    pub fn with_stop<F: IntoStopFuture>(
-        self,
-        stop: impl Fn(T) -> F + Send + Sync + 'static,
-    ) -> Self {
-        self.core().definition().stop = dyn_stop(stop);
-        self
     }
 
     pub(crate) fn core(&self) -> &AsyncCore<T> {
@@ -256,15 +237,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// The value if the state is realized (or bound on this thread, or realized privately in
     /// the polling thread's [scope](crate::isolate)); never starts it and never waits.
     pub fn peek(&self) -> Option<AsyncRef<T>> {
-        if let Some(value) = self.bound() {
-            return Some(value);
-        }
-        if Self::in_scope() {
-            if let Some(value) = self.peek_private() {
-                return Some(value);
-            }
-        }
-        self.enter()
+        peek_bound_or_private(|| self.bound(), || self.peek_private()).or_else(|| self.enter())
     }
 
     /// Makes `get().await` on this thread return `value` instead of the state's own value
@@ -316,10 +289,8 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     {
         let core = self.core();
         kernel::redefine(core.key(), &core.info, &core.cell, || {
-            let mut definition = core.definition();
-            let start = std::mem::replace(&mut definition.start, dyn_start(start));
-            let stop = std::mem::replace(&mut definition.stop, dyn_stop(stop));
-            (start, stop)
+            let definition = AsyncDefinition { start: dyn_start(start), stop: dyn_stop(stop) };
+            std::mem::replace(&mut *core.definition(), definition)
         })
     }
 
@@ -396,21 +367,23 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         }
         kernel::restart::restart(self.core().key(), &self.handle(), bring_back).await
     }
+}
 
-    /// The state's name.
-    pub fn name(&self) -> &str {
-        self.core().info.name()
-    }
-
-    /// The state's name, place of declaration and meta data.
-    pub fn info(&self) -> &StateInfo {
-        &self.core().info
-    }
-
-    /// The value of meta key `key`, from `meta(key = "value")`.
-    pub fn meta(&self, key: &str) -> Option<&'static str> {
-        self.core().info.meta(key)
-    }
+crate::state::core_methods! {
+    AsyncState,
+    /// Returns this (unrealized) local state with `stop` as its async stop function; `stop`
+    /// gets the value by value and its future may return `()` or `Result<(), E>`.
+    ///
+    /// ```
+    /// use lifecycle::AsyncState;
+    /// let numbers = AsyncState::new("numbers", || async { Ok::<_, std::io::Error>(vec![1, 2]) })
+    ///     .with_stop(|numbers: Vec<i32>| async move {
+    ///         println!("stopping {numbers:?}");
+    ///         Ok::<(), std::io::Error>(())
+    ///     });
+    /// # drop(numbers);
+    /// ```
+    with_stop<F: IntoStopFuture> by dyn_stop,
 }
 
 impl<T: Send + Sync + 'static> Drop for AsyncState<T> {

@@ -1,8 +1,10 @@
 //! [`State<T>`]: a lazily started, tracked, stoppable and restartable value — the sync
 //! driver of the kernel.
 //!
-//! Owns the sync state type, its guards and definitions. Imports the kernel, `declared` and
-//! the base modules; must not import `async_state/`, `global`, resources or shutdown.
+//! Owns the sync state type, its guards and definitions, and `core_methods!`, the public
+//! methods both drivers write alike over their core. Imports `error`, `exec`, `info`,
+//! `isolation`, `kernel`, `status`, `thread` and `unwind`; must not import `async_state` or the
+//! modules built on `state` (`resource`, `shutdown`, `slot`, `diagnostics`, `private`).
 
 mod core;
 mod definition;
@@ -18,6 +20,7 @@ pub(crate) use definition::{dyn_start, dyn_stop, NoStop, UserStart, UserStop};
 #[cfg(feature = "hot")]
 pub(crate) use definition::code_keys;
 pub(crate) use fmt::{printed_as_state, printed_as_value, write_state};
+pub(crate) use scoped::peek_bound_or_private;
 pub use definition::IntoStopResult;
 pub use guard::{Owned, Ref};
 
@@ -104,23 +107,6 @@ impl<T: Send + Sync + 'static> State<T> {
         start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
     ) -> Self {
         Self::from_parts(info, start, None::<fn(T)>)
-    }
-
-    /// Returns this (unrealized) local state with `stop` as its stop function.
-    ///
-    /// ```
-    /// use lifecycle::State;
-    /// let state = State::new("numbers", || Ok(vec![1, 2, 3]))
-    ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
-    /// assert_eq!(state.get().len(), 3);
-    /// ```
-    #[must_use]
-    pub fn with_stop<R: IntoStopResult>(
-        self,
-        stop: impl Fn(T) -> R + Send + Sync + 'static,
-    ) -> Self {
-        self.core().definition().stop = dyn_stop(stop);
-        self
     }
 
     /// A local state from its parts (used by `state!`).
@@ -395,17 +381,8 @@ impl<T: Send + Sync + 'static> State<T> {
         if let Some(value) = self.enter_fast() {
             return Some(value);
         }
-        if !thread::is_plain() {
-            if let Some(value) = self.bound_ref() {
-                return Some(value);
-            }
-            if Self::in_scope() {
-                if let Some(value) = self.peek_private() {
-                    return Some(value);
-                }
-            }
-        }
-        self.enter_any()
+        peek_bound_or_private(|| self.bound_ref(), || self.peek_private())
+            .or_else(|| self.enter_any())
     }
 
     /// True if the state is started and not stopped (`get` reads it without starting it).
@@ -511,21 +488,6 @@ impl<T: Send + Sync + 'static> State<T> {
         crate::exec::block_on(restart, Duration::MAX).expect("a restart without a deadline ends")
     }
 
-    /// The state's name.
-    pub fn name(&self) -> &str {
-        self.core().info.name()
-    }
-
-    /// The state's name, place of declaration and meta data.
-    pub fn info(&self) -> &StateInfo {
-        &self.core().info
-    }
-
-    /// The value of meta key `key`, from `meta(key = "value")`.
-    pub fn meta(&self, key: &str) -> Option<&'static str> {
-        self.core().info.meta(key)
-    }
-
     /// Makes `get` on this thread return `value` instead of the state's own value until the
     /// returned guard drops (like Clojure's `binding`). Other threads are not affected, so
     /// parallel tests can each bind their own value. Bindings nest.
@@ -559,12 +521,62 @@ impl<T: Send + Sync + 'static> State<T> {
     ) -> Redefine {
         let core = self.core();
         kernel::redefine(core.key(), &core.info, &core.cell, || {
-            let mut definition = core.definition();
-            let start = std::mem::replace(&mut definition.start, dyn_start(start));
-            let stop = std::mem::replace(&mut definition.stop, dyn_stop(stop));
-            (start, stop)
+            let definition = Definition { start: dyn_start(start), stop: dyn_stop(stop) };
+            std::mem::replace(&mut *core.definition(), definition)
         })
     }
+}
+
+/// The public methods `State` and `AsyncState` write alike over their `core()`: the
+/// identity getters and `with_stop` (with the calling driver's stop-result bound and its
+/// `dyn_stop`), each `with_stop` with the docs given before it. A macro only because both
+/// drivers need them as inherent methods (the public API, no trait to import).
+macro_rules! core_methods {
+    (
+        $state:ident,
+        $(#[$with_stop:meta])* with_stop<$r:ident: $bound:ident> by $dyn_stop:path $(,)?
+    ) => {
+        impl<T: Send + Sync + 'static> $state<T> {
+            $(#[$with_stop])*
+            #[must_use]
+            pub fn with_stop<$r: $bound>(
+                self,
+                stop: impl Fn(T) -> $r + Send + Sync + 'static,
+            ) -> Self {
+                self.core().definition().stop = $dyn_stop(stop);
+                self
+            }
+
+            /// The state's name.
+            pub fn name(&self) -> &str {
+                self.core().info.name()
+            }
+
+            /// The state's name, place of declaration and meta data.
+            pub fn info(&self) -> &$crate::info::StateInfo {
+                &self.core().info
+            }
+
+            /// The value of meta key `key`, from `meta(key = "value")`.
+            pub fn meta(&self, key: &str) -> Option<&'static str> {
+                self.core().info.meta(key)
+            }
+        }
+    };
+}
+pub(crate) use core_methods;
+
+core_methods! {
+    State,
+    /// Returns this (unrealized) local state with `stop` as its stop function.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// let state = State::new("numbers", || Ok(vec![1, 2, 3]))
+    ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
+    /// assert_eq!(state.get().len(), 3);
+    /// ```
+    with_stop<R: IntoStopResult> by dyn_stop,
 }
 
 /// Ends a [`State::bind`] substitution when dropped.

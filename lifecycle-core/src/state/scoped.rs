@@ -2,7 +2,10 @@
 //! on `lifecycle::isolate`): the binding, then the scope's private value, then a value
 //! realized globally, else a private start whose value only this scope sees.
 //!
-//! Reached from the slow path of `state/mod.rs` only; plain threads never get here.
+//! Reached from the slow paths of `state/mod.rs`; plain threads never get here. Its
+//! `peek_bound_or_private` is the order `peek` of both drivers looks in. Imports `error`,
+//! `isolation`, `kernel` and `thread`; must not import `async_state` or the modules built on
+//! `state` (`resource`, `shutdown`, `slot`, `diagnostics`, `private`).
 
 use super::core::Core;
 use super::definition::StopFn;
@@ -70,6 +73,20 @@ impl<T: Send + Sync + 'static> State<T> {
         }
         scope::stop_private(self.key())
     }
+}
+
+/// `peek` of both drivers on a thread that is not plain, in the order of the isolate rule
+/// (without its start): the binding `bound` finds, then, in a scope, the private value
+/// `private` finds.
+/// `None` sends the caller on to the global value.
+pub(crate) fn peek_bound_or_private<G>(
+    bound: impl FnOnce() -> Option<G>,
+    private: impl FnOnce() -> Option<G>,
+) -> Option<G> {
+    if thread::is_plain() {
+        return None;
+    }
+    bound().or_else(|| if scope::active() { private() } else { None })
 }
 
 fn private_ref<'a, T: Send + Sync + 'static>(value: Bound) -> Ref<'a, T> {
