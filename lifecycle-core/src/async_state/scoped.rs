@@ -3,6 +3,8 @@
 //! private start, polled in this task, whose value only this scope sees.
 //!
 //! Reached only when the polling thread has a scope installed; plain tasks never get here.
+//! Imports `error`, `exec`, `isolation`, `kernel` and `thread`; must not import `private`,
+//! `diagnostics` or `stop_kind` (they import it).
 
 use super::core::{bounded_stop, AsyncCore};
 use super::definition::AsyncStopFn;

@@ -5,7 +5,8 @@
 //! async-only [`AsyncState::with_async_check`]. A supervised async state restarts on the
 //! tokio runtime it started on (feature `tokio`), so the tasks its start spawns survive.
 //!
-//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `private`.
+//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `private`, `diagnostics`
+//! or `stop_kind` (they import it).
 
 use super::{AsyncRef, AsyncState, Keep};
 use crate::info::StateInfo;

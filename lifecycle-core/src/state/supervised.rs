@@ -3,7 +3,8 @@
 //! ([`State::supervise`], [`State::with_check`], [`State::fail`], [`State::fail_handle`]),
 //! which `supervise` writes once for both drivers.
 //!
-//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `async_state`.
+//! Imports `info`, `kernel`, `supervise` and `thread`; must not import `async_state` or the
+//! modules built on `state` (`resource`, `shutdown`, `slot`, `diagnostics`, `private`).
 
 use super::{Core, Owned, State};
 use crate::info::StateInfo;

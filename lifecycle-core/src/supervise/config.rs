@@ -1,5 +1,8 @@
 //! [`Supervise`]: how a state is supervised — the backoff range, the restart intensity and
-//! how often its check runs. Plain data; imports nothing.
+//! how often its check runs. Plain data.
+//!
+//! Imports nothing from the crate; must not import `state`, `async_state`, `health`, `shutdown`
+//! or `private`.
 
 use std::time::Duration;
 

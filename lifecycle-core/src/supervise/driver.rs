@@ -6,6 +6,9 @@
 //! with the lock released, and events are emitted after it. The worker exists only while a
 //! state needs it (a restart pending, or a realized state with a check): it ends when
 //! nothing does, and the next `fail` or start spawns it again.
+//!
+//! Imports `error`, `info`, `kernel`, `status`, `thread` and `watch`; must not import `state`,
+//! `async_state`, `health`, `shutdown` or `private`.
 
 use super::config::Supervise;
 use super::machine::{Action, Machine, Phase};

@@ -1,5 +1,7 @@
 //! [`FailHandle`]: how a supervised state's value (or a task its start spawned) reports
 //! that it is dead, tied to the realization it was made in.
+//!
+//! Imports `thread`; must not import `state`, `async_state`, `health`, `shutdown` or `private`.
 
 use super::driver;
 use crate::thread::Key;

@@ -1,7 +1,10 @@
 //! The supervisor's decisions for one state, as a pure state machine: the restart-intensity
 //! window, the backoff between attempts, coalescing of failures, and what to do on each
 //! input. No clock, no threads, no user code: the driver (`driver`) feeds it the time and
-//! does what it answers. Imports only `config`.
+//! does what it answers.
+//!
+//! Imports only its sibling `config`; must not import `state`, `async_state`, `health`,
+//! `shutdown` or `private`.
 
 use super::config::Supervise;
 use std::collections::VecDeque;

@@ -10,9 +10,9 @@
 //! the public [`FailHandle`]; `subject` what the two drivers share of it (their
 //! registering and their public supervision methods).
 //!
-//! Sits between the kernel and the drivers: the drivers (`state/`, `async_state/`) and
-//! `health` call it. Imports only its own submodules; must not import `state` or
-//! `async_state`.
+//! Sits between the kernel and the drivers: the drivers (`state/`, `async_state/`) and `health`
+//! call it. Imports only its own submodules; must not import `state`, `async_state`, `health`,
+//! `shutdown` or `private`.
 
 mod config;
 pub(crate) mod driver;

@@ -2,6 +2,9 @@
 //! (captured when it starts, with the `tokio` feature), so what its start spawns survives;
 //! otherwise on the supervisor's thread (`exec::block_on`), where a `tokio::spawn` would
 //! panic and a spawned server task would die with the restart.
+//!
+//! Imports `exec` and `kernel`; must not import `state`, `async_state`, `health`, `shutdown` or
+//! `private`.
 
 use crate::kernel::BoxFuture;
 

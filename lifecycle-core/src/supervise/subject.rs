@@ -4,7 +4,8 @@
 //! public methods (`supervise`, `with_check`, `fail`, `fail_handle`) whose bodies are the
 //! same one-line calls on both types.
 //!
-//! Imports `info`, `kernel` and `thread`; must not import `state` or `async_state`.
+//! Imports `info`, `kernel` and `thread`; must not import `state`, `async_state`, `health`,
+//! `shutdown` or `private`.
 
 use super::driver::{self, Check, Target};
 use super::{sync_check, StaticCheck, Supervise};
