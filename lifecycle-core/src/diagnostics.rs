@@ -8,7 +8,6 @@
 //! * [`StopReturn`]: what a stop function may return.
 
 use crate::async_state::{AsyncCore, AsyncState};
-use crate::error::BoxError;
 use crate::state::{Core, State};
 
 /// The value type of a state: `Send + Sync + 'static`, because a state is shared between
@@ -54,42 +53,4 @@ pub type StaticAsyncState<T> = <T as StaticTypes>::AsyncState;
 /// Not public API, used by generated code: `AsyncCore<T>`, checked like [`StaticState`].
 pub type StaticAsyncCore<T> = <T as StaticTypes>::AsyncCore;
 
-/// What a stop function may return: `()`, or `Result<(), E>` where `E` converts into
-/// [`BoxError`] (any `std::error::Error + Send + Sync + 'static`, a `String` or a `&str`).
-/// An async state's stop may also return a future whose output is one of these.
-///
-/// ```
-/// # use lifecycle::prelude::*;
-/// fn close(lines: Vec<String>) -> Result<(), std::io::Error> {
-///     drop(lines);
-///     Ok(())
-/// }
-/// #[defstate(stop = close)]
-/// static LINES: Vec<String> = Vec::new();
-/// # LINES.get();
-/// # LINES.stop().unwrap();
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "a stop function must return `()` or `Result<(), E>` with `E: std::error::Error + Send + Sync + 'static`, not `{Self}`",
-    label = "this stop function returns `{Self}`",
-    note = "write `stop = |value| {{ value.close(); }}` to ignore a returned value; convert other errors with `.map_err(...)`; an async state's stop may also return a future of these"
-)]
-pub trait StopReturn {
-    /// Converts the returned value.
-    fn into_stop_result(self) -> Result<(), BoxError>;
-}
-
-impl StopReturn for () {
-    #[inline]
-    fn into_stop_result(self) -> Result<(), BoxError> {
-        Ok(())
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<E: Into<BoxError>> StopReturn for Result<(), E> {
-    #[inline]
-    fn into_stop_result(self) -> Result<(), BoxError> {
-        self.map_err(Into::into)
-    }
-}
+pub use crate::state::StopReturn;

@@ -14,7 +14,6 @@ pub use crate::info::StateInfo;
 /// Not public API, used by generated code: the core of a static state.
 pub use crate::state::Core;
 /// Not public API, used by generated code: what a stop function may return.
-pub use crate::state::IntoStopResult;
 /// Not public API, used by generated code.
 pub use crate::state::State;
 /// Not public API, used by generated code.
@@ -99,14 +98,14 @@ where
     T: Send + Sync + 'static,
     F: Fn() -> Result<T, BoxError> + Send + Sync + 'static,
     S: Fn(T) -> R + Send + Sync + 'static,
-    R: IntoStopResult,
+    R: StopReturn,
 {
     State::from_parts(info, start, Some(stop))
 }
 
 /// Not public API, used by generated code: calls a stop function and converts its result.
 #[inline]
-pub fn call_stop<T, R: IntoStopResult>(
+pub fn call_stop<T, R: StopReturn>(
     stop: impl FnOnce(T) -> R,
     value: T,
 ) -> Result<(), BoxError> {

@@ -9,7 +9,7 @@
 //! the diagnostics trait [`StopReturn`](crate::diagnostics::StopReturn).
 
 use crate::async_state::{box_stop, IntoStopFuture, StopFuture};
-use crate::diagnostics::StopReturn;
+use crate::state::StopReturn;
 use std::future::Future;
 
 /// Not public API, used by generated code: the tag of a stop that returned a future.

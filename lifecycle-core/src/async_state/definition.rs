@@ -3,7 +3,7 @@
 
 use crate::error::BoxError;
 use crate::kernel::BoxFuture;
-use crate::state::{IntoStopResult, NoStop, UserStart, UserStop};
+use crate::state::{StopReturn, NoStop, UserStart, UserStop};
 use std::future::Future;
 
 /// What an async start function returns.
@@ -56,7 +56,7 @@ pub trait IntoStopFuture: Send + 'static {
 impl<F> IntoStopFuture for F
 where
     F: Future + Send + 'static,
-    F::Output: IntoStopResult,
+    F::Output: StopReturn,
 {
     fn into_stop_future(self) -> StopFuture {
         Box::pin(async move { self.await.into_stop_result() })

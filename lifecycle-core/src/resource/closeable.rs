@@ -2,7 +2,7 @@
 
 use crate::error::{BoxError, Error};
 use crate::resource::{close_quietly, Resource};
-use crate::state::IntoStopResult;
+use crate::state::StopReturn;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
@@ -16,7 +16,7 @@ pub trait CloseFn<T> {
 impl<T, F, R> CloseFn<T> for F
 where
     F: FnOnce(T) -> R,
-    R: IntoStopResult,
+    R: StopReturn,
 {
     fn call_close(self, value: T) -> Result<(), BoxError> {
         self(value).into_stop_result()

@@ -132,24 +132,41 @@ impl<T, O> Clone for UserStop<T, O> {
     }
 }
 
-/// What a stop function may return: `()` or `Result<(), E>` for any error `E`.
+/// What a stop function may return: `()`, or `Result<(), E>` where `E` converts into
+/// [`BoxError`] (any `std::error::Error + Send + Sync + 'static`, a `String` or a `&str`).
+/// An async state's stop may also return a future whose output is one of these.
+///
+/// ```
+/// # use lifecycle::prelude::*;
+/// fn close(lines: Vec<String>) -> Result<(), std::io::Error> {
+///     drop(lines);
+///     Ok(())
+/// }
+/// #[defstate(stop = close)]
+/// static LINES: Vec<String> = Vec::new();
+/// # LINES.get();
+/// # LINES.stop().unwrap();
+/// ```
 #[diagnostic::on_unimplemented(
-    message = "a stop function must return `()` or `Result<(), E>`, not `{Self}`",
+    message = "a stop function must return `()` or `Result<(), E>` with `E: std::error::Error + Send + Sync + 'static`, not `{Self}`",
     label = "this stop function returns `{Self}`",
-    note = "write `stop = |value| {{ value.close(); }}` to ignore a returned value"
+    note = "write `stop = |value| {{ value.close(); }}` to ignore a returned value; convert other errors with `.map_err(...)`; an async state's stop may also return a future of these"
 )]
-pub trait IntoStopResult {
-    /// Converts the stop function's return value.
+pub trait StopReturn {
+    /// Converts the returned value.
     fn into_stop_result(self) -> Result<(), BoxError>;
 }
 
-impl IntoStopResult for () {
+impl StopReturn for () {
+    #[inline]
     fn into_stop_result(self) -> Result<(), BoxError> {
         Ok(())
     }
 }
 
-impl<E: Into<BoxError>> IntoStopResult for Result<(), E> {
+#[diagnostic::do_not_recommend]
+impl<E: Into<BoxError>> StopReturn for Result<(), E> {
+    #[inline]
     fn into_stop_result(self) -> Result<(), BoxError> {
         self.map_err(Into::into)
     }
@@ -165,12 +182,12 @@ where
     StartFn::closure(move || start().map_err(Into::into))
 }
 
-/// Wraps a stop closure whose return value is anything [`IntoStopResult`]; it is called
+/// Wraps a stop closure whose return value is anything [`StopReturn`]; it is called
 /// through the jump table (see `code`).
 pub(crate) fn dyn_stop<T, S, R>(stop: S) -> StopFn<T>
 where
     S: Fn(T) -> R + Send + Sync + 'static,
-    R: IntoStopResult,
+    R: StopReturn,
 {
     StopFn::closure(move |value| stop(value).into_stop_result())
 }

@@ -21,7 +21,7 @@ pub(crate) use definition::{dyn_start, dyn_stop, NoStop, UserStart, UserStop};
 pub(crate) use definition::code_keys;
 pub(crate) use fmt::{printed_as_state, printed_as_value, write_state};
 pub(crate) use scoped::peek_bound_or_private;
-pub use definition::IntoStopResult;
+pub use definition::StopReturn;
 pub use guard::{Owned, Ref};
 
 use crate::error::{BoxError, Error};
@@ -117,7 +117,7 @@ impl<T: Send + Sync + 'static> State<T> {
     ) -> Self
     where
         E: Into<BoxError>,
-        R: IntoStopResult,
+        R: StopReturn,
     {
         let start = dyn_start(start);
         let stop = stop.map_or(StopFn::None, dyn_stop);
@@ -514,7 +514,7 @@ impl<T: Send + Sync + 'static> State<T> {
     /// Replaces the start and stop functions. Skipped (with a
     /// [`RedefineSkipped`](crate::Event::RedefineSkipped) event and a `tracing` warning) while
     /// the state is active: stop it first.
-    pub fn redefine<R: IntoStopResult>(
+    pub fn redefine<R: StopReturn>(
         &self,
         start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
         stop: impl Fn(T) -> R + Send + Sync + 'static,
@@ -576,7 +576,7 @@ core_methods! {
     ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
     /// assert_eq!(state.get().len(), 3);
     /// ```
-    with_stop<R: IntoStopResult> by dyn_stop,
+    with_stop<R: StopReturn> by dyn_stop,
 }
 
 /// Ends a [`State::bind`] substitution when dropped.
