@@ -206,7 +206,7 @@ pub use lifecycle_core::private as __private;
 /// }
 /// async fn connect(name: &'static str) -> Result<Conn, Error> { Ok(Conn(name)) }
 ///
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let names = with_resources!(async [a = connect("a").await?, b = connect("b").await?] {
 ///     format!("{}+{}", a.0, b.0)
 /// });
@@ -288,7 +288,7 @@ pub use lifecycle_macros::with_resources;
 ///     }
 /// }
 ///
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let service = Service::start("tcp://db").await?;
 /// assert_eq!(*service.client.get().await, 1);
 /// service.close().await?;   // stops the client state, then closes the pool

@@ -570,9 +570,9 @@ fn works_without_tokio_on_a_plain_block_on() {
     let state = AsyncState::new("plain::block-on", || async {
         Ok::<_, Error>(String::from("x"))
     });
-    let value = lifecycle::__private::block_on_for_doctest(async { (*state.get().await).clone() });
+    let value = lifecycle::__private::block_on(async { (*state.get().await).clone() });
     assert_eq!(value, "x");
-    lifecycle::__private::block_on_for_doctest(state.stop()).unwrap();
+    lifecycle::__private::block_on(state.stop()).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,7 +71,7 @@ mod shadowed {
 
     #[test]
     fn async_expansions_work_among_shadowing_names() {
-        ::lifecycle::__private::block_on_for_doctest(async {
+        ::lifecycle::__private::block_on(async {
             let local: AsyncState<u8> = state!(async { 3_u8 });
             ::std::assert_eq!(*ASYNC_ATTR.get().await + *local.get().await, 4);
             ::std::assert_eq!(*ASYNC_BLOCK.get().await, 2);
@@ -87,7 +87,7 @@ mod shadowed {
 
     #[test]
     fn async_states_with_plain_stops_work_among_shadowing_names() {
-        ::lifecycle::__private::block_on_for_doctest(async {
+        ::lifecycle::__private::block_on(async {
             let local = state! {
                 start: async { 7_u8 },
                 stop: |n| ::std::assert_eq!(n, 7),

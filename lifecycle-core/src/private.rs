@@ -196,9 +196,9 @@ pub use crate::async_state::{
     close_into, resource_async, AsyncOpened, AsyncParts, AsyncResource, AsyncSystem,
 };
 
-/// Not public API, used by doc examples: runs a future to its end on this thread, for examples
-/// that must not depend on an async runtime.
-pub fn block_on_for_doctest<F: core::future::Future>(future: F) -> F::Output {
+/// Not public API, used by doc examples and by the facade's console: runs a future to its end
+/// on this thread, parking between polls, without an async runtime.
+pub fn block_on<F: core::future::Future>(future: F) -> F::Output {
     crate::async_state::block_on(future, std::time::Duration::MAX)
         .expect("a future without a deadline finishes or blocks forever")
 }

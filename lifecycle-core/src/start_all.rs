@@ -96,7 +96,7 @@ pub fn start_all_where(pred: impl Fn(&StateInfo) -> bool) -> StartAllReport {
 /// the future waits for without blocking.
 ///
 /// ```
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let report = lifecycle::start_all_async_where(|s| s.name().starts_with("docs::none")).await;
 /// assert!(report.is_ok());
 /// # });

@@ -168,7 +168,7 @@ fn emit(expanded: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///   // A plain closure (or a function's path) is a stop too.
 ///   #[defstate(stop = |hits| println!("{hits} hits"))]
 ///   static HITS: u32 = async { 0 };
-///   # lifecycle::__private::block_on_for_doctest(async {
+///   # lifecycle::__private::block_on(async {
 ///   assert_eq!(*HITS.get().await, 0);
 ///   assert_eq!(CONN.get().await.as_str(), "conn to tcp://db");
 ///   lifecycle::stop_async().await.unwrap(); // CONN first, then URL
@@ -279,7 +279,7 @@ pub fn defstate_block(input: TokenStream) -> TokenStream {
 ///
 /// ```
 /// # use lifecycle::prelude::*;
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let base = 40;
 /// let answer = state!(async { base + 2 });
 /// assert_eq!(*answer.get().await, 42);

@@ -5,11 +5,8 @@
 //! Imports the console's engine (through `Console`); nothing below it is imported here.
 
 use super::{Console, Ended, Reply};
-use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{JoinHandle, Thread};
+use std::thread::JoinHandle;
 
 /// The first line a console prints.
 const GREETING: &str = "console: type `help` for commands";
@@ -121,29 +118,3 @@ fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
     received
 }
 
-/// Wakes the thread that waits in [`block_on`].
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Runs `future` to completion on this thread, parking between polls. The engine's futures
-/// need no runtime of their own (a sync state's operation runs inline outside tokio).
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        std::thread::park();
-    }
-}

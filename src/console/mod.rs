@@ -232,6 +232,6 @@ impl Console {
     /// [`execute`](Console::execute) for sync code: runs the command on this thread. Not for
     /// async code (it would block the executor's thread): `.await` `execute` there.
     pub fn execute_blocking(&self, line: &str) -> Reply {
-        input::block_on(self.execute(line))
+        crate::__private::block_on(self.execute(line))
     }
 }

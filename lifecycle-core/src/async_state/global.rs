@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// while it waits for that state's guards).
 ///
 /// ```
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let report = lifecycle::stop_async().await.unwrap();
 /// println!("stopped {:?}", report.stopped);
 /// # });

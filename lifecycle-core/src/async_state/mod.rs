@@ -81,7 +81,7 @@ use std::time::Duration;
 /// use lifecycle::AsyncState;
 /// # async fn connect(url: &str) -> std::io::Result<String> { Ok(format!("pool for {url}")) }
 ///
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let pool = AsyncState::new("pool", || async { connect("postgres://db").await })
 ///     .with_stop(|pool: String| async move { println!("closing {pool}") });
 ///
@@ -248,7 +248,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// ```
     /// use lifecycle::AsyncState;
     /// let port = AsyncState::new("async-port", || async { Ok::<_, std::io::Error>(8080_u16) });
-    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// # lifecycle::__private::block_on(async {
     /// {
     ///     let _bound = port.bind(0);
     ///     assert_eq!(*port.get().await, 0);
@@ -273,7 +273,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     ///     |_: i32| async {},
     /// );
     /// assert_eq!(redefined, Redefine::Applied);
-    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// # lifecycle::__private::block_on(async {
     /// assert_eq!(*pool.get().await, 2);
     /// # });
     /// ```

@@ -49,7 +49,7 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
     /// ```
     /// use lifecycle::{AsyncRef, AsyncState, Supervise};
     ///
-    /// # lifecycle::__private::block_on_for_doctest(async {
+    /// # lifecycle::__private::block_on(async {
     /// let link = AsyncState::new("doc-async-check::link", || async { Ok::<_, std::io::Error>(42_u32) })
     ///     .supervise(Supervise::new())
     ///     .with_async_check(|link: AsyncRef<u32>| async move {

@@ -153,7 +153,7 @@ pub(crate) fn log_failures(what: &str, report: &StopReport) {
 /// ```
 /// use lifecycle::AsyncState;
 ///
-/// # lifecycle::__private::block_on_for_doctest(async {
+/// # lifecycle::__private::block_on(async {
 /// let session = AsyncState::new("session", || async { Ok::<_, std::io::Error>(7) });
 /// let seen = lifecycle::isolate_async(async { *session.get().await }).await;
 /// assert_eq!(seen, 7);
