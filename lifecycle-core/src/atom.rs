@@ -9,6 +9,9 @@
 //! A `RwLock<Option<Arc<T>>>` from `std` is enough here: the lock is held only to clone or
 //! replace an `Arc` (never while user code runs), and an atom holding a server is read far
 //! too rarely for a lock-free cell (such as `arc-swap`) to pay for a dependency.
+//!
+//! Imports `error`, `kernel` (the stop timeout) and `resource`; must not import the crate root
+//! (only the root imports it).
 
 use crate::error::Error;
 use crate::kernel::stop_timeout;

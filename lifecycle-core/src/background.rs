@@ -1,5 +1,7 @@
 //! [`run`]: a blocking call on a thread of its own, awaited as a future without blocking the
-//! executor (how `start_all_async` starts sync states). A base module: imports nothing.
+//! executor (how `start_all_async` starts sync states).
+//!
+//! Imports nothing from the crate (a base module, under `declared` and `start_all`).
 
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};

@@ -1,8 +1,6 @@
 //! The code a state runs: its start and stop functions are called through the hot-patch
 //! jump table (feature `hot`), and each has a [`CodeKey`] a patch can be checked against.
 //!
-//! A base module: imports nothing from the crate.
-//!
 //! A jump table maps the address of a function of the running binary to the address of its
 //! newest version in a loaded patch; `subsecond` hands one over after each patch, and
 //! `lifecycle::hot` installs it here with [`install`]. Every call of a start or stop function
@@ -19,6 +17,8 @@
 //!
 //! Without the feature every function here is the identity or a direct call, and [`CodeKey`]
 //! is empty: zero cost.
+//!
+//! Imports nothing from the crate (a base module, under `state` and `hot`).
 
 /// The address of a start or stop function as a jump table knows it (empty without `hot`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

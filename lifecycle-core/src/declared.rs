@@ -1,7 +1,10 @@
 //! Every `#[defstate]` of the program, realized or not, collected at link time by `inventory`.
 //!
-//! Imports only `info`, `error`, `thread`, `background` and the kernel's `BoxFuture` and
-//! `Tracked`; the drivers implement [`DeclaredState`] for their cores.
+//! The drivers implement [`DeclaredState`] for their cores.
+//!
+//! Imports `background`, `error`, `info`, `kernel` (its `BoxFuture` and `Tracked`) and
+//! `thread`; must not import the drivers (`state`, `async_state`), which implement it, nor
+//! `health` and `start_all`, which read it.
 
 use crate::background;
 use crate::error::Error;

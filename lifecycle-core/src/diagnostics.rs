@@ -1,11 +1,14 @@
 //! Traits that exist for their compile errors: generated code requires them so that a
 //! mistake is reported once, on the user's tokens, in words about `lifecycle` rather than
-//! about its internals (`ValueCell`, `Core`, ...). Imports only the types it names.
+//! about its internals (`ValueCell`, `Core`, ...).
 //!
 //! * [`StateValue`]: the value type of a static state must be `Send + Sync + 'static`. The
 //!   static's type is written through [`StaticState`] (a projection), so a type that is not
 //!   gives one error, ours, and every other use of the (then erroneous) type stays quiet.
 //! * [`StopReturn`]: what a stop function may return.
+//!
+//! Imports only the types it names, from `async_state`, `error` and `state`; must not import
+//! `stop_kind` or `private`, which use it.
 
 use crate::async_state::{AsyncCore, AsyncState};
 use crate::state::{Core, State};

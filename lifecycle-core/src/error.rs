@@ -1,4 +1,6 @@
 //! The one error type of the library: every variant names the state or resource involved.
+//!
+//! Imports nothing from the crate (a base module: every module may use it).
 
 use std::fmt;
 use std::time::Duration;

@@ -6,7 +6,8 @@
 //! all: timers are served by one lazily spawned thread that only wakes wakers, and `block_on`
 //! parks the calling thread.
 //!
-//! A base module: imports nothing from the crate (its tests use `error`).
+//! Imports `error` (only its tests); must not import `kernel` or anything else above the base
+//! modules.
 
 use std::collections::BTreeMap;
 use std::future::Future;

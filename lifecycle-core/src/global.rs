@@ -1,7 +1,8 @@
 //! The module functions over every tracked state: `status`, `stop`, `stop_where`, `graph`.
 //!
-//! Imports the kernel, `stop_worker` and the base modules; must not import the drivers
-//! (`state/`, `async_state/`), which reach states only through the registry's handles.
+//! Imports `error`, `info`, `kernel`, `stop_worker` and `thread`; must not import the drivers
+//! (`state`, `async_state`), which reach states only through the registry's handles, nor
+//! `report`, `start_all` or `shutdown`, which are built on it.
 
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;

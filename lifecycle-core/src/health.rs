@@ -2,7 +2,10 @@
 //! readiness, and each state's status, uptime, restart count and last error — as plain data
 //! with `Display` (and `serde::Serialize` with the `serde` feature).
 //!
-//! Reads the world (registry, phases, timings) and `declared`; must not import the drivers.
+//! Reads the world (registry, phases, timings), `declared` and the supervisor's records.
+//!
+//! Imports `declared`, `info`, `kernel`, `status`, `supervise` and `thread`; must not import the
+//! drivers (`state`, `async_state`).
 
 use crate::declared::declared;
 use crate::info::StateInfo;

@@ -1,6 +1,7 @@
 //! Identity of a state: name, where it was declared, and its meta data (plus, in the entries of
-//! `status()` and `graph()`, what it is doing and how its last start went). A base module:
-//! imports only `status`.
+//! `status()` and `graph()`, what it is doing and how its last start went).
+//!
+//! Imports only `status`; must not import `kernel` or anything else above the base modules.
 
 use crate::status::Status;
 use std::borrow::Cow;

@@ -35,17 +35,24 @@
 //!
 //! Modules import downwards only (`tests/layers.rs` checks it):
 //!
-//! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `watch`,
+//! 1. base: `thread` (per-thread bookkeeping), `status`, `info`, `error`, `exec` (timers,
+//!    timeouts, `block_on`), `unwind`, `watch`, `code` (the hot-patch jump table),
 //!    `background` (a blocking call awaited as a future), and `isolation` (per-thread
 //!    private worlds, over `thread`);
 //! 2. `kernel/`: the value cell and reader protocol (the only `unsafe` about values), the one
 //!    phase table, the world (its lock, cycle search and transitions), the registry, the
-//!    dependency graph and the stop timeout;
-//! 3. `declared` and `supervise/` (the supervisor, over the kernel's restart), then the drivers `state/` (sync: waits on a condition variable, calls)
-//!    and `stop_worker`, `global`, then `async_state/` (async: parks wakers, polls); the
-//!    reports and bulk starts over `global` and `declared` (`report`, `start_all`, `health`);
-//! 4. resources, systems, atoms and shutdown (`resource/`, `scope`, `slot`, `atom`,
-//!    `shutdown`), and `private`, the names generated code uses.
+//!    dependency graph, the one restart and reload, and the stop timeout;
+//! 3. over the kernel: `declared`, `supervise/` (the supervisor, over the kernel's restart),
+//!    `reload`, `hot`, `stop_worker` and `global` (over `stop_worker`); the reports and bulk
+//!    starts over `global` and `declared` (`report`, `start_all`, `health`);
+//! 4. the sync driver `state/` (waits on a condition variable, calls), then resources and
+//!    systems (`resource/`, `scope`), and over them `slot`, `atom` and `shutdown`;
+//! 5. the async driver `async_state/` (parks wakers, polls), over `state/`'s shared
+//!    definitions, `global` and the resources; then `diagnostics`, `stop_kind` and
+//!    `private`, the names generated code uses.
+//!
+//! Imports only its own submodules (to re-export them); must not be imported by them, since its
+//! re-exports reach everything.
 //!
 //! # Dependencies
 //!

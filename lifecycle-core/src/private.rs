@@ -2,6 +2,10 @@
 //!
 //! Every item here is used by the expansion of a `lifecycle` macro and may change in any
 //! release; nothing else should name it.
+//!
+//! Imports what generated code names, from `async_state`, `declared`, `diagnostics`, `error`,
+//! `info`, `kernel`, `reload`, `resource`, `scope`, `shutdown`, `slot`, `state`, `stop_kind` and
+//! `supervise`; must not import the crate root (it is the top layer).
 
 /// Not public API, used by generated code: registration of static states for `declared()`.
 pub use crate::declared::Declaration;

@@ -2,8 +2,10 @@
 //! (`#[defstate(reload)]`, [`StateInfo::reloadable`](crate::StateInfo::reloadable)), as
 //! SIGHUP does under `#[lifecycle::main]`.
 //!
-//! Over the registry and each entry's reload (`kernel::reload`, through `Tracked`); must not
-//! import the drivers.
+//! Over the registry and each entry's reload (`kernel::reload`, through `Tracked`).
+//!
+//! Imports `error`, `exec` and `kernel`; must not import the drivers (`state`, `async_state`),
+//! nor `shutdown`, whose SIGHUP thread calls it.
 
 use crate::error::Error;
 use crate::kernel::{self, Restarted};

@@ -1,8 +1,9 @@
 //! [`startup_report`]: a `systemd-analyze blame`-like table of the last start of every state
 //! in the graph, slowest first, with the critical chain.
 //!
-//! Reads only the public snapshot of `global::graph()` (and `info`, `kernel`'s `Graph`); must
-//! not import the drivers.
+//! Reads only the public snapshot of `global::graph()` (and the kernel's `Graph`).
+//!
+//! Imports `global` and `kernel`; must not import the drivers (`state`, `async_state`).
 
 use crate::global::graph;
 use crate::kernel::Graph;

@@ -6,6 +6,9 @@
 //! scope is left early (a panic, a `return`). On the normal path each is closed explicitly in
 //! reverse order with [`Opened::close_after`], which collects errors so they can be returned:
 //! an error of opening comes first, the close errors of the rollback are attached after it.
+//!
+//! Imports `error` and `resource`; must not import `async_state` (whose async twins build on
+//! this), `diagnostics`, `stop_kind` or `private`.
 
 use crate::error::{BoxError, Error};
 use crate::resource::{close_error, close_named_with, Checked, CloseFnPtr};

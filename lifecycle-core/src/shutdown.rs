@@ -24,6 +24,10 @@
 //!
 //! Signal handlers are registered with `signal-hook`, which chains them with handlers other
 //! code installed, before or after.
+//!
+//! Imports `error`, `global` (the teardown is `stop()`), `info`, `kernel`, `resource`, `state`
+//! (the stop timeout, in its tests), `supervise` (the exit when a supervisor gives up) and
+//! `thread`; must not import `private`, which names its `MainGuard`.
 
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;

@@ -6,6 +6,9 @@
 //! [`get`](Slot::get) keep a close waiting so the value never dangles, and its start records
 //! which states it read (so restarting one of them closes the slot first). What differs from a
 //! state: a slot never starts by itself; only [`define`](Slot::define) starts it.
+//!
+//! Imports `error`, `info`, `resource` and `state` (a slot is a static state underneath); must
+//! not import `private`, which names its core.
 
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;

@@ -2,7 +2,10 @@
 //! declared states concurrently, each waiting only for what its start reads.
 //!
 //! Over `declared` (its type-erased start) and `status()` (for the recorded durations), with
-//! `background` to wait for sync starts from async code; must not import the drivers.
+//! `background` to wait for sync starts from async code.
+//!
+//! Imports `background`, `declared`, `error`, `global`, `info` and `kernel` (its `BoxFuture`);
+//! must not import the drivers (`state`, `async_state`).
 
 use crate::background;
 use crate::declared::{declared, Declaration};

@@ -1,4 +1,6 @@
-//! [`Status`]: what a state is doing, as users see it. A base module: imports nothing.
+//! [`Status`]: what a state is doing, as users see it.
+//!
+//! Imports nothing from the crate (a base module).
 
 /// What a state is doing right now, from [`State::status`](crate::State::status),
 /// [`AsyncState::status`](crate::AsyncState::status) and the entries of

@@ -5,8 +5,10 @@
 //! Both are accepted by one expansion through autoref specialization: generated code calls
 //! `(&returned).lifecycle_stop_kind()`, which finds [`FutureStopKind`] for a future (no
 //! autoref needed) and [`PlainStopKind`] otherwise (one autoref), and the tag it returns
-//! converts the value. Owns nothing else; imports only the stop types of `async_state` and
-//! the diagnostics trait [`StopReturn`](crate::diagnostics::StopReturn).
+//! converts the value. Owns nothing else.
+//!
+//! Imports only `async_state` (its stop types) and `diagnostics` (the trait
+//! [`StopReturn`](crate::diagnostics::StopReturn)); must not import `private`, which names it.
 
 use crate::async_state::{box_stop, IntoStopFuture, StopFuture};
 use crate::state::StopReturn;

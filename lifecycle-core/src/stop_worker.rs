@@ -9,7 +9,8 @@
 //! another thread's stop is never touched. The caller's bindings are lent to the worker for
 //! that one stop. A single `State::stop()` runs on the caller's thread instead.
 //!
-//! Imports the kernel and the base modules only.
+//! Imports `error`, `isolation` (to lend the bindings), `kernel` and `thread`; must not import
+//! `global`, which runs its stops, or the drivers (`state`, `async_state`).
 
 use crate::error::Error;
 use crate::kernel::world::abandon_stop;

@@ -1,8 +1,9 @@
 //! What the library remembers per thread besides reader counts: the starts and stops this
 //! thread is running (for dependencies, cycles and reentrancy) and its `bind` substitutions.
 //!
-//! Owns only thread-local bookkeeping; it imports nothing from the crate, so every other
-//! module (the kernel included) may use it.
+//! Owns only thread-local bookkeeping, so every other module (the kernel included) may use it.
+//!
+//! Imports nothing from the crate.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};

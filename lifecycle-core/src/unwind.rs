@@ -3,8 +3,10 @@
 //! caller's line.
 //!
 //! Owns raising and catching the unwind (its payload, `DependencyFailed`, lives in `error` so
-//! that `panic_message` can read it). Imports only `error` and `thread`; the start drivers
-//! (sync and async) call [`into_start_error`] on what their `catch_unwind` caught.
+//! that `panic_message` can read it). The kernel's outcomes call [`into_start_error`] on what a
+//! start's `catch_unwind` caught, for sync and async drivers alike.
+//!
+//! Imports only `error` and `thread`; must not import `kernel` or the drivers, which use it.
 
 use crate::error::{panic_message, DependencyFailed, Error};
 use crate::thread;

@@ -1,4 +1,7 @@
 //! Watchpoints: callbacks told about every state's lifecycle events.
+//!
+//! Imports `error` and `info`; must not import `kernel` (which emits the events) or anything
+//! else above the base modules.
 
 use crate::info::StateInfo;
 use std::panic::{catch_unwind, AssertUnwindSafe};

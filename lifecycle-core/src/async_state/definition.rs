@@ -1,5 +1,8 @@
 //! An async state's start and stop functions: plain functions (statics) or closures, each
 //! returning a boxed future (the shape is the sync one's, `state::UserStart`/`UserStop`).
+//!
+//! Imports `error`, `kernel` and `state` (the shared shape); must not import `diagnostics`,
+//! `stop_kind` or `private`, which are built on `async_state`.
 
 use crate::error::BoxError;
 use crate::kernel::BoxFuture;

@@ -1,5 +1,8 @@
 //! [`stop_async`]: every tracked state, sync and async, stopped in one reverse order from
 //! async code.
+//!
+//! Imports `error`, `exec`, `global` (the batches of the sync `stop()`), `info` and `kernel`;
+//! must not import `diagnostics`, `stop_kind` or `private`, which are built on `async_state`.
 
 use crate::error::{Error, StopReport};
 use crate::info::StateInfo;

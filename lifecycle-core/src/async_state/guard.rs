@@ -1,4 +1,7 @@
 //! What an async state's `get().await` hands out: [`AsyncRef`], a `Send + 'static` guard.
+//!
+//! Imports `kernel` (the reader counts), `state` (its printing macro) and `thread`; must not
+//! import `diagnostics`, `stop_kind` or `private`, which are built on `async_state`.
 
 use super::core::AsyncCore;
 use crate::thread::Bound;

@@ -7,6 +7,9 @@
 //! `return`/`?` out of the body, or the future dropped (cancelled) — cannot `.await` in
 //! `Drop`: there the close is driven on the dropping thread, bounded by
 //! [`stop_timeout`](crate::stop_timeout), and a failure is logged.
+//!
+//! Imports `error`, `exec`, `kernel` (the stop timeout), `resource` and `scope` (the sync twins);
+//! must not import `diagnostics`, `stop_kind` or `private`, which are built on `async_state`.
 
 use crate::exec::{block_on, catch_unwind_future};
 use super::AsyncState;

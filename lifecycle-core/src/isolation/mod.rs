@@ -3,8 +3,10 @@
 //! Owns the rule that a binding never escapes its thread (documented once, on [`isolate`]),
 //! the per-thread stack of scopes (`scope`) and their teardown. The drivers (`state/`,
 //! `async_state/`) consult it on their slow path only, and hand it, with each private value,
-//! how to stop it ([`scope::Teardown`]), so this module names no driver. Imports only the
-//! base modules `error`, `info` and `thread`.
+//! how to stop it ([`scope::Teardown`]), so this module names no driver.
+//!
+//! Imports only the base modules `error`, `info` and `thread`; must not import the drivers
+//! (`state`, `async_state`) or `stop_worker`, which consult it.
 
 pub(crate) mod scope;
 

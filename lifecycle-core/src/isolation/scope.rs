@@ -8,6 +8,9 @@
 //! path untouched.
 //!
 //! No user code runs while the stack is borrowed: lookups clone an `Arc` and return.
+//!
+//! Imports `error`, `info` and `thread`; must not import the drivers (`state`, `async_state`)
+//! or `stop_worker`, which use it.
 
 use crate::error::Error;
 use crate::info::StateInfo;

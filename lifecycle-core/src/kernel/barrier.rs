@@ -12,6 +12,8 @@
 //! sides use `fence(SeqCst)`: slower reads, the same guarantees. Under loom, both sides are
 //! `fence(SeqCst)`, which loom models exactly; `membarrier` is the same thing as far as the
 //! reader can tell, done by the kernel on the reader's behalf.
+//!
+//! Imports only the kernel's `sync`; must not import `state` or `async_state`.
 
 use super::sync::{fence, Ordering};
 

@@ -1,8 +1,7 @@
 //! One value slot, its status, and the reader protocol (part of the kernel).
 //!
 //! Everything `unsafe` about sharing a state's value lives here, and this is the part the
-//! loom models check (`kernel/loom_tests.rs`, run by `.ci/run`). Imports only the kernel's
-//! `barrier` and `sync`.
+//! loom models check (`kernel/loom_tests.rs`, run by `.ci/run`).
 //!
 //! # Protocol
 //!
@@ -16,8 +15,8 @@
 //! * A reader that is inside may add a reader without the status check ([`Counts::again`]:
 //!   a nested read, a cloned handle), on any thread's counts: the stop cannot be waiting for
 //!   zero while the first reader's exit is not yet counted.
-//! * A *starter* (who holds the state's exclusive start right, see `kernel::world`) writes the value
-//!   and publishes `REALIZED` with `Release`.
+//! * A *starter* (who holds the state's exclusive start right, see `kernel::world`) writes the
+//!   value and publishes `REALIZED` with `Release`.
 //! * A *stopper* (who holds the exclusive stop right) stores `STOPPING`, runs
 //!   [`barrier::heavy`], and then waits until every reader has left
 //!   ([`ValueCell::readers_inside`]: the sum of every exit counter, read first, subtracted
@@ -38,6 +37,8 @@
 //! entry was counted, which cannot have left. A per-thread "entries minus exits" would not
 //! do: a handle added on a thread already summed and dropped on one summed later could cancel
 //! a reader still inside (the case `kernel/loom_owned.rs` models).
+//!
+//! Imports only the kernel's `barrier` and `sync`; must not import `state` or `async_state`.
 
 use super::barrier;
 use super::sync::{AtomicU8, AtomicUsize, Ordering, UnsafeCell};

@@ -1,7 +1,9 @@
 //! The critical path of a [`Graph`]: the chain of starts that decided when the last start
 //! ended, found from the timings on the graph's nodes.
 //!
-//! Pure data over a snapshot; part of the kernel, imports only the kernel's `graph`.
+//! Pure data over a snapshot, part of the kernel.
+//!
+//! Imports only the kernel's `graph`; must not import `state` or `async_state`.
 
 use super::graph::Graph;
 use std::collections::HashSet;

@@ -1,7 +1,7 @@
 //! Dependencies between states, recorded when one state's start reads another, with the
 //! stop epoch of the value it read (so a restart can tell which dependents hold stale data).
 //!
-//! Part of the kernel; imports only `info` and `thread`.
+//! Part of the kernel. Imports only `info` and `thread`; must not import `state` or `async_state`.
 
 use crate::info::StateInfo;
 use crate::thread::Key;

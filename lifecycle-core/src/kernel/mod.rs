@@ -15,6 +15,8 @@
 //! above it: only the base modules `error`, `exec`, `info`, `status`, `thread` and `watch`.
 //!
 //! Under `cfg(loom)` only the parts the loom models check are built (`loom_tests`).
+//!
+//! Imports only its own submodules; must not import `state` or `async_state`.
 
 pub(crate) mod barrier;
 pub(crate) mod cell;

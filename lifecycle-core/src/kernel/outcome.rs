@@ -2,8 +2,10 @@
 //! gave to the error naming the state, the phase change, and the events.
 //!
 //! Runs outside the world lock (it formats user errors and drops panic payloads, both user
-//! code), then concludes through the world's transitions. Part of the kernel; imports the
-//! kernel's `phases`, `world`, and the base modules `error`, `info`, `watch`.
+//! code), then concludes through the world's transitions. Part of the kernel.
+//!
+//! Imports the kernel's `phases`, `world`, `cell` and `restarted`, and the base modules `error`,
+//! `info`, `thread`, `unwind` and `watch`; must not import `state` or `async_state`.
 
 use super::phases::{Concluded, Ended, Ticket};
 use super::world::{self, Granted};

@@ -4,7 +4,9 @@
 //! Pure data (no locks, no user code, no allocation of user values), so the world keeps it
 //! under its lock and the loom models drive exactly this code. Every change of a state's
 //! phase is one of the transitions here; the outcome-to-phase rule of a stop
-//! ([`Phases::conclude_stop`]) exists only here. Imports nothing but `thread` (for [`Key`]).
+//! ([`Phases::conclude_stop`]) exists only here.
+//!
+//! Imports only `thread` (for [`Key`]); must not import `state` or `async_state`.
 
 use crate::thread::Key;
 use std::collections::HashMap;

@@ -12,6 +12,8 @@
 //! which only the sum over all records means anything about. A record left with a guard
 //! inside (a leaked guard) stays claimed, so the state it points at reports "still in use"
 //! instead of being freed under it, and no new thread mistakes that guard for its own.
+//!
+//! Imports only the kernel's `cell`; must not import `state` or `async_state`.
 
 use super::cell::{Counts, ValueCell};
 use std::cell::Cell;

@@ -3,8 +3,10 @@
 //!
 //! Written once as a future over the registry's handles: async states await it, sync states
 //! drive it on their thread (`exec::block_on`), where a sync state's stop and start run
-//! when polled. Imports the kernel's `world`, `registry`, `outcome`, `timeout` and the base
-//! modules `error`, `exec`, `thread`.
+//! when polled.
+//!
+//! Imports the kernel's `world`, `registry`, `outcome`, `timeout` and the base modules `error`,
+//! `exec` and `thread`; must not import `state` or `async_state`, which drive it.
 
 use super::outcome::Restarted;
 use super::registry::Handle;

@@ -1,5 +1,7 @@
-//! [`Restarted`]: what a restart or a reload stopped and started. Part of the kernel; imports
-//! nothing (the registry's `Tracked` and the outcomes both name it).
+//! [`Restarted`]: what a restart or a reload stopped and started. Part of the kernel, on its
+//! own so that the registry's `Tracked` and the outcomes can both name it.
+//!
+//! Imports nothing from the crate.
 
 /// What a restart did, from [`State::restart`](crate::State::restart) and
 /// [`AsyncState::restart`](crate::AsyncState::restart) (and their `restart_alone`): the

@@ -1,7 +1,9 @@
 //! The atomics and cells of the concurrency kernel: `std` normally, loom's under `cfg(loom)`.
 //!
 //! Only the kernel's `cell` and `barrier` go through this module, so the loom model checks
-//! exercise exactly the code that runs in production (`kernel/loom_tests.rs`). Imports nothing.
+//! exercise exactly the code that runs in production (`kernel/loom_tests.rs`).
+//!
+//! Imports nothing from the crate.
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;

@@ -1,5 +1,7 @@
 //! The stop timeout, and the one backstop formula for callers that bound a whole stop.
-//! Part of the kernel; imports nothing.
+//! Part of the kernel.
+//!
+//! Imports nothing from the crate.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

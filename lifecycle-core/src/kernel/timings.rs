@@ -3,7 +3,9 @@
 //!
 //! Pure data kept under the world lock (the world's transitions call [`Timings::begin`],
 //! [`Timings::end`] and [`Timings::stop_failed`]); no user code runs here. Part of the
-//! kernel; imports only `thread` (for [`Key`]).
+//! kernel.
+//!
+//! Imports only `thread` (for [`Key`]); must not import `state` or `async_state`.
 
 use crate::thread::Key;
 use std::collections::HashMap;

@@ -9,7 +9,8 @@
 //! on the world's condition variable, async drivers park their waker; every phase change
 //! wakes both through one [`Wake`].
 //!
-//! Imports only the kernel's own modules and the base modules `error`, `info`, `thread`.
+//! Imports only the kernel's own modules and the base modules `error`, `info`, `status` and
+//! `thread`; must not import `state` or `async_state`, which drive it.
 
 use super::cell::{Slot, ValueCell};
 use super::graph::Edges;

@@ -1,5 +1,8 @@
 //! Closing several resources in a row: every one is tried, panics are caught, and the
 //! failures are collected in order.
+//!
+//! Imports `error` (and `resource`'s own `Resource`); must not import `scope`, `slot`, `atom`,
+//! `shutdown` or `async_state`, which are built on resources.
 
 use crate::error::{panic_message, Error};
 use crate::resource::Resource;

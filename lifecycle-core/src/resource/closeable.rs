@@ -1,4 +1,8 @@
 //! [`Closeable`]: any value made into a resource by a close function.
+//!
+//! Imports `error` and `state` (its `IntoStopResult`: a close function returns what a stop function
+//! may); must not import `scope`, `slot`, `atom`, `shutdown` or `async_state`, which are built on
+//! resources.
 
 use crate::error::{BoxError, Error};
 use crate::resource::{close_quietly, Resource};

@@ -4,6 +4,9 @@
 //! `close` takes the resource by value and may fail. Containers close their elements in
 //! reverse order (the last opened is the first closed) and try every element even if some
 //! fail; several failures come back together as [`Error::CloseAll`].
+//!
+//! Imports `error` and `state` (a state is a resource); must not import `scope`, `slot`, `atom`,
+//! `shutdown` or `async_state`, which are built on resources.
 
 mod checked;
 mod close;

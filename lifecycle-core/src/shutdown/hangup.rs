@@ -6,6 +6,9 @@
 //! `ReloadFailed` watch event) and the old values keep serving. When `main` is async on
 //! tokio, the generated code hands over the program's runtime ([`reload_on`]), so async
 //! starts spawn their tasks there; otherwise the reload is driven on the thread itself.
+//!
+//! Imports `error`, `exec`, `kernel` and `reload`; must not import `private`, which names
+//! [`reload_on`].
 
 use crate::kernel::BoxFuture;
 use crate::reload::{reload_async, ReloadReport};

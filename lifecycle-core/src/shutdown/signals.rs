@@ -4,6 +4,8 @@
 //! The handlers (registered with `signal-hook`, chained with any others) only set a flag and
 //! write to signal-hook's self-pipe; all teardown work happens on the `lifecycle-signals`
 //! thread, never inside a signal handler.
+//!
+//! Imports only its parent `shutdown` (the teardown); must not import `private`.
 
 use super::{teardown_and_report, SIGNALLED};
 use signal_hook::consts::{SIGINT, SIGTERM};

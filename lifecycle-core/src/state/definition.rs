@@ -1,6 +1,10 @@
 //! A state's start and stop functions, replaceable with `redefine`: one shape for sync and
 //! async states ([`UserStart`], [`UserStop`]), which differ only in what the functions return
 //! (a result, or a boxed future of one).
+//!
+//! Imports `code` (starts and stops are called through the jump table) and `error`; must not import
+//! `async_state` or the resources built on states (`resource`, `scope`, `slot`, `atom`,
+//! `shutdown`).
 
 use crate::code::{self, CodeKey};
 use crate::error::BoxError;

@@ -1,6 +1,9 @@
 //! `Debug` and `Display` of states, sync and async: `#<State@ADDR[name]: value>` (and
 //! `#<AsyncState@…>`); printing never starts one. `async_state/` uses [`printed_as_state`].
 //! Their guards print as the value they hold ([`printed_as_value`]).
+//!
+//! Imports only its parent `state`; must not import `async_state` or the resources built on states
+//! (`resource`, `scope`, `slot`, `atom`, `shutdown`).
 
 use super::State;
 use std::fmt;

@@ -1,4 +1,7 @@
 //! What `get` hands out: a scoped guard [`Ref`] and a movable handle [`Owned`].
+//!
+//! Imports `kernel` (the reader counts) and `thread`; must not import `async_state` or the
+//! resources built on states (`resource`, `scope`, `slot`, `atom`, `shutdown`).
 
 use super::core::Core;
 use crate::kernel::cell::Counts;
