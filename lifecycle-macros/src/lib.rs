@@ -18,6 +18,9 @@
 //!   after a syntax error (`recover`), the fallback contract (`entry`), and the resource
 //!   macros' runtime names and `?` rewrite (`resource`, `try_rewrite`).
 //!
+//! Imports only its own modules (each macro's entry point, and `common::entry`); no module
+//! may import the crate root.
+//!
 //! # Dependencies
 //!
 //! * `syn` — parses the input. Only the features used: `full` (statics, expressions,

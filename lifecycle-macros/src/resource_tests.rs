@@ -1,7 +1,11 @@
-//! Expansion snapshots of the resource macros (`src/snapshots/lifecycle_macros__resource_tests__*`), printed with
-//! `prettyplease`: a change of generated code shows up as a diff to review
+//! Expansion snapshots of the resource macros and the function attributes
+//! (`src/snapshots/lifecycle_macros__resource_tests__*`), printed with `prettyplease`: a change
+//! of generated code shows up as a diff to review
 //! (`cargo insta review`, or `INSTA_UPDATE=always`). They double as documentation of what
 //! each macro writes.
+//!
+//! Imports the entry points and `expand` functions of `defresource`, `main_attr`, `mk_system`,
+//! `test_attr` and `with_resources` (a test module); no macro's module may import it.
 
 use proc_macro2::TokenStream;
 use quote::quote;

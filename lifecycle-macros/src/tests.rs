@@ -1,6 +1,8 @@
 //! Expansion snapshots: each macro form expanded by the internal `expand` functions, printed
 //! with `prettyplease`, compared with `src/snapshots/` by `insta`. A change of generated code
 //! shows up as a snapshot diff to review (`cargo insta review`, or `INSTA_UPDATE=always`).
+//!
+//! Imports only `defstate`'s `expand` (a test module); no macro's module may import it.
 
 use crate::defstate::expand;
 use proc_macro2::TokenStream;

@@ -1,8 +1,10 @@
 //! The frame of the block macros' input (`with_resources!`, `mk_system!`, `defresource!`): an
 //! optional leading `crate = path;` (by the rule of `krate`), the macro's own grammar, and
 //! nothing after it. The mistakes that do not stop the parse (a `crate = "string"`, those
-//! the grammar records) are kept for the expansion to report next to its code. Imports only
-//! `errors` and `krate`.
+//! the grammar records) are kept for the expansion to report next to its code.
+//!
+//! Imports only `common`'s `errors` and `krate`; must not import any macro's module (they are all
+//! built on `common`).
 
 use super::errors::Errors;
 use super::krate::{parse_crate_clause, CratePath};

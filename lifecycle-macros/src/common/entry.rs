@@ -6,8 +6,11 @@
 //! * never an expansion that deletes the user's item, which would add "cannot find" errors
 //!   to the one that matters.
 //!
-//! Imports only `errors`. The two function attributes (`main`, `test`) also share their
-//! first step here: [`parse_attr`] and [`AttrFn`].
+//! The two function attributes (`main`, `test`) also share their first step here: [`parse_attr`]
+//! and [`AttrFn`].
+//!
+//! Imports only `common`'s `errors`; must not import any macro's module (they are all built on
+//! `common`).
 
 use super::errors::Errors;
 use proc_macro2::TokenStream;

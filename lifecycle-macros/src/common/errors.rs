@@ -1,9 +1,11 @@
 //! The one error accumulator of every macro: collecting every mistake of one macro input
-//! before reporting, and "did you mean" hints. Imports nothing of this crate.
+//! before reporting, and "did you mean" hints.
 //!
 //! Parsing stops at the first syntax error (like rustc's parser), but everything that parses
 //! is checked in full: an unknown option, a duplicate option and an empty name in the same
 //! attribute are three errors in one compile, not three rounds of fix-and-retry.
+//!
+//! Imports nothing from the crate (the rest of `common` builds on it).
 
 use proc_macro2::Span;
 use quote::ToTokens;

@@ -4,7 +4,8 @@
 //! path. A string (`crate = "lc"`) is an error that says to drop the quotes, and the path in
 //! it is still used, so the rest of the expansion reports nothing more.
 //!
-//! Imports only `errors`.
+//! Imports only `common`'s `errors`; must not import any macro's module (they are all built on
+//! `common`).
 
 use super::errors::Errors;
 use quote::ToTokens;

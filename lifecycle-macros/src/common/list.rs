@@ -1,7 +1,10 @@
 //! The lists of every macro's grammar: entries separated by a punctuation (a trailing one
 //! allowed), read either strictly ([`comma_separated`]: the first syntax error ends the list)
 //! or with recovery ([`parse_each`]: an entry with a syntax error is reported and skipped,
-//! so the others are still declared). Imports only `errors` and `recover`.
+//! so the others are still declared).
+//!
+//! Imports only `common`'s `errors` and `recover`; must not import any macro's module (they are all
+//! built on `common`).
 
 use super::errors::Errors;
 use super::recover::skip_past;

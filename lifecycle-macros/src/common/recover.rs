@@ -1,6 +1,7 @@
 //! Resuming after a syntax error, so that one mistake in a list (a state of `defstate!`, a
-//! part of `mk_system!`) leaves the other items parsed and declared. Imports nothing of
-//! this crate.
+//! part of `mk_system!`) leaves the other items parsed and declared.
+//!
+//! Imports nothing from the crate.
 
 use syn::parse::ParseStream;
 

@@ -1,9 +1,12 @@
 //! What the resource macros (`with_resources!`, `mk_system!`) share: the runtime names that
 //! differ between a sync macro and its async twin, and the "is this a resource" check placed
-//! on the user's expression. Imports only `krate`.
+//! on the user's expression.
 //!
 //! These macros need syn's `visit-mut` feature: `try_rewrite` walks the opening expressions
 //! to turn their `?` into an early end of the opening (so what was opened can be closed).
+//!
+//! Imports only `common`'s `krate`; must not import any macro's module (they are all built on
+//! `common`).
 
 use super::krate::CratePath;
 use proc_macro2::{Span, TokenStream};

@@ -1,5 +1,7 @@
 //! Span helpers of every macro: generated tokens placed on the user's tokens (so that a type
-//! error is shown there), and names user code cannot see. Imports nothing of this crate.
+//! error is shown there), and names user code cannot see.
+//!
+//! Imports nothing from the crate.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 

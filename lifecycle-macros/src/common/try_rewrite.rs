@@ -6,6 +6,9 @@
 //! out of a labeled block around the opening expression. Closures, `async` blocks, `const`
 //! blocks and nested items have their own `?` and are left alone, and so are the bodies of
 //! macro calls (their tokens are not parsed).
+//!
+//! Imports only `common`'s `krate` and `span`; must not import any macro's module (they are all
+//! built on `common`).
 
 use super::krate::CratePath;
 use proc_macro2::TokenStream;

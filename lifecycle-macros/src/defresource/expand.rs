@@ -6,6 +6,9 @@
 //!     slot(&CORE)
 //! };
 //! ```
+//!
+//! Imports `common` (`block`, `entry`, `krate`) and its own `parse`; must not import another
+//! macro's modules.
 
 use super::parse::{Input, Place};
 use crate::common::block::BlockInput;

@@ -2,6 +2,9 @@
 //! `NAME.define(|| ...)`.
 //!
 //! Phases: `parse` (the places), `expand`; shared parts in `common`.
+//!
+//! Imports only its own `expand`; `parse` must not import `expand`, and none of them imports
+//! another macro's modules.
 
 mod expand;
 mod parse;

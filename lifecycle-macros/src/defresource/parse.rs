@@ -1,5 +1,8 @@
 //! The input of `defresource!`: an optional `crate = path;` (`common::block`), then one or
 //! more `#[attrs] vis NAME: Type`, separated by `;`.
+//!
+//! Imports only `common` (`block`, `errors`, `list`); must not import `expand` or another macro's
+//! modules.
 
 use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;

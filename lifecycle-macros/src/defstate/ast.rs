@@ -5,8 +5,11 @@
 //! or a missing initializer all parse, so that `valid` can name the mistake and say what to
 //! write instead (a strict parser could only say "expected `:`").
 //!
-//! Imports only `common`: the option syntaxes (`attr`) build on this model, never the other
-//! way round, so the `defstate! { ... }` block, which needs both, is parsed in `attr`.
+//! The option syntaxes (`parse`) build on this model, never the other way round, so the
+//! `defstate! { ... }` block, which needs both, is parsed in `parse`.
+//!
+//! Imports only `common` (`errors`); must not import `parse`, `valid`, `fallback` or `expand`,
+//! which are built on it.
 
 use crate::common::errors::Errors;
 use proc_macro2::Span;

@@ -5,6 +5,12 @@
 //! `crate = path` says otherwise), so nothing a user defines can capture it. Helper items live
 //! inside the static's initializer block, invisible outside it; the few local variables have
 //! mixed-site hygiene, so the user's expressions cannot see them.
+//!
+//! Only `fallback` imports it back: the fallback runs this generation on a state stripped of
+//! its faulty options.
+//!
+//! Imports `common` (`entry`, `errors`, `span`), `defstate`'s `ast`, `parse`, `valid` and
+//! `fallback`, and its own `async_state` and `hot`; must not import another macro's modules.
 
 mod async_state;
 mod hot;

@@ -6,6 +6,9 @@
 //! unchanged. A local state whose start expression parsed keeps it, so its type is known; one
 //! that did not expands to the error alone, which the compiler types as an error and so
 //! reports nothing more about.
+//!
+//! Imports `common` (`errors`), `ast` and `expand` (whose generation it runs on the state without
+//! its faulty parts); must not import another macro's modules.
 
 use crate::common::errors::Errors;
 use crate::defstate::ast::{Init, Keyword, LocalState, Options, StaticState};

@@ -13,7 +13,10 @@
 //! state, and parsing resumes after the next `;`.
 //!
 //! Also the parser of the whole `defstate! { ... }` block (`impl Parse for StateBlock`), as
-//! it mixes statics and clauses. Imports `ast` and `common`; `ast` never imports this.
+//! it mixes statics and clauses.
+//!
+//! Imports `common` (`errors`, `krate`, `list`, `recover`) and `ast`; must not import `valid`,
+//! `fallback`, `expand` or another macro's modules, and `ast` never imports it.
 
 use crate::common::errors::{closest, one_of, Errors};
 use crate::common::list::comma_separated;

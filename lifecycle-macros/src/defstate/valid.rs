@@ -3,6 +3,9 @@
 //!
 //! Every check reports on the smallest token that is wrong and says what to write instead.
 //! All checks run, so one compile lists every mistake.
+//!
+//! Imports `common` (`errors`) and `ast`; must not import `parse`, `fallback`, `expand` or another
+//! macro's modules.
 
 use crate::common::errors::Errors;
 use crate::defstate::ast::{Init, Keyword, LocalState, Options, StaticState, Stop};

@@ -9,6 +9,8 @@
 //!     let report = (&&&MainReturned(&returned)).lifecycle_main_kind(); // Display or Debug
 //!     guard.finish(report.finish(returned, main_result::<Result<(), Error>>))
 //!     // ^ reports Err first, then the teardown; a panic tears down as it unwinds
+//!
+//! Imports `common` (`span`) and its own `parse`; must not import another macro's modules.
 
 //! }
 //! ```

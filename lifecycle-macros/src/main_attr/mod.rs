@@ -2,6 +2,9 @@
 //!
 //! Phases: `parse` (arguments, the function, its checks), `expand`; the entry point below
 //! follows `common::entry`.
+//!
+//! Imports `common` (`entry`, `errors`) and its own `parse` and `expand`; `parse` must not import
+//! `expand`, and none of them imports another macro's modules.
 
 mod expand;
 mod parse;

@@ -1,4 +1,7 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::main]`, and its checks.
+//!
+//! Imports only `common` (`entry`, `errors`, `krate`); must not import `expand` or another macro's
+//! modules.
 
 use crate::common::entry::{AttrFn, Expected};
 use crate::common::errors::Errors;

@@ -22,6 +22,9 @@
 //! `mk_system! { async struct App(...) { ... } }` is the async twin: `start` and `close` are
 //! `async fn`s (initializers may `.await`), the parts are `AsyncResource`s held by an
 //! `AsyncSystem`, and every close of the rollback and of `close` is awaited, newest first.
+//!
+//! Imports `common` (`resource`, `span`, `try_rewrite`) and its own `parse` and `valid`; must not
+//! import another macro's modules.
 
 use super::parse::Param;
 use super::valid::{Part, System};

@@ -3,6 +3,9 @@
 //!
 //! Phases: `parse` (lenient, with recovery per part), `valid`, `expand`; shared parts in
 //! `common`.
+//!
+//! Imports `common` (`block`, `entry`) and its own `parse`, `valid` and `expand`; `parse` must not
+//! import `valid` or `expand`, and none of them imports another macro's modules.
 
 mod expand;
 mod parse;

@@ -1,6 +1,9 @@
 //! The input of `mk_system!` after its optional `crate = path;` (`common::block`), parsed
 //! leniently: a part without a type or an initializer is kept (with `None`) so `valid` can
 //! say exactly what is missing.
+//!
+//! Imports only `common` (`block`, `errors`, `list`); must not import `valid`, `expand` or another
+//! macro's modules.
 
 use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;

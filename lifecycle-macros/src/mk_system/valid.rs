@@ -1,6 +1,9 @@
 //! Cross-checks of a system: every part has a type and an initializer, names are unique and
 //! distinct from the parameters, parts carry only doc comments. Returns a usable model either
 //! way (the broken parts repaired or dropped) for the fallback expansion.
+//!
+//! Imports `common` (`block`, `errors`, `krate`) and its own `parse`; must not import `expand` or
+//! another macro's modules.
 
 use super::parse::{Input, Param, PartDef};
 use crate::common::block::BlockInput;

@@ -8,6 +8,8 @@
 //! #[tokio::test]                            // async: the user's runtime attribute, kept
 //! async fn name() -> R { ::lifecycle::isolate_async(async move { /* the body */ }).await }
 //! ```
+//!
+//! Imports only its own `parse`; must not import another macro's modules.
 
 use super::parse::{Args, TestFn};
 use proc_macro2::TokenStream;

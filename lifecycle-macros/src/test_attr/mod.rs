@@ -3,6 +3,9 @@
 //!
 //! Phases: `parse` (arguments and the function), `valid` (what the attribute can wrap),
 //! `expand`; the entry point below follows `common::entry`.
+//!
+//! Imports `common` (`entry`) and its own `parse`, `valid` and `expand`; `parse` must not import
+//! `valid` or `expand`, and none of them imports another macro's modules.
 
 mod expand;
 mod parse;

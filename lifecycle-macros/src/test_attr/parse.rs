@@ -1,4 +1,7 @@
 //! The arguments (`crate = path`) and the function of `#[lifecycle::test]`.
+//!
+//! Imports only `common` (`entry`, `krate`); must not import `valid`, `expand` or another macro's
+//! modules.
 
 use crate::common::entry::{AttrFn, Expected};
 

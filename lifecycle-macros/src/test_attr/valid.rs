@@ -1,6 +1,9 @@
 //! What `#[lifecycle::test]` can wrap: a function without parameters, generics, `const`,
 //! `unsafe` or ABI; a sync fn without a test attribute of its own (the attribute adds
 //! `#[test]`); an `async fn` only with a runtime's test attribute below ours.
+//!
+//! Imports `common` (`errors`) and its own `parse`; must not import `expand` or another macro's
+//! modules.
 
 use super::parse::{is_test_attr, TestFn};
 use crate::common::errors::Errors;

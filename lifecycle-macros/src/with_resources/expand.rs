@@ -18,6 +18,9 @@
 //! (`async_close_after(guard, inner).await`).
 //!
 //! [`Opened`]: https://docs.rs/lifecycle/latest/lifecycle/resource/struct.Opened.html
+//!
+//! Imports `common` (`block`, `krate`, `resource`, `span`, `try_rewrite`) and its own `parse`; must
+//! not import another macro's modules.
 
 use super::parse::{Binding, Input};
 use crate::common::block::BlockInput;

@@ -1,5 +1,7 @@
 //! The input of `with_resources!` after its optional `crate = path;` (`common::block`):
 //! `async`, the bindings and the body.
+//!
+//! Imports only `common` (`block`, `errors`); must not import `expand` or another macro's modules.
 
 use crate::common::block::BlockGrammar;
 use crate::common::errors::Errors;

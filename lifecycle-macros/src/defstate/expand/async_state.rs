@@ -7,6 +7,9 @@
 //! `?` and `.await` work in the block as in the start of a sync state. A stop function may
 //! return a future or a plain `()`/`Result` (see [`stop_function`]); `stop(value) => body;`
 //! wraps the body in `async move`.
+//!
+//! Imports `defstate`'s `ast` and its parent `expand`'s helpers; must not import another macro's
+//! modules.
 
 use super::{parenthesized, private, respan};
 use crate::defstate::ast::{LocalState, StaticState, Stop};

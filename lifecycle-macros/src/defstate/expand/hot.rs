@@ -5,6 +5,8 @@
 //! patched version answers the new hash, so a state whose start or stop tokens changed is
 //! told from the others, although `subsecond`'s table lists every function of the rebuilt
 //! crate (see `docs/hot-reload.md`). Without the feature nothing is generated.
+//!
+//! Imports only `defstate`'s `ast`; must not import another macro's modules.
 
 #[cfg(feature = "hot")]
 use crate::defstate::ast::Stop;
