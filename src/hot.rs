@@ -48,6 +48,9 @@
 //! `subsecond` (through lifecycle-core: the jump table and the patch handlers) and
 //! `dioxus-devtools` (the connection to the `dx` dev server that delivers the patches; it
 //! brings about 130 crates, which is why the feature is for development builds).
+//!
+//! Imports only the runtime's hot-reload API, re-exported from `lifecycle-core`, and
+//! `dioxus-devtools`; must not import `console`, `server` or `admin`.
 
 pub use lifecycle_core::{apply, changed, code_of, fingerprint_of, on_patch, HotReport, JumpTable};
 

@@ -34,6 +34,11 @@
 //! - An [`AsyncState<T>`] (`#[defstate]` with an `async { ... }` initializer) is read with
 //!   `.get().await` and hands out `Send` guards; [`stop_async`] stops sync and async states
 //!   together, in one reverse order. No particular async runtime is required.
+//!
+//! This crate re-exports a list of items of `lifecycle-core` and the macros of `lifecycle-macros`.
+//! Imports only those two crates; its optional modules (`console`, `server`, `admin`, `hot`) use
+//! the runtime through these re-exports, and no module imports one above it (`admin` over `server`
+//! over `console`).
 
 // The loom model checks build lifecycle-core's dev-dependencies (this crate, for its doc
 // examples) with `--cfg loom`, where the core is only its kernel: nothing here applies then.

@@ -1,7 +1,8 @@
 //! The buttons (`POST /api/{restart,stop,start}/{name}`, `POST /api/stop`): the console's
 //! actions behind the token, answered with what stopped and started.
 //!
-//! Imports the console's engine (its actions and their report) and the page's token check.
+//! Imports `console` (its engine's report `Outcome` and its `events`) and the page's `token` check;
+//! nothing imports it back (`console` and `server` must not import `admin`).
 
 use super::{token, Shared};
 use crate::console::engine::Outcome;

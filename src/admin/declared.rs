@@ -1,7 +1,9 @@
 //! Every declared static state as a console [`Part`], so the page can start, stop and restart
 //! any `#[defstate]` by name without the program registering each one.
 //!
-//! Imports the console's `Part` and its dependents search, and the runtime.
+//! Imports `console` (its `Part` and its engine's dependents search) and the runtime
+//! (`Declaration`, `Error`, `declared`, `stop_async_where`, through the crate root); nothing
+//! imports it back (`console` and `server` must not import `admin`).
 
 use crate::console::engine::dependents_of;
 use crate::console::{BoxFuture, Part, Said};

@@ -2,7 +2,8 @@
 //! watch is there only while a page listens: the first client adds it, the last one to go
 //! removes it.
 //!
-//! Imports only the runtime's watch API.
+//! Imports only the runtime's watch API (`watch`, `unwatch`, through the crate root) and the page's
+//! `Shared`; nothing imports it back (`console` and `server` must not import `admin`).
 
 use super::Shared;
 use axum::extract::State;

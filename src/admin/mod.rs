@@ -62,6 +62,12 @@
 //!
 //! axum (the router, JSON and SSE; no server of its own), layout-rs (the picture), serde
 //! and serde_json (the JSON), futures-util (the event stream) and the console (the actions).
+//!
+//! The module owns the router and its shared state (`mod.rs`), the page (`page`), the table
+//! (`view`), the picture (`picture`), the live updates (`live`), the buttons (`actions`,
+//! `declared`) and the token (`token`). Imports the runtime (through the crate root) and `console`
+//! (its `Console` and `Part`: the buttons are the console's actions); nothing imports it back
+//! (`console` and `server` must not import `admin`).
 
 mod actions;
 mod declared;

@@ -1,5 +1,7 @@
 //! The page (`GET /`): one HTML file with its CSS and JS put inline, all shipped in the crate
 //! (`page.html`, `page.css`, `page.js`), so it works on a machine without internet.
+//!
+//! Imports nothing from the crate (the page's files are included as text).
 
 use axum::http::header;
 use axum::response::IntoResponse;

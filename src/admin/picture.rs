@@ -2,7 +2,9 @@
 //! status and labelled with its start duration, uptime and restart count, laid out and drawn
 //! by `layout-rs`.
 //!
-//! Reads the rows of `view` and the runtime's `graph()`.
+//! Reads the rows of `view` and the runtime's `graph()`. Imports the page's `view` and `Shared` and
+//! the runtime (through the crate root); nothing imports it back (`console` and `server` must not
+//! import `admin`).
 
 use super::view::{self, colours, Row};
 use super::Shared;

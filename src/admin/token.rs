@@ -1,6 +1,6 @@
 //! The token the admin page's POSTs need: generated, and checked against a request's headers.
 //!
-//! Imports nothing of the page's other parts.
+//! Imports nothing from the crate, nor from the page's other parts.
 
 use axum::http::HeaderMap;
 use std::collections::hash_map::RandomState;

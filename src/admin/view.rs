@@ -4,6 +4,9 @@
 //! Reads the runtime's public reports only (`health`, `status`, `declared`,
 //! `startup_report`); the row's status and health fields come from `Health`'s own JSON, so a
 //! status added to the runtime shows up here by its name.
+//!
+//! Imports the page's `Shared` and the runtime (through the crate root); nothing imports it back
+//! (`console` and `server` must not import `admin`).
 
 use super::Shared;
 use axum::extract::State;

@@ -1,7 +1,9 @@
 //! The commands: one engine, `async`, that both flavours of the console drive (the sync one
 //! with a small `block_on`). It parses a line, runs the command and says what happened.
 //!
-//! Imports the console's parts, names and events, and the runtime; nothing of the input loops.
+//! Imports the console's `part`, `names` and `events` and the runtime (through the crate root);
+//! must not import the input loops (`input`), nor `server` or `admin`, which are built on the
+//! console.
 
 use super::events::{self, Change};
 use super::names::{self, Resolved};

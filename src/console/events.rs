@@ -3,7 +3,8 @@
 //! runtime goes about it (a restart that brings dependents back, or one that leaves them to
 //! start on next use).
 //!
-//! Imports only the runtime's watch API.
+//! Imports only the runtime's watch API (`watch`, `unwatch`, `Event`, through the crate root); must
+//! not import `server` or `admin`.
 
 use crate::{Event, StateInfo};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,8 @@
 //! async one fed by a reader thread; and the small `block_on` the sync flavour drives the
 //! engine with.
 //!
-//! Imports the console's engine (through `Console`); nothing below it is imported here.
+//! Imports only the console's `Console`, `Ended` and `Reply` (and through `Console` the engine);
+//! must not import `server` or `admin`.
 
 use super::{Console, Ended, Reply};
 use std::io::{BufRead, IsTerminal, Write};

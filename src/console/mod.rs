@@ -71,7 +71,8 @@
 //! thread. The sync console uses neither runtime nor reactor.
 //!
 //! The module owns the command engine (`engine`), name lookup (`names`), the record of what
-//! changed (`events`) and the input loops (`input`); it imports the runtime only.
+//! changed (`events`) and the input loops (`input`). Imports only the runtime (through the
+//! crate root) and tokio; must not import `server` or `admin`, which are built on it.
 
 pub(crate) mod engine;
 pub(crate) mod events;

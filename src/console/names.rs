@@ -1,7 +1,7 @@
 //! Which state a name typed at the console means: the full name, or a unique last segment of
 //! it (`store` for `notes/store`, `CONFIG` for `app::CONFIG`).
 //!
-//! Pure string work; imports nothing of the console or the runtime.
+//! Pure string work. Imports nothing from the crate: neither the console nor the runtime.
 
 /// What a typed name resolved to.
 #[derive(Debug, PartialEq, Eq)]

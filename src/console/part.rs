@@ -1,7 +1,8 @@
 //! [`Part`]: what the console can start, stop and restart by name — a [`State`], an
 //! [`AsyncState`], or anything of the program's that implements it (the server helper does).
 //!
-//! Imports only the runtime (`lifecycle-core`) and tokio; nothing of the console's engine.
+//! Imports only the runtime (`State`, `AsyncState`, `Error`, through the crate root) and tokio;
+//! must not import the console's engine, nor `server` or `admin` (the server implements `Part`).
 
 use crate::{AsyncState, Error, State};
 use std::future::Future;

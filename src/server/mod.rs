@@ -61,8 +61,9 @@
 //! build through lifecycle-core) for its INFO lines (`Starting server on port: 8888`).
 //! axum is not among them: the serve function is any future, `axum::serve(...)` included.
 //!
-//! The module owns the server's slot and turn (`mod.rs`) and the running server (`running`);
-//! it imports the runtime and tokio, and the console only to implement its `Part`.
+//! The module owns the server's slot and turn (`mod.rs`) and the running server (`running`).
+//! Imports the runtime (through the crate root) and tokio, and `console` only to implement its
+//! `Part`; must not import `admin`, which is built on it.
 
 mod running;
 

@@ -1,7 +1,8 @@
 //! [`Running`]: one server serving on its own tokio task, and its graceful stop — the engine
 //! under [`Server`](super::Server), and what a `#[defstate]` server holds.
 //!
-//! Imports tokio, the runtime's error type and its [`FailHandle`].
+//! Imports tokio and the runtime's [`FailHandle`] (through the crate root); must not import
+//! `console` or `admin`.
 
 use crate::FailHandle;
 use std::future::{Future, IntoFuture};
