@@ -11,7 +11,7 @@
 //! [`StopReturn`](crate::diagnostics::StopReturn)); must not import `private`, which names it.
 
 use crate::async_state::{box_stop, IntoStopFuture, StopFuture};
-use crate::state::StopReturn;
+use crate::diagnostics::StopReturn;
 use std::future::Future;
 
 /// Not public API, used by generated code: the tag of a stop that returned a future.

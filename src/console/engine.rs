@@ -1,5 +1,5 @@
 //! The commands: one engine, `async`, that both flavours of the console drive (the sync one
-//! with a small `block_on`). It parses a line, runs the command and says what happened.
+//! with the runtime's `block_on`). It parses a line, runs the command and says what happened.
 //!
 //! Imports the console's `part`, `names` and `events` and the runtime (through the crate root);
 //! must not import the input loops (`input`), nor `server` or `admin`, which are built on the

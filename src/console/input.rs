@@ -1,6 +1,6 @@
 //! The input loops: the sync console on the calling thread or a thread of its own, and the
-//! async one fed by a reader thread; and the small `block_on` the sync flavour drives the
-//! engine with.
+//! async one fed by a reader thread. The sync flavour drives the engine with the runtime's
+//! `block_on` (through `__private`), so it needs no async runtime.
 //!
 //! Imports only the console's `Console`, `Ended` and `Reply` (and through `Console` the engine);
 //! must not import `server` or `admin`.
@@ -118,4 +118,3 @@ fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
     }
     received
 }
-
