@@ -5,8 +5,8 @@
 //!
 //! Each `Counts` here stands for one thread's owned counts of one state in
 //! `kernel::readers`, written only by the thread that owns it (plain load and store, as in
-//! production). `wait_for_readers` sums them in the order given, like `readers::all` walks
-//! the records.
+//! production). The stopper (`loom_harness`) sums them in the order given, like
+//! `readers::all` walks the records.
 //!
 //! | case | model |
 //! |---|---|
@@ -23,30 +23,46 @@
 //! handovers above.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p lifecycle-core --release --lib loom_owned`.
+//! Imports only the kernel's own modules and loom; must not import `state` or `async_state`.
 
 use super::cell::{Counts, ValueCell};
-use super::loom_tests::{check, check_with, wait_for_readers, LIVE};
+use super::loom_harness::{
+    check, check_with, realized_cell, stop_live_and_flag, use_live_value, LIVE,
+};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
-/// A realized cell and one owned `Counts` per thread of the model.
+/// A realized cell, one owned `Counts` per thread of the model, and the stopper's flag.
 fn realized(threads: usize) -> (Arc<ValueCell<u32>>, Vec<Arc<Counts>>, Arc<AtomicUsize>) {
-    let cell = Arc::new(ValueCell::<u32>::new());
-    // SAFETY: no other thread exists yet.
-    unsafe { cell.publish(LIVE) };
+    let cell = realized_cell();
     let counts = (0..threads).map(|_| Arc::new(Counts::new())).collect();
     (cell, counts, Arc::new(AtomicUsize::new(0)))
 }
 
 /// Reads through a handle: the stopper must not have moved the value out.
 fn use_value(cell: &ValueCell<u32>, stopped: &AtomicUsize) {
-    assert_eq!(
-        stopped.load(Ordering::Acquire),
-        0,
-        "handle outlived its value"
-    );
-    assert_eq!(cell.read_tracked(), LIVE);
+    use_live_value(cell, stopped, "handle outlived its value");
+}
+
+/// Thread A makes a handle on `a` (racing the stop) and moves it to a thread of its own,
+/// which reads through it and drops it there: `leave` is that drop's exit.
+fn make_and_drop_elsewhere(
+    cell: Arc<ValueCell<u32>>,
+    stopped: Arc<AtomicUsize>,
+    a: Arc<Counts>,
+    leave: impl Fn(&ValueCell<u32>) + Send + 'static,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        if cell.enter(&a).is_none() {
+            return;
+        }
+        let dropper = thread::spawn(move || {
+            use_value(&cell, &stopped);
+            leave(&cell);
+        });
+        dropper.join().unwrap();
+    })
 }
 
 /// A handle made on thread A (racing the stop), moved to thread B, dropped there.
@@ -56,28 +72,16 @@ fn made_here_dropped_there(name: &str, b_first: bool) {
         let maker = {
             let (cell, stopped) = (Arc::clone(&cell), Arc::clone(&stopped));
             let (a, b) = (Arc::clone(&counts[0]), Arc::clone(&counts[1]));
-            thread::spawn(move || {
-                if cell.enter(&a).is_none() {
-                    return;
-                }
-                // The handle moves: thread B reads through it and drops it on its own counts.
-                let dropper = thread::spawn(move || {
-                    use_value(&cell, &stopped);
-                    b.exit();
-                });
-                dropper.join().unwrap();
-            })
+            // Thread B drops it on its own counts.
+            make_and_drop_elsewhere(cell, stopped, a, move |_| b.exit())
         };
-        cell.begin_stop();
         let order: [&Counts; 2] = if b_first {
             [&counts[1], &counts[0]]
         } else {
             [&counts[0], &counts[1]]
         };
-        wait_for_readers(&cell, &order);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        stopped.store(1, Ordering::Release);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&cell, &order, &stopped) };
         maker.join().unwrap();
     });
 }
@@ -170,28 +174,14 @@ fn loom_owned_clone_dropped_where_the_original_was_made() {
 fn loom_owned_dropped_on_the_shared_counts() {
     check("owned_dropped_on_the_shared_counts", None, || {
         let (cell, counts, stopped) = realized(1);
-        let maker = {
-            let (cell, stopped, a) = (
-                Arc::clone(&cell),
-                Arc::clone(&stopped),
-                Arc::clone(&counts[0]),
-            );
-            thread::spawn(move || {
-                if cell.enter(&a).is_none() {
-                    return;
-                }
-                let dropper = thread::spawn(move || {
-                    use_value(&cell, &stopped);
-                    cell.exit_shared();
-                });
-                dropper.join().unwrap();
-            })
-        };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&counts[0]]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        stopped.store(1, Ordering::Release);
+        let maker = make_and_drop_elsewhere(
+            Arc::clone(&cell),
+            Arc::clone(&stopped),
+            Arc::clone(&counts[0]),
+            ValueCell::exit_shared,
+        );
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&cell, &[&counts[0]], &stopped) };
         maker.join().unwrap();
     });
 }

@@ -33,62 +33,19 @@
 //! threads in `tests/faults.rs` and `tests/model.rs`.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p lifecycle-core --release --lib loom`.
-//! Each model prints how many interleavings it explored.
+//! Each model prints how many interleavings it explored (`loom_harness::check`).
+//! Imports only the kernel's own modules and loom; must not import `state` or `async_state`.
 
 use super::cell::{Counts, ValueCell};
+use super::loom_harness::{
+    assert_balanced, check, check_with, read_before_stop, read_live_or_nothing, read_once,
+    reader_racing_stop, realized_cell, restart_live, shared_with_counts, spawn_reader_before_stop,
+    spawn_with, stop_live, stop_live_and_flag, take_when_drained, use_live_value, wait_for_readers,
+    ReaderRacingStop, LIVE,
+};
 use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-
-/// Checks `f` in every interleaving with at most `preemptions` preemptions (`None`: all of
-/// them), and reports how many interleavings that was.
-pub(super) fn check(name: &str, preemptions: Option<usize>, f: impl Fn() + Send + Sync + 'static) {
-    check_with(name, preemptions, 1_000, f);
-}
-
-/// [`check`] for models whose waits spin (yielding) longer than loom's default allows.
-pub(super) fn check_with(
-    name: &str,
-    preemptions: Option<usize>,
-    max_branches: usize,
-    f: impl Fn() + Send + Sync + 'static,
-) {
-    // Tests of one binary run in parallel, so count per model through the closure.
-    let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&explored);
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = preemptions;
-    }
-    builder.max_branches = builder.max_branches.max(max_branches);
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    let bound = preemptions.map_or_else(|| "unbounded".to_owned(), |n| format!("{n}"));
-    eprintln!(
-        "loom model {name}: {} interleavings (preemption bound {bound})",
-        explored.load(std::sync::atomic::Ordering::Relaxed)
-    );
-}
-
-/// A value that remembers whether its stop ran: reading a stopped one is the bug we hunt.
-pub(super) const LIVE: u32 = 7;
-
-/// Waits like `Core::wait_for_readers`, over the given per-thread counts (the order in
-/// which `readers::all` would list them).
-pub(super) fn wait_for_readers(cell: &ValueCell<u32>, counts: &[&Counts]) {
-    while cell.readers_inside(|| counts.iter().copied()) != 0 {
-        thread::yield_now();
-    }
-}
-
-fn read_once(cell: &ValueCell<u32>, counts: &Counts) -> Option<u32> {
-    cell.enter(counts)?;
-    let value = cell.read_tracked();
-    counts.exit();
-    Some(value)
-}
 
 #[test]
 fn loom_read_races_publish() {
@@ -99,9 +56,7 @@ fn loom_read_races_publish() {
             thread::spawn(move || {
                 let counts = Counts::new();
                 // Either not there yet, or the published value: never garbage.
-                if let Some(value) = read_once(&cell, &counts) {
-                    assert_eq!(value, LIVE);
-                }
+                read_live_or_nothing(&cell, &counts);
             })
         };
         // SAFETY: this thread is the only starter and the cell is UNREALIZED.
@@ -113,40 +68,18 @@ fn loom_read_races_publish() {
 #[test]
 fn loom_read_races_stop() {
     check("read_races_stop", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
-        let counts = Arc::new(Counts::new());
-        let stopped = Arc::new(AtomicUsize::new(0));
-        let reader = {
-            let (cell, counts, stopped) =
-                (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&stopped));
-            thread::spawn(move || {
-                if cell.enter(&counts).is_some() {
-                    // Inside: the stopper must not have moved the value out.
-                    assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
-                    assert_eq!(cell.read_tracked(), LIVE);
-                    counts.exit();
-                }
-            })
-        };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&counts]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        let value = unsafe { cell.take() };
-        stopped.store(1, Ordering::Release);
-        assert_eq!(value, LIVE);
-        reader.join().unwrap();
-        assert!(!cell.is_realized());
+        let race = reader_racing_stop(1);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&race.cell, &[&race.counts], &race.stopped) };
+        race.reader.join().unwrap();
+        assert!(!race.cell.is_realized());
     });
 }
 
 #[test]
 fn loom_owned_handle_released_on_another_thread() {
     check("owned_handle_released_on_another_thread", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         // Entered here, moved to another thread, left there (like `Owned`).
         let entered = cell.enter_shared().is_some();
         assert!(entered);
@@ -157,10 +90,8 @@ fn loom_owned_handle_released_on_another_thread() {
                 cell.exit_shared();
             })
         };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live(&cell, &[]) };
         mover.join().unwrap();
     });
 }
@@ -168,17 +99,10 @@ fn loom_owned_handle_released_on_another_thread() {
 #[test]
 fn loom_cancelled_stop_keeps_the_value_for_readers() {
     check("cancelled_stop_keeps_the_value_for_readers", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         let reader = {
             let cell = Arc::clone(&cell);
-            thread::spawn(move || {
-                let counts = Counts::new();
-                if let Some(value) = read_once(&cell, &counts) {
-                    assert_eq!(value, LIVE);
-                }
-            })
+            thread::spawn(move || read_live_or_nothing(&cell, &Counts::new()))
         };
         // A stop that gives up (timeout) puts the value back: readers may use it again.
         cell.begin_stop();
@@ -191,28 +115,21 @@ fn loom_cancelled_stop_keeps_the_value_for_readers() {
 #[test]
 fn loom_two_readers_and_a_stop_then_restart() {
     check("two_readers_and_a_stop_then_restart", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         let counts: Vec<Arc<Counts>> = (0..2).map(|_| Arc::new(Counts::new())).collect();
         let readers: Vec<_> = counts
             .iter()
             .map(|counts| {
-                let (cell, counts) = (Arc::clone(&cell), Arc::clone(counts));
-                thread::spawn(move || {
-                    if let Some(value) = read_once(&cell, &counts) {
+                spawn_with(&cell, counts, |cell, counts| {
+                    if let Some(value) = read_once(cell, counts) {
                         assert!(value == LIVE || value == LIVE + 1);
                     }
                 })
             })
             .collect();
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&counts[0], &counts[1]]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        // Start again (restart): readers that come late see the new value.
-        // SAFETY: still the exclusive owner; the cell is UNREALIZED after take.
-        unsafe { cell.publish(LIVE + 1) };
+        // Readers that come late see the new value.
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { restart_live(&cell, &[&counts[0], &counts[1]]) };
         for reader in readers {
             reader.join().unwrap();
         }
@@ -252,9 +169,7 @@ fn loom_two_readers_race_publish() {
 #[test]
 fn loom_owned_handle_entered_racing_stop_and_moved() {
     check("owned_handle_entered_racing_stop_and_moved", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         let stopped = Arc::new(AtomicUsize::new(0));
         // Enters on the shared counter while the stop begins (like `get_owned`), then moves
         // the handle to a thread of its own, which reads and leaves there (like `Owned::drop`).
@@ -265,22 +180,14 @@ fn loom_owned_handle_entered_racing_stop_and_moved() {
                     return;
                 }
                 let mover = thread::spawn(move || {
-                    assert_eq!(
-                        stopped.load(Ordering::Acquire),
-                        0,
-                        "handle outlived its value"
-                    );
-                    assert_eq!(cell.read_tracked(), LIVE);
+                    use_live_value(&cell, &stopped, "handle outlived its value");
                     cell.exit_shared();
                 });
                 mover.join().unwrap();
             })
         };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        stopped.store(1, Ordering::Release);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&cell, &[], &stopped) };
         owner.join().unwrap();
     });
 }
@@ -288,25 +195,13 @@ fn loom_owned_handle_entered_racing_stop_and_moved() {
 #[test]
 fn loom_stop_times_out_on_a_reader_then_succeeds() {
     check("stop_times_out_on_a_reader_then_succeeds", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
-        let counts = Arc::new(Counts::new());
-        let stopped = Arc::new(AtomicUsize::new(0));
-        let reader = {
-            let (cell, counts, stopped) =
-                (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&stopped));
-            thread::spawn(move || {
-                // Reads on both sides of the cancelled stop; each read is whole or refused.
-                for _ in 0..2 {
-                    if cell.enter(&counts).is_some() {
-                        assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
-                        assert_eq!(cell.read_tracked(), LIVE);
-                        counts.exit();
-                    }
-                }
-            })
-        };
+        // Reads on both sides of the cancelled stop; each read is whole or refused.
+        let ReaderRacingStop {
+            cell,
+            counts,
+            stopped,
+            reader,
+        } = reader_racing_stop(2);
         // First stop: looks once (a timeout of zero), gives up if anyone is inside.
         cell.begin_stop();
         let gave_up = cell.readers_inside(|| [&*counts].into_iter()) != 0;
@@ -328,30 +223,21 @@ fn loom_stop_times_out_on_a_reader_then_succeeds() {
 #[test]
 fn loom_restart_reads_never_go_backwards() {
     check("restart_reads_never_go_backwards", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         let counts = Arc::new(Counts::new());
-        let reader = {
-            let (cell, counts) = (Arc::clone(&cell), Arc::clone(&counts));
-            thread::spawn(move || {
-                let mut last = 0;
-                for _ in 0..3 {
-                    if let Some(value) = read_once(&cell, &counts) {
-                        assert!(value == LIVE || value == LIVE + 1, "garbage {value}");
-                        assert!(value >= last, "read {value} after {last}");
-                        last = value;
-                    }
+        let reader = spawn_with(&cell, &counts, |cell, counts| {
+            let mut last = 0;
+            for _ in 0..3 {
+                if let Some(value) = read_once(cell, counts) {
+                    assert!(value == LIVE || value == LIVE + 1, "garbage {value}");
+                    assert!(value >= last, "read {value} after {last}");
+                    last = value;
                 }
-            })
-        };
-        // Restart: stop, then start again with the next value, while the reader reads.
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&counts]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        // SAFETY: still the exclusive owner; the cell is UNREALIZED after take.
-        unsafe { cell.publish(LIVE + 1) };
+            }
+        });
+        // Restart while the reader reads.
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { restart_live(&cell, &[&counts]) };
         reader.join().unwrap();
     });
 }
@@ -391,23 +277,15 @@ fn loom_fast_path_reader_id_races_first_start() {
                     0 => ensure_id(&reader_id), // the slow path
                     id => id,
                 };
-                let counts = &table[id];
-                if cell.enter(counts).is_some() {
-                    assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
-                    assert_eq!(cell.read_tracked(), LIVE);
-                    counts.exit();
-                }
+                read_before_stop(&cell, &table[id], &stopped);
             })
         };
         // The first start: assign the id, then publish; then a stop over the id's counts.
         let id = ensure_id(&reader_id);
         // SAFETY: this thread is the only starter and the cell is UNREALIZED.
         unsafe { cell.publish(LIVE) };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&table[id]]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        stopped.store(1, Ordering::Release);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&cell, &[&table[id]], &stopped) };
         reader.join().unwrap();
     });
 }
@@ -418,9 +296,7 @@ fn loom_fast_path_reader_id_races_first_start() {
 #[test]
 fn loom_counts_handed_over_to_a_new_thread() {
     check("counts_handed_over_to_a_new_thread", None, || {
-        let cell = Arc::new(ValueCell::<u32>::new());
-        // SAFETY: no other thread exists yet.
-        unsafe { cell.publish(LIVE) };
+        let cell = realized_cell();
         let counts = Arc::new(Counts::new());
         let claimed = Arc::new(loom::sync::atomic::AtomicBool::new(true));
         let stopped = Arc::new(AtomicUsize::new(0));
@@ -428,39 +304,25 @@ fn loom_counts_handed_over_to_a_new_thread() {
             let (cell, counts, claimed) =
                 (Arc::clone(&cell), Arc::clone(&counts), Arc::clone(&claimed));
             thread::spawn(move || {
-                if let Some(value) = read_once(&cell, &counts) {
-                    assert_eq!(value, LIVE);
-                }
+                read_live_or_nothing(&cell, &counts);
                 claimed.store(false, Ordering::Release); // `ReleaseOnExit`
             })
         };
-        let second = {
-            let (cell, counts, claimed, stopped) = (
-                Arc::clone(&cell),
-                Arc::clone(&counts),
-                Arc::clone(&claimed),
-                Arc::clone(&stopped),
-            );
-            thread::spawn(move || {
-                // `claim_or_create`
+        // The second thread comes by the released counts as `claim_or_create` does.
+        let claim = {
+            let claimed = Arc::clone(&claimed);
+            move || {
                 while claimed
                     .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                     .is_err()
                 {
                     thread::yield_now();
                 }
-                if cell.enter(&counts).is_some() {
-                    assert_eq!(stopped.load(Ordering::Acquire), 0, "read after stop");
-                    assert_eq!(cell.read_tracked(), LIVE);
-                    counts.exit();
-                }
-            })
+            }
         };
-        cell.begin_stop();
-        wait_for_readers(&cell, &[&counts]);
-        // SAFETY: exclusive stop right, begin_stop ran, no reader inside.
-        assert_eq!(unsafe { cell.take() }, LIVE);
-        stopped.store(1, Ordering::Release);
+        let second = spawn_reader_before_stop(&cell, &counts, &stopped, claim, 1);
+        // SAFETY: this thread holds the exclusive stop right and the cell is realized.
+        unsafe { stop_live_and_flag(&cell, &[&counts], &stopped) };
         first.join().unwrap();
         second.join().unwrap();
     });
@@ -574,10 +436,8 @@ impl World {
         }
         *phase = Phase::Stopping;
         drop(phase);
-        self.cell.begin_stop();
-        wait_for_readers(&self.cell, counts);
-        // SAFETY: we hold the Stopping phase, begin_stop ran, no reader is inside.
-        let value = unsafe { self.cell.take() };
+        // SAFETY: we hold the Stopping phase and saw the cell realized under the lock.
+        let value = unsafe { take_when_drained(&self.cell, counts) };
         // The stop function runs outside the lock, with the value.
         self.stops.fetch_add(1, Ordering::Relaxed);
         let mut phase = self.phase.lock().unwrap();
@@ -591,17 +451,8 @@ impl World {
         Ok(Some(value))
     }
 
-    /// Every start is matched by one stop, except the value that is there now.
     fn assert_balanced(&self) {
-        let (starts, stops) = (
-            self.starts.load(Ordering::Relaxed),
-            self.stops.load(Ordering::Relaxed),
-        );
-        assert_eq!(
-            starts,
-            stops + u32::from(self.cell.is_realized()),
-            "{starts} starts, {stops} stops"
-        );
+        assert_balanced(&self.starts, &self.stops, &self.cell);
     }
 }
 
@@ -626,18 +477,16 @@ fn loom_world_getters_race_the_first_start() {
 #[test]
 fn loom_world_two_stops_race() {
     check("world_two_stops_race", None, || {
-        let world = Arc::new(World::realized());
-        let counts = Arc::new(Counts::new());
+        let (world, counts) = shared_with_counts(World::realized());
         let stoppers: Vec<_> = (0..2)
             .map(|_| {
-                let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
-                thread::spawn(move || world.stop(&[&counts], false, false))
+                spawn_with(&world, &counts, |world, counts| {
+                    world.stop(&[counts], false, false)
+                })
             })
             .collect();
         // A reader on the side: the value or nothing, never a stopped one.
-        if let Some(value) = read_once(&world.cell, &counts) {
-            assert_eq!(value, LIVE);
-        }
+        read_live_or_nothing(&world.cell, &counts);
         let results: Vec<_> = stoppers.into_iter().map(|s| s.join().unwrap()).collect();
         let took: Vec<_> = results.iter().filter(|r| **r == Ok(Some(LIVE))).collect();
         assert_eq!(
@@ -659,17 +508,13 @@ fn loom_world_get_races_stop() {
     // Restart (stop, then get) on one thread, get on another: the getter may be the one that
     // starts the state again; either way it starts once more, and reads never go back.
     check("world_get_races_stop", None, || {
-        let world = Arc::new(World::realized());
-        let counts = Arc::new(Counts::new());
-        let getter = {
-            let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
-            thread::spawn(move || {
-                let first = world.get(&counts).unwrap();
-                let second = world.get(&counts).unwrap();
-                assert!(first <= second, "read {second} after {first}");
-                second
-            })
-        };
+        let (world, counts) = shared_with_counts(World::realized());
+        let getter = spawn_with(&world, &counts, |world, counts| {
+            let first = world.get(counts).unwrap();
+            let second = world.get(counts).unwrap();
+            assert!(first <= second, "read {second} after {first}");
+            second
+        });
         let restarter = Counts::new();
         assert_eq!(
             world.stop(&[&counts, &restarter], false, false),
@@ -696,12 +541,8 @@ fn loom_world_get_races_failed_stop_and_force_close() {
         "world_get_races_failed_stop_and_force_close",
         Some(10),
         || {
-            let world = Arc::new(World::realized());
-            let counts = Arc::new(Counts::new());
-            let getter = {
-                let (world, counts) = (Arc::clone(&world), Arc::clone(&counts));
-                thread::spawn(move || world.get(&counts))
-            };
+            let (world, counts) = shared_with_counts(World::realized());
+            let getter = spawn_with(&world, &counts, |world, counts| world.get(counts));
             let closer: &[&Counts] = &[&counts];
             assert_eq!(world.stop(closer, true, false), Ok(Some(LIVE)));
             assert_eq!(world.stop(closer, false, false), Err(FailedEarlier));
@@ -776,10 +617,8 @@ impl Kernel {
             }
             phases.begin_stop(KEY, By::Task)
         };
-        self.cell.begin_stop();
-        wait_for_readers(&self.cell, counts);
-        // SAFETY: we hold the stop right (`ticket`), begin_stop ran, no reader is inside.
-        let value = unsafe { self.cell.take() };
+        // SAFETY: we hold the stop right (`ticket`) and saw the cell realized under the lock.
+        let value = unsafe { take_when_drained(&self.cell, counts) };
         self.stops.fetch_add(1, Ordering::Relaxed);
         let ended = Ended::Ran {
             failure: None,
@@ -856,12 +695,10 @@ impl Kernel {
             }
             phases.begin_stop(KEY, By::Task)
         };
-        self.cell.begin_stop();
-        wait_for_readers(&self.cell, counts);
-        // SAFETY: we hold the stop right (`ticket`), begin_stop ran, no reader is inside;
-        // after `take` the slot is empty under that same exclusive right.
+        // SAFETY: we hold the stop right (`ticket`) and saw the cell realized under the lock;
+        // after the take the slot is empty under that same exclusive right.
         let old = unsafe {
-            let old = self.cell.take();
+            let old = take_when_drained(&self.cell, counts);
             self.cell.publish(new);
             old
         };
@@ -871,15 +708,7 @@ impl Kernel {
     }
 
     fn assert_balanced(&self) {
-        let (starts, stops) = (
-            self.starts.load(Ordering::Relaxed),
-            self.stops.load(Ordering::Relaxed),
-        );
-        assert_eq!(
-            starts,
-            stops + u32::from(self.cell.is_realized()),
-            "{starts} starts, {stops} stops: a value was lost or stopped twice"
-        );
+        assert_balanced(&self.starts, &self.stops, &self.cell);
     }
 }
 
@@ -892,17 +721,13 @@ fn loom_kernel_a_teardown_that_gives_up_never_hijacks_another_stop() {
         "kernel_a_teardown_that_gives_up_never_hijacks_another_stop",
         Some(3),
         || {
-            let kernel = Arc::new(Kernel::realized());
-            let counts = Arc::new(Counts::new());
+            let (kernel, counts) = shared_with_counts(Kernel::realized());
             assert!(kernel.cell.enter(&counts).is_some(), "R holds a guard");
             let reader = {
                 let counts = Arc::clone(&counts);
                 thread::spawn(move || counts.exit())
             };
-            let stopper = {
-                let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&counts));
-                thread::spawn(move || kernel.stop(&[&counts]))
-            };
+            let stopper = spawn_with(&kernel, &counts, |kernel, counts| kernel.stop(&[counts]));
             kernel.give_up_queued();
             let forced = kernel.force_close();
             kernel.start_if_idle();
@@ -987,10 +812,8 @@ impl Pair {
             }
             table.0.begin_stop(key, By::Task)
         };
-        cell.begin_stop();
-        wait_for_readers(cell, counts);
-        // SAFETY: we hold the stop right, begin_stop ran, no reader is inside.
-        let _ = unsafe { cell.take() };
+        // SAFETY: we hold the stop right and saw the cell realized under the lock.
+        let _ = unsafe { take_when_drained(cell, counts) };
         let ended = Ended::Ran {
             failure: None,
             force: false,
@@ -1041,10 +864,7 @@ fn loom_kernel_restart_leaves_no_dependent_built_from_a_stopped_value() {
             // SAFETY: no other thread can see the pair yet.
             unsafe { pair.s.publish(LIVE) };
             let starter_counts = Arc::new(Counts::new());
-            let starter = {
-                let (pair, counts) = (Arc::clone(&pair), Arc::clone(&starter_counts));
-                thread::spawn(move || pair.start_d(&counts))
-            };
+            let starter = spawn_with(&pair, &starter_counts, Pair::start_d);
             let own = Counts::new();
             pair.restart_s(&[&starter_counts, &own]);
             starter.join().unwrap();
@@ -1064,16 +884,13 @@ fn loom_kernel_reload_races_a_stop_and_a_reader() {
     // sees the old or the new value (never a moved-out one), every value is stopped exactly
     // once, and a stop that wins leaves the reload's new value stopped, not published.
     check("kernel_reload_races_a_stop_and_a_reader", None, || {
-        let kernel = Arc::new(Kernel::realized());
-        let reader_counts = Arc::new(Counts::new());
-        let stopper = {
-            let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&reader_counts));
-            thread::spawn(move || kernel.stop(&[&counts]))
-        };
-        let reloader = {
-            let (kernel, counts) = (Arc::clone(&kernel), Arc::clone(&reader_counts));
-            thread::spawn(move || kernel.reload(&[&counts]))
-        };
+        let (kernel, reader_counts) = shared_with_counts(Kernel::realized());
+        let stopper = spawn_with(&kernel, &reader_counts, |kernel, counts| {
+            kernel.stop(&[counts])
+        });
+        let reloader = spawn_with(&kernel, &reader_counts, |kernel, counts| {
+            kernel.reload(&[counts])
+        });
         if let Some(value) = read_once(&kernel.cell, &reader_counts) {
             assert!(value == LIVE || value == LIVE + 1, "garbage {value}");
         }

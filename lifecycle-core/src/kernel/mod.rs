@@ -38,6 +38,8 @@ not_under_loom! {
 }
 
 #[cfg(all(test, loom))]
+mod loom_harness;
+#[cfg(all(test, loom))]
 mod loom_owned;
 #[cfg(all(test, loom))]
 mod loom_tests;
