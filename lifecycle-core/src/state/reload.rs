@@ -1,12 +1,16 @@
 //! The sync driver of the kernel's reload (`kernel::reload`): a sync state's new start, its
-//! swap under the stop right, and the stop of a value that is no longer the state's, all run
-//! on the calling thread as the reload is polled.
+//! wait for the stop right and for its readers, and the stop of a value that is no longer
+//! the state's, all run on the calling thread as the reload is polled; the swap itself is the
+//! kernel's. Also `State::reload`.
+//!
+//! Imports `kernel`, `error`, `exec` and `thread`; must not import `async_state`, `resource`,
+//! `shutdown`, `slot`, `diagnostics` or `private`.
 
 use super::core::Core;
 use super::State;
 use crate::error::Error;
-use crate::kernel::reload::{Swap, Swapped};
-use crate::kernel::world;
+use crate::kernel::cell::ValueCell;
+use crate::kernel::reload::Swap;
 use crate::kernel::{self, BoxFuture, Granted, Restarted, Want};
 use crate::thread::Key;
 use std::time::Duration;
@@ -14,41 +18,21 @@ use std::time::Duration;
 impl<T: Send + Sync + 'static> Swap for Core<T> {
     type Value = T;
 
-    fn key(&self) -> Key {
-        Core::key(self)
-    }
-
     fn start_new(&self) -> BoxFuture<'_, Result<T, Error>> {
         self.ensure_reader_id();
         Box::pin(async move { self.run_start() })
     }
 
-    fn swap(&self, new: T, timeout: Duration) -> BoxFuture<'_, Swapped<T>> {
-        Box::pin(async move {
-            let ticket = match self.acquire(Want::Stop { force: false }, None) {
-                Ok(Granted::Stop(ticket)) => ticket,
-                Ok(_) => return Swapped::NotRealized(new),
-                Err(error) => return Swapped::Failed(error, new),
-            };
-            let key = self.key();
-            self.cell.begin_stop();
-            if let Err(error) = self.wait_for_readers(timeout) {
-                self.cell.cancel_stop();
-                world::conclude_swap(key, ticket, false);
-                return Swapped::Failed(error, new);
-            }
-            // SAFETY: we hold the stop right (`ticket`), `begin_stop` ran, and
-            // `wait_for_readers` saw zero readers everywhere with Acquire loads: no one reads
-            // the slot, and after `take` it is unrealized under our exclusive right, which is
-            // what `publish` needs.
-            let old = unsafe {
-                let old = self.cell.take();
-                self.cell.publish(new);
-                old
-            };
-            world::conclude_swap(key, ticket, true);
-            Swapped::Old(old)
-        })
+    fn place(&self) -> (Key, &ValueCell<T>) {
+        (self.key(), &self.cell)
+    }
+
+    fn stop_right(&self) -> BoxFuture<'_, Result<Granted, Error>> {
+        Box::pin(async move { self.acquire(Want::Stop { force: false }, None) })
+    }
+
+    fn drain(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { self.wait_for_readers(timeout) })
     }
 
     fn stop_value(&self, value: T) -> BoxFuture<'_, Option<Error>> {
