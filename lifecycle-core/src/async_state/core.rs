@@ -1,108 +1,73 @@
-//! An async state's core: the async driver of the kernel's start and stop protocol.
+//! An async state's core (`kernel::driver::StateCore` with the [`Polled`] flavour): the
+//! async driver of the kernel's start and stop protocol.
 //!
-//! The value lives in the same [`ValueCell`] as a sync state's, read only through owned
+//! The value lives in the same `ValueCell` as a sync state's, read only through owned
 //! counts (`kernel::readers::enter_owned`: an async guard may be dropped on another thread
-//! than the one that made it). Who
-//! starts or stops is decided by the world's one phase table, owned by `By::Task`: the first
-//! task to find the state idle takes the `Starting` phase and runs the start future itself;
-//! every other task parks its waker and is woken when the phase ends. No thread ever blocks
-//! waiting for an async start.
+//! than the one that made it). Who starts or stops is decided by the world's one phase table,
+//! owned by `By::Task`: the first task to find the state idle takes the `Starting` phase and
+//! runs the start future itself; every other task parks its waker and is woken when the
+//! phase ends. No thread ever blocks waiting for an async start.
 //!
 //! While a start future is polled, its state is on the thread's "starting" stack
-//! (`thread::starting`), the same stack sync starts and stops use: reads inside it record dependencies,
-//! and a read of a state already on the stack is a cycle. A read that must wait for a start
-//! running in another task records "the start of the innermost state waits for that one",
-//! and first walks those waits: if they lead back to a state on this poll's stack, waiting
-//! would never end, so it is a cycle error instead.
+//! (`thread::starting`), the same stack sync starts and stops use: reads inside it record
+//! dependencies, and a read of a state already on the stack is a cycle. A read that must wait
+//! for a start running in another task records "the start of the innermost state waits for
+//! that one", and first walks those waits: if they lead back to a state on this poll's stack,
+//! waiting would never end, so it is a cycle error instead.
+//!
+//! Imports `kernel`, `state`, `declared`, `error`, `exec`, `info`, `thread` and `watch`; must
+//! not import `diagnostics`, `stop_kind` or `private`.
 
 use super::definition::{AsyncDefinition, AsyncStartFn, AsyncStopFn, StartFuture, StopFuture};
-use crate::exec::{self, catch_unwind_future, sleep, timeout_at};
 use crate::error::{BoxError, Error};
+use crate::exec::{self, catch_unwind_future, sleep, timeout_at};
 use crate::info::StateInfo;
-use crate::kernel::cell::ValueCell;
+use crate::kernel::driver::{Driver, Flavour, StateCore, StopRequest};
 use crate::kernel::outcome::{StartOutcome, StopOutcome};
 use crate::kernel::phases::Ticket;
-use crate::kernel::readers::{self, ReaderId};
+use crate::kernel::readers;
 use crate::kernel::world::{self, Table};
-use crate::kernel::{
-    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked, Turn, Want,
-};
+use crate::kernel::{self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, StopClaim, Turn, Want};
 use crate::thread::{self, Key};
 use crate::watch::{emit, Event};
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// The shared part of an async state. Statics keep it in a hidden `static`; local states in
 /// an `Arc`.
 #[doc(hidden)]
-pub struct AsyncCore<T> {
-    pub(crate) info: StateInfo,
-    pub(crate) cell: ValueCell<T>,
-    /// Index into the per-thread reader tables; 0 until first read.
-    reader_id: ReaderId,
-    definition: Mutex<AsyncDefinition<T>>,
-}
+pub type AsyncCore<T> = StateCore<T, Polled>;
 
 impl<T> AsyncCore<T> {
-    pub(crate) const fn with_definition(info: StateInfo, definition: AsyncDefinition<T>) -> Self {
-        Self {
-            info,
-            cell: ValueCell::new(),
-            reader_id: ReaderId::new(),
-            definition: Mutex::new(definition),
-        }
-    }
-
     /// A static async state's core (used by `#[defstate]` with an `async` initializer).
     pub const fn new_static(
         info: StateInfo,
         start: fn() -> StartFuture<T>,
         stop: Option<fn(T) -> StopFuture>,
     ) -> Self {
-        let stop = match stop {
-            Some(stop) => AsyncStopFn::Static(stop),
-            None => AsyncStopFn::None,
-        };
-        Self::with_definition(
-            info,
-            AsyncDefinition {
-                start: AsyncStartFn::Static(start),
-                stop,
-            },
-        )
-    }
-
-    #[inline]
-    pub(crate) fn key(&self) -> Key {
-        std::ptr::from_ref(self) as Key
-    }
-
-    /// The reader id, or 0 if no guard was ever made.
-    #[inline(always)]
-    pub(crate) fn reader_id(&self) -> usize {
-        self.reader_id.get()
+        let start = AsyncStartFn::Static(start);
+        let stop = AsyncStopFn::from_static(stop);
+        Self::with_definition(info, AsyncDefinition { start, stop })
     }
 
     /// Enters as a guard that may leave on any thread, if the value is there.
     #[inline]
     pub(crate) fn enter(&self) -> Option<*const T> {
-        readers::enter_owned(&self.cell, self.reader_id.ensure())
+        readers::enter_owned(&self.cell, self.ensure_reader_id())
     }
+}
 
-    pub(crate) fn definition(&self) -> MutexGuard<'_, AsyncDefinition<T>> {
-        self.definition
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
+/// The flavour of async states: their start and stop functions return futures, and they
+/// wait by parking wakers.
+#[doc(hidden)]
+pub enum Polled {}
 
-    /// Records that the start running in this poll (sync or async) read this state.
-    pub(crate) fn record_dependency(&self) {
-        world::record_dependency(self.key(), &self.info);
-    }
+impl Flavour for Polled {
+    type Definition<T> = AsyncDefinition<T>;
+    const ASYNC: bool = true;
 }
 
 /// Waits (without blocking the thread) until the task may start or stop the state: the async
@@ -443,9 +408,13 @@ impl<T: Send + Sync + 'static> AsyncCore<T> {
     }
 }
 
-impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
+impl<T: Send + Sync + 'static> Driver for AsyncCore<T> {
+    fn stop_on_thread(&self, stop: StopRequest<'_>) -> Result<(), Error> {
+        self.stop_blocking(stop.force, stop.timeout, stop.claim)
+    }
+
+    fn stop_in_task(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.stop(false, timeout, None))
     }
 
     #[cfg(feature = "hot")]
@@ -454,19 +423,7 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         crate::state::code_keys(&definition.start, &definition.stop)
     }
 
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-
-    fn stop_tracked(&self, force: bool) -> Result<(), Error> {
-        self.stop_blocking(force, stop_timeout(), None)
-    }
-
-    fn stop_claimed(&self, claim: &StopClaim, timeout: Duration) -> Result<(), Error> {
-        self.stop_blocking(false, timeout, Some(claim))
-    }
-
-    fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
+    fn start_on_thread(&self, handle: &Handle) -> Result<(), Error> {
         // From sync code (a sync restart bringing back an async dependent): drive the start
         // on this thread, bounded like a stop.
         let backstop = kernel::backstop(stop_timeout());
@@ -479,44 +436,14 @@ impl<T: Send + Sync + 'static> Tracked for AsyncCore<T> {
         })
     }
 
-    fn start_tracked_async<'a>(&'a self, handle: &'a Handle) -> BoxFuture<'a, Result<(), Error>> {
+    fn start_in_task<'a>(&'a self, handle: &'a Handle) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(self.start_or_wait(|| handle.clone()))
-    }
-
-    fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.stop(false, timeout, None))
-    }
-
-    fn reload_tracked(&self) -> BoxFuture<'_, Result<Restarted, Error>> {
-        Box::pin(kernel::reload::reload(self))
-    }
-}
-
-impl<T> Drop for AsyncCore<T> {
-    fn drop(&mut self) {
-        // Only local cores are dropped, and only when no state, guard or registry entry
-        // refers to them any more.
-        kernel::world().forget(std::ptr::from_ref(self) as Key);
-    }
-}
-
-impl<T: Send + Sync + 'static> crate::declared::DeclaredState for AsyncCore<T> {
-    fn is_async(&self) -> bool {
-        true
-    }
-
-    fn start(&'static self) -> Result<(), Error> {
-        crate::exec::block_on(self.start_async(), Duration::MAX).unwrap_or(Ok(()))
-    }
-
-    fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>> {
-        Box::pin(self.start_or_wait(|| Handle::Static(self)))
     }
 }
 
 impl crate::declared::Declaration {
     /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
     pub(crate) const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
-        Self::of(core)
+        Self::new(core)
     }
 }

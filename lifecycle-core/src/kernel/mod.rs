@@ -25,6 +25,7 @@ pub(crate) mod sync;
 
 not_under_loom! {
     mod critical;
+    pub(crate) mod driver;
     pub(crate) mod graph;
     pub(crate) mod outcome;
     pub(crate) mod readers;

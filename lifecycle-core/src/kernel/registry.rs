@@ -1,11 +1,10 @@
 //! The realized states, in realization order, with O(1) insert and remove, and [`Tracked`],
 //! what the registry knows of each entry.
 //!
-//! Part of the kernel; imports only `error`, `info`, `thread` and the kernel's `phases` and
-//! `restarted`.
-//!
 //! A doubly linked list threaded through a slab (`Vec` of nodes plus a free list) and an index
 //! from key to node, so `stop()` of one state among 100k costs the same as among ten.
+//!
+//! Imports `error`, `info` and `thread`; must not import `state` or `async_state`.
 
 use super::restarted::Restarted;
 use super::phases::StopClaim;

@@ -39,7 +39,7 @@ use crate::thread::Key;
 use crate::watch::{emit, Event};
 use std::time::Duration;
 
-/// What became of a swap ([`Swap::swap`]).
+/// What became of a swap ([`swap`]).
 pub(crate) enum Swapped<V> {
     /// The new value is in; here is the old one, for its stop function.
     Old(V),

@@ -1,82 +1,60 @@
-//! A state's core: its identity, value cell and definition, and the sync driver of the
-//! kernel's start and stop protocol (it waits on the world's condition variable and calls
-//! the user's functions on this thread).
+//! A sync state's core (`kernel::driver::StateCore` with the [`Blocking`] flavour) and the
+//! sync driver of the kernel's start and stop protocol: it waits on the world's condition
+//! variable and calls the user's functions on this thread. Also what `declared()` knows of a
+//! static core of either flavour, written once here (the kernel may not import `declared`).
+//!
+//! Imports `kernel`, `declared`, `error`, `exec`, `info`, `thread` and `watch`; must not
+//! import `async_state`, `resource`, `shutdown`, `slot`, `diagnostics` or `private`.
 
-use super::definition::{Definition, StartFn, StopFn};
+use super::definition::{Definition, StartFn, StopFn, UserStop};
+use crate::declared::{Declaration, DeclaredState};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
-use crate::kernel::cell::ValueCell;
+use crate::kernel::driver::{Driver, Flavour, StateCore, StopRequest};
 use crate::kernel::outcome::StartOutcome;
-use crate::kernel::readers::{self, ReaderId};
+use crate::kernel::readers;
 use crate::kernel::world;
-use crate::kernel::{
-    self, barrier, stop_timeout, BoxFuture, By, Granted, Handle, Restarted, StopClaim, Tracked,
-    Turn, Want,
-};
-use crate::thread::{self, Key};
+use crate::kernel::{self, barrier, BoxFuture, By, Granted, Handle, StopClaim, Tracked, Turn, Want};
+use crate::thread;
 use crate::watch::{emit, Event};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The shared part of a state. Statics keep it in a hidden `static`; local states in an `Arc`.
 #[doc(hidden)]
-pub struct Core<T> {
-    pub(crate) info: StateInfo,
-    pub(crate) cell: ValueCell<T>,
-    /// Index into the per-thread reader tables; 0 until first read.
-    reader_id: ReaderId,
-    definition: Mutex<Definition<T>>,
-}
+pub type Core<T> = StateCore<T, Blocking>;
 
 impl<T> Core<T> {
-    pub(crate) const fn with_definition(info: StateInfo, definition: Definition<T>) -> Self {
-        Self {
-            info,
-            cell: ValueCell::new(),
-            reader_id: ReaderId::new(),
-            definition: Mutex::new(definition),
-        }
-    }
-
     /// A static state's core (used by `#[defstate]`).
     pub const fn new_static(
         info: StateInfo,
         start: fn() -> Result<T, BoxError>,
         stop: Option<fn(T) -> Result<(), BoxError>>,
     ) -> Self {
-        let stop = match stop {
-            Some(stop) => StopFn::Static(stop),
-            None => StopFn::None,
-        };
-        Self::with_definition(
-            info,
-            Definition {
-                start: StartFn::Static(start),
-                stop,
-            },
-        )
+        let start = StartFn::Static(start);
+        let stop = StopFn::from_static(stop);
+        Self::with_definition(info, Definition { start, stop })
     }
+}
 
-    #[inline(always)]
-    pub(crate) fn key(&self) -> Key {
-        std::ptr::from_ref(self) as Key
+impl<T, O> UserStop<T, O> {
+    /// A static state's stop function, if it has one (both flavours' `new_static`).
+    pub(crate) const fn from_static(stop: Option<fn(T) -> O>) -> Self {
+        match stop {
+            Some(stop) => UserStop::Static(stop),
+            None => UserStop::None,
+        }
     }
+}
 
-    #[inline(always)]
-    pub(crate) fn reader_id(&self) -> usize {
-        self.reader_id.get()
-    }
+/// The flavour of sync states: their start and stop functions return results, and they
+/// wait by blocking the thread.
+#[doc(hidden)]
+pub enum Blocking {}
 
-    pub(crate) fn ensure_reader_id(&self) -> usize {
-        self.reader_id.ensure()
-    }
-
-    pub(crate) fn definition(&self) -> std::sync::MutexGuard<'_, Definition<T>> {
-        self.definition
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
+impl Flavour for Blocking {
+    type Definition<T> = Definition<T>;
+    const ASYNC: bool = false;
 }
 
 impl<T: Send + Sync + 'static> Core<T> {
@@ -167,7 +145,7 @@ impl<T: Send + Sync + 'static> Core<T> {
     /// Waits until no reader is inside, or reports who is.
     pub(super) fn wait_for_readers(&self, timeout: Duration) -> Result<(), Error> {
         let id = self.reader_id();
-        if id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0) {
+        if self.held_here() {
             return Err(Error::HeldByCurrentThread {
                 state: self.info.name().to_owned(),
             });
@@ -194,81 +172,60 @@ impl<T: Send + Sync + 'static> Core<T> {
         }
         unreachable!("the loop returns")
     }
-
-    /// Records that the start running on this thread read this state.
-    pub(crate) fn record_dependency(&self) {
-        world::record_dependency(self.key(), &self.info);
-    }
 }
 
-impl<T: Send + Sync + 'static> Tracked for Core<T> {
-    fn info(&self) -> &StateInfo {
-        &self.info
+impl<T: Send + Sync + 'static> Driver for Core<T> {
+    fn stop_on_thread(&self, stop: StopRequest<'_>) -> Result<(), Error> {
+        self.stop(stop.force, stop.timeout, stop.claim)
+    }
+
+    fn start_on_thread(&self, handle: &Handle) -> Result<(), Error> {
+        self.start_or_wait(|| handle.clone())
     }
 
     #[cfg(feature = "hot")]
     fn code(&self) -> Vec<u64> {
         let definition = self.definition();
-        crate::state::code_keys(&definition.start, &definition.stop)
+        super::code_keys(&definition.start, &definition.stop)
     }
 
-    fn is_realized(&self) -> bool {
-        self.cell.is_realized()
-    }
-
-    fn stop_tracked(&self, force: bool) -> Result<(), Error> {
-        self.stop(force, stop_timeout(), None)
-    }
-
-    fn stop_claimed(&self, claim: &StopClaim, timeout: Duration) -> Result<(), Error> {
-        self.stop(false, timeout, Some(claim))
-    }
-
-    fn start_tracked(&self, handle: &Handle) -> Result<(), Error> {
-        self.start_or_wait(|| handle.clone())
-    }
-
-    fn stop_tracked_async(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+    fn stop_in_task(&self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
         // Runs the sync stop when polled: it waits for guards by sleeping, bounded by `timeout`.
         Box::pin(async move { self.stop(false, timeout, None) })
     }
 
-    fn held_by_current_thread(&self) -> bool {
-        let id = self.reader_id();
-        id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0)
-    }
-
-    fn reload_tracked(&self) -> BoxFuture<'_, Result<Restarted, Error>> {
-        // The new start, the swap and the stops run on this thread as the reload is polled.
-        Box::pin(kernel::reload::reload(self))
+    fn start_in_task<'a>(&'a self, handle: &'a Handle) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { self.start_or_wait(|| handle.clone()) })
     }
 }
 
-impl<T> Drop for Core<T> {
-    fn drop(&mut self) {
-        // Only local cores are dropped, and only when no state, guard or handle refers to
-        // them any more (the reader id goes back to its pool with the field).
-        kernel::world().forget(std::ptr::from_ref(self) as Key);
-    }
-}
-
-impl<T: Send + Sync + 'static> crate::declared::DeclaredState for Core<T> {
+/// Both flavours, over their `Tracked` starts: a sync start ends in the first poll, an async
+/// one is driven on this thread.
+#[allow(private_bounds)]
+impl<T, F: Flavour> DeclaredState for StateCore<T, F>
+where
+    Self: Tracked,
+{
     fn is_async(&self) -> bool {
-        false
+        F::ASYNC
     }
 
     fn start(&'static self) -> Result<(), Error> {
-        self.start_or_wait(|| Handle::Static(self))
+        crate::exec::block_on(self.start_async(), Duration::MAX).unwrap_or(Ok(()))
     }
 
     fn start_async(&'static self) -> BoxFuture<'static, Result<(), Error>> {
-        Box::pin(async move { self.start_or_wait(|| Handle::Static(self)) })
+        Box::pin(async move { self.start_tracked_async(&Handle::Static(self)).await })
     }
 }
 
-impl crate::declared::Declaration {
-    /// Registers a static state's core (used by `#[defstate]`).
-    pub(crate) const fn new<T: Send + Sync + 'static>(core: &'static Core<T>) -> Self {
+impl Declaration {
+    /// Registers a static state's core (used by `#[defstate]`; async cores too).
+    #[allow(private_bounds)]
+    pub(crate) const fn new<T, F: Flavour>(core: &'static StateCore<T, F>) -> Self
+    where
+        StateCore<T, F>: Tracked,
+    {
         Self::of(core)
     }
 }
