@@ -8,6 +8,11 @@
 //! `kernel/world.rs` is `state` -> `kernel`); a module and its own submodules may use each
 //! other. Set `LAYERS_SRC` to check another tree (`LAYERS_SRC=/path/to/lifecycle-core/src
 //! cargo test --test layers` on the tree before the kernel reports its ten-file cycle).
+//!
+//! Each file's `//!` doc also says what it imports, in one checkable sentence
+//! (``Imports `kernel` and `error`; must not import `state`.``): the backticked names before
+//! "must not" must cover every top-level module the file imports, besides its own ancestors,
+//! submodules and siblings.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -346,6 +351,114 @@ fn the_kernel_imports_only_base_modules() {
         layers.kernel_violations.is_empty(),
         "the kernel may import only {KERNEL_MAY_IMPORT:?}:\n{}",
         layers.kernel_violations.join("\n")
+    );
+}
+
+/// The sentence of a file's leading `//!` doc that starts with "Imports" (the module doc
+/// format: ``Imports `kernel` and `error`; must not import `state`.``), without its period.
+fn import_sentence(text: &str) -> Option<String> {
+    let doc = text
+        .lines()
+        .map_while(|line| line.strip_prefix("//!"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let start = doc
+        .match_indices("Imports ")
+        .map(|(at, _)| at)
+        .find(|&at| at == 0 || doc[..at].trim_end().ends_with('.') || doc[..at].ends_with("  "))?;
+    let sentence = &doc[start..];
+    let end = sentence.find(". ").unwrap_or(sentence.len());
+    Some(sentence[..end].trim_end_matches('.').to_owned())
+}
+
+/// The backticked names before "must not" in an import sentence (`state/` counts as `state`).
+fn listed_imports(sentence: &str) -> BTreeSet<String> {
+    let allowed = sentence.split("must not").next().unwrap_or_default();
+    allowed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|name| name.trim_end_matches('/').to_owned())
+        .collect()
+}
+
+#[test]
+fn every_module_doc_lists_the_modules_it_imports() {
+    let src = src_dir();
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    all.sort();
+    let known: BTreeSet<Module> = all.iter().map(|file| module_of(&src, file)).collect();
+    let mut report = String::new();
+    for file in &all {
+        let name = file.strip_prefix(&src).unwrap().display().to_string();
+        let text = std::fs::read_to_string(file).expect("a readable source file");
+        let Some(sentence) = import_sentence(&text) else {
+            report.push_str(&format!(
+                "\n{name}: its `//!` doc has no sentence starting with \"Imports\""
+            ));
+            continue;
+        };
+        let listed = listed_imports(&sentence);
+        let module = module_of(&src, file);
+        let parent = &module[..module.len().saturating_sub(1)];
+        // top-level module -> the paths that import it
+        let mut unlisted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (target, written) in imports(&module, false, &text, &known) {
+            let related = target.starts_with(&module)
+                || module.starts_with(&target)
+                || (!parent.is_empty() && target.starts_with(parent));
+            if related || listed.contains(&target[0]) {
+                continue; // its ancestors, its submodules, its siblings, or listed
+            }
+            unlisted
+                .entry(target[0].clone())
+                .or_default()
+                .insert(written);
+        }
+        if !unlisted.is_empty() {
+            let unlisted: Vec<String> = unlisted
+                .into_iter()
+                .map(|(top, paths)| {
+                    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+                    format!("`{top}` ({})", paths.join(", "))
+                })
+                .collect();
+            report.push_str(&format!(
+                "\n{name}: imports {}, not listed in \"{sentence}.\"",
+                unlisted.join(", ")
+            ));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "each file's `//!` doc needs an import sentence naming, in backticks before \
+         \"must not\", every top-level module it imports (`//! Imports `kernel` and `error`; \
+         must not import `state`.`):{report}"
+    );
+}
+
+#[test]
+fn the_import_sentence_is_read_from_the_module_doc() {
+    let text = "//! Owns the cell. Imports\n\
+                //! `kernel`, `state/` and the kernel's `cell`; must not\n\
+                //! import `global`.\n\
+                \n\
+                //! Imports `later`.\n\
+                use crate::kernel;";
+    let sentence = import_sentence(text).expect("an import sentence");
+    assert_eq!(
+        sentence,
+        "Imports `kernel`, `state/` and the kernel's `cell`; must not import `global`"
+    );
+    assert_eq!(
+        listed_imports(&sentence),
+        ["cell", "kernel", "state"].map(String::from).into()
+    );
+    assert_eq!(
+        import_sentence("//! Owns no Imports here.\nuse crate::kernel;"),
+        None
     );
 }
 
