@@ -208,9 +208,11 @@ impl<T: Send + Sync + 'static> State<T> {
     /// The read path: this thread's counts, no locks, no shared writes.
     #[inline(always)]
     fn enter_fast(&self) -> Option<Ref<'_, T>> {
+        // One load of the core pointer, kept across the thread-local lookup.
+        let core = self.core();
         let id = self.fast_reader_id()?;
         let counts = readers::current()?.counts(id)?;
-        let value = self.core().cell.enter(counts)?;
+        let value = core.cell.enter(counts)?;
         Some(Ref::counted(value, counts))
     }
 
