@@ -1,8 +1,8 @@
 //! [`State<T>`]: a lazily started, tracked, stoppable and restartable value — the sync
 //! driver of the kernel.
 //!
-//! Owns the sync state type, its guards and definitions, and `core_methods!`, the public
-//! methods both drivers write alike over their core. Imports `error`, `exec`, `info`,
+//! Owns the sync state type, its guards and definitions, and `core_methods!`, the identity
+//! getters both drivers write alike over their core. Imports `error`, `exec`, `info`,
 //! `isolation`, `kernel`, `status`, `thread` and `unwind`; must not import `async_state` or the
 //! modules built on `state` (`resource`, `shutdown`, `slot`, `diagnostics`, `private`).
 
@@ -98,6 +98,20 @@ impl<T: Send + Sync + 'static> State<T> {
         start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
     ) -> Self {
         Self::from_parts(StateInfo::named(name), start, None::<fn(T)>)
+    }
+
+    /// Returns this (unrealized) local state with `stop` as its stop function.
+    ///
+    /// ```
+    /// use lifecycle::State;
+    /// let state = State::new("numbers", || Ok(vec![1, 2, 3]))
+    ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
+    /// assert_eq!(state.get().len(), 3);
+    /// ```
+    #[must_use]
+    pub fn with_stop<R: StopReturn>(self, stop: impl Fn(T) -> R + Send + Sync + 'static) -> Self {
+        self.core().definition().stop = dyn_stop(stop);
+        self
     }
 
     /// A local state described by `info` (its name, meta data, and whether
@@ -529,26 +543,13 @@ impl<T: Send + Sync + 'static> State<T> {
     }
 }
 
-/// The public methods `State` and `AsyncState` write alike over their `core()`: the
-/// identity getters and `with_stop` (with the calling driver's stop-result bound and its
-/// `dyn_stop`), each `with_stop` with the docs given before it. A macro only because both
-/// drivers need them as inherent methods (the public API, no trait to import).
+/// The identity getters `State` and `AsyncState` write alike over their `core()`. A macro
+/// only because both drivers need them as inherent methods (the public API, no trait to
+/// import). `with_stop` stays written out in each driver: its bound is what a user's wrong
+/// stop closure is checked against, and the error must point at the method, not at a macro.
 macro_rules! core_methods {
-    (
-        $state:ident,
-        $(#[$with_stop:meta])* with_stop<$r:ident: $bound:ident> by $dyn_stop:path $(,)?
-    ) => {
+    ($state:ident) => {
         impl<T: Send + Sync + 'static> $state<T> {
-            $(#[$with_stop])*
-            #[must_use]
-            pub fn with_stop<$r: $bound>(
-                self,
-                stop: impl Fn(T) -> $r + Send + Sync + 'static,
-            ) -> Self {
-                self.core().definition().stop = $dyn_stop(stop);
-                self
-            }
-
             /// The state's name.
             pub fn name(&self) -> &str {
                 self.core().info.name()
@@ -568,18 +569,7 @@ macro_rules! core_methods {
 }
 pub(crate) use core_methods;
 
-core_methods! {
-    State,
-    /// Returns this (unrealized) local state with `stop` as its stop function.
-    ///
-    /// ```
-    /// use lifecycle::State;
-    /// let state = State::new("numbers", || Ok(vec![1, 2, 3]))
-    ///     .with_stop(|numbers: Vec<i32>| println!("stopping {numbers:?}"));
-    /// assert_eq!(state.get().len(), 3);
-    /// ```
-    with_stop<R: StopReturn> by dyn_stop,
-}
+core_methods!(State);
 
 /// Ends a [`State::bind`] substitution when dropped.
 pub struct BindGuard<'a> {
