@@ -1,7 +1,7 @@
 //! Supervision of async states: [`AsyncState`] as the supervisor's `Subject` (its start
 //! reports that it begins from its poll) and its public supervision methods
 //! ([`AsyncState::supervise`], [`AsyncState::with_check`], [`AsyncState::fail`],
-//! [`AsyncState::fail_handle`], which `supervise` writes once for both drivers), plus the
+//! [`AsyncState::fail_handle`], one-line calls of `supervise::subject`), plus the
 //! async-only [`AsyncState::with_async_check`]. A supervised async state restarts on the
 //! tokio runtime it started on (feature `tokio`), so the tasks its start spawns survive.
 //!
@@ -13,7 +13,7 @@ use crate::info::StateInfo;
 use crate::kernel::Handle;
 use crate::supervise::driver::{self, Check};
 use crate::supervise::subject::{self, Subject};
-use crate::supervise::{check_result, Supervise};
+use crate::supervise::{check_result, FailHandle, StaticCheck, Supervise};
 use crate::thread::Key;
 use std::fmt::Display;
 use std::future::Future;
@@ -24,19 +24,41 @@ use std::sync::Arc;
 pub type StaticAsyncCheck<T> =
     fn(AsyncRef<T>) -> crate::kernel::BoxFuture<'static, Result<(), String>>;
 
-crate::supervise::subject::supervision_methods! {
-    AsyncState,
+impl<T: Send + Sync + 'static> AsyncState<T> {
     /// Returns this local async state supervised with `config`, as
     /// [`State::supervise`](crate::State::supervise) does.
-    supervise,
+    #[must_use]
+    pub fn supervise(self, config: Supervise) -> Self {
+        subject::supervise_local(&self, Some(config), None);
+        self
+    }
+
     /// Returns this local async state with a check, as
     /// [`State::with_check`](crate::State::with_check) does.
-    with_check,
+    #[must_use]
+    pub fn with_check<E: std::fmt::Display>(
+        self,
+        check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
+    ) -> Self {
+        subject::with_check(&self, check);
+        self
+    }
+
     /// Reports that the value is dead, as [`State::fail`](crate::State::fail) does.
-    fail,
+    pub fn fail(&self, error: impl std::fmt::Display) -> bool {
+        driver::fail(Subject::key(self), None, error.to_string())
+    }
+
     /// A handle that fails this realization from anywhere, as
     /// [`State::fail_handle`](crate::State::fail_handle) makes.
-    fail_handle,
+    pub fn fail_handle(&self) -> FailHandle {
+        FailHandle::new(Subject::key(self))
+    }
+
+    /// Supervises a static state (used by `#[defstate(supervise)]`, from its start).
+    pub(crate) fn supervise_static(&'static self, config: Supervise, check: Option<StaticCheck<T>>) {
+        subject::supervise_static(self, config, || subject::static_check(self, check));
+    }
 }
 
 impl<T: Send + Sync + 'static> AsyncState<T> {

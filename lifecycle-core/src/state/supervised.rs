@@ -1,7 +1,7 @@
 //! Supervision of sync states: [`State`] as the supervisor's `Subject` (how a check reads
 //! its value, how its start reports that it begins) and its public supervision methods
 //! ([`State::supervise`], [`State::with_check`], [`State::fail`], [`State::fail_handle`]),
-//! which `supervise` writes once for both drivers.
+//! each a one-line call of `supervise::subject`, which holds what both drivers share.
 //!
 //! Imports `info`, `kernel`, `supervise` and `thread`; must not import `async_state` or the
 //! modules built on `state` (`resource`, `shutdown`, `slot`, `diagnostics`, `private`).
@@ -10,12 +10,12 @@ use super::{Core, Owned, State};
 use crate::info::StateInfo;
 use crate::kernel::{readers, Handle};
 use crate::supervise::driver;
-use crate::supervise::subject::Subject;
+use crate::supervise::subject::{self, Subject};
+use crate::supervise::{FailHandle, StaticCheck, Supervise};
 use crate::thread::Key;
 use std::sync::Arc;
 
-crate::supervise::subject::supervision_methods! {
-    State,
+impl<T: Send + Sync + 'static> State<T> {
     /// Returns this local state supervised with `config`: when it fails ([`fail`](Self::fail),
     /// a [`FailHandle`](crate::FailHandle), or its [check](Self::with_check)), its dependents
     /// stop (newest first), it restarts after a backoff, and the dependents that were running
@@ -36,20 +36,43 @@ crate::supervise::subject::supervision_methods! {
     /// }
     /// assert_eq!(worker.status(), Status::Realized);
     /// ```
-    supervise,
+    #[must_use]
+    pub fn supervise(self, config: Supervise) -> Self {
+        subject::supervise_local(&self, Some(config), None);
+        self
+    }
+
     /// Returns this local state with a check: while it is realized, the supervisor calls
     /// `check` with its value every `interval` ([`Supervise::interval`](crate::Supervise::interval));
     /// an error is a failure (supervised with the defaults if [`supervise`](Self::supervise)
     /// was not called), and readiness ([`lifecycle::health`](crate::health())) counts the last
     /// result.
-    with_check,
+    #[must_use]
+    pub fn with_check<E: std::fmt::Display>(
+        self,
+        check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
+    ) -> Self {
+        subject::with_check(&self, check);
+        self
+    }
+
     /// Reports that the value is dead: a supervised, realized state restarts (see
     /// [`supervise`](Self::supervise)). Ignored (returns `false`) if the state is not
     /// supervised, not realized, stopping, or already failing (failures coalesce).
-    fail,
+    pub fn fail(&self, error: impl std::fmt::Display) -> bool {
+        driver::fail(Subject::key(self), None, error.to_string())
+    }
+
     /// A handle that fails this realization of the state from anywhere (a task the start
     /// spawns): take it in the start. Handles of an earlier realization are ignored.
-    fail_handle,
+    pub fn fail_handle(&self) -> FailHandle {
+        FailHandle::new(Subject::key(self))
+    }
+
+    /// Supervises a static state (used by `#[defstate(supervise)]`, from its start).
+    pub(crate) fn supervise_static(&'static self, config: Supervise, check: Option<StaticCheck<T>>) {
+        subject::supervise_static(self, config, || subject::static_check(self, check));
+    }
 }
 
 impl<T: Send + Sync + 'static> Subject for State<T> {

@@ -1,8 +1,8 @@
 //! What `State` and `AsyncState` share of supervision, written once: the [`Subject`] trait
 //! each driver implements (how a check reads its value, how its start tells the supervisor
-//! that it begins), the registering both do over it, and [`supervision_methods!`], the
-//! public methods (`supervise`, `with_check`, `fail`, `fail_handle`) whose bodies are the
-//! same one-line calls on both types.
+//! that it begins), and the registering both do over it: the public methods (`supervise`,
+//! `with_check`, `fail`, `fail_handle`) of both types are one-line calls of this module,
+//! written out in each driver so that a wrong argument's error names the real method.
 //!
 //! Imports `info`, `kernel` and `thread`; must not import `state`, `async_state`, `health`,
 //! `shutdown` or `private`.
@@ -81,58 +81,3 @@ pub(crate) fn static_check<S: Subject>(
 ) -> Option<Check> {
     check.map(|check| sync_check(subject.reader(), check))
 }
-
-/// The supervision methods of a state type that implements [`Subject`], each with the docs
-/// given before its name. A macro only because both drivers need them as inherent methods
-/// (the public API, no trait to import): every body is one call of this module.
-macro_rules! supervision_methods {
-    (
-        $state:ident,
-        $(#[$supervise:meta])* supervise,
-        $(#[$with_check:meta])* with_check,
-        $(#[$fail:meta])* fail,
-        $(#[$fail_handle:meta])* fail_handle $(,)?
-    ) => {
-        impl<T: Send + Sync + 'static> $state<T> {
-            $(#[$supervise])*
-            #[must_use]
-            pub fn supervise(self, config: $crate::supervise::Supervise) -> Self {
-                $crate::supervise::subject::supervise_local(&self, Some(config), None);
-                self
-            }
-
-            $(#[$with_check])*
-            #[must_use]
-            pub fn with_check<E: ::std::fmt::Display>(
-                self,
-                check: impl Fn(&T) -> Result<(), E> + Send + Sync + 'static,
-            ) -> Self {
-                $crate::supervise::subject::with_check(&self, check);
-                self
-            }
-
-            $(#[$fail])*
-            pub fn fail(&self, error: impl ::std::fmt::Display) -> bool {
-                let key = $crate::supervise::subject::Subject::key(self);
-                $crate::supervise::driver::fail(key, None, error.to_string())
-            }
-
-            $(#[$fail_handle])*
-            pub fn fail_handle(&self) -> $crate::supervise::FailHandle {
-                $crate::supervise::FailHandle::new($crate::supervise::subject::Subject::key(self))
-            }
-
-            /// Supervises a static state (used by `#[defstate(supervise)]`, from its start).
-            pub(crate) fn supervise_static(
-                &'static self,
-                config: $crate::supervise::Supervise,
-                check: Option<$crate::supervise::StaticCheck<T>>,
-            ) {
-                $crate::supervise::subject::supervise_static(self, config, || {
-                    $crate::supervise::subject::static_check(self, check)
-                });
-            }
-        }
-    };
-}
-pub(crate) use supervision_methods;
