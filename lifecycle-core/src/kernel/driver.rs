@@ -88,6 +88,19 @@ impl<T, F: Flavour> StateCore<T, F> {
         self.reader_id.get()
     }
 
+    /// The reader id, if one was assigned.
+    ///
+    /// Id 0 means "not assigned yet", but this load may be older than the first start, which
+    /// assigns the id and then publishes: entering on the counts of id 0 (which no stopper
+    /// sums) could then see the value realized and be missed by its stop.
+    #[inline(always)]
+    pub(crate) fn assigned_reader_id(&self) -> Option<usize> {
+        match self.reader_id() {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
     #[inline]
     pub(crate) fn ensure_reader_id(&self) -> usize {
         self.reader_id.ensure()
@@ -107,8 +120,8 @@ impl<T, F: Flavour> StateCore<T, F> {
     /// True if the calling thread holds a guard on it that only this thread can drop (a
     /// stop from here would wait for it forever); owned guards never count.
     pub(crate) fn held_here(&self) -> bool {
-        let id = self.reader_id();
-        id != 0 && readers::current().is_some_and(|own| own.inside(id) > 0)
+        self.assigned_reader_id()
+            .is_some_and(|id| readers::current().is_some_and(|own| own.inside(id) > 0))
     }
 }
 

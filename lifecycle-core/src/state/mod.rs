@@ -224,7 +224,7 @@ impl<T: Send + Sync + 'static> State<T> {
     fn enter_fast(&self) -> Option<Ref<'_, T>> {
         // One load of the core pointer, kept across the thread-local lookup.
         let core = self.core();
-        let id = self.fast_reader_id()?;
+        let id = Self::fast_reader_id(core)?;
         let counts = readers::current()?.counts(id)?;
         let value = core.cell.enter(counts)?;
         Some(Ref::counted(value, counts))
@@ -233,24 +233,11 @@ impl<T: Send + Sync + 'static> State<T> {
     /// The reader id the fast paths (`enter_fast`, `owned_fast`) enter on: none off a plain
     /// thread (a binding, scope or start needs the slow path) or before the id is assigned.
     #[inline(always)]
-    fn fast_reader_id(&self) -> Option<usize> {
+    fn fast_reader_id(core: &Core<T>) -> Option<usize> {
         if !thread::is_plain() {
             return None;
         }
-        self.assigned_reader_id()
-    }
-
-    /// The state's reader id, if assigned.
-    ///
-    /// Id 0 means "not assigned yet", but this load may be older than the first start, which
-    /// assigns the id and then publishes: entering on the counts of id 0 (which no stopper
-    /// sums) could then see the value realized and be missed by its stop.
-    #[inline(always)]
-    fn assigned_reader_id(&self) -> Option<usize> {
-        match self.core().reader_id() {
-            0 => None,
-            id => Some(id),
-        }
+        core.assigned_reader_id()
     }
 
     #[cold]
@@ -281,10 +268,11 @@ impl<T: Send + Sync + 'static> State<T> {
     /// it enters even while another thread's stop waits for that guard (a stop cannot take
     /// the value before this thread's count drops to zero), like a recursive read lock.
     fn reenter(&self) -> Option<Ref<'_, T>> {
-        let id = self.assigned_reader_id()?;
+        let core = self.core();
+        let id = core.assigned_reader_id()?;
         let counts = readers::current()?.counts(id)?;
         // SAFETY: `counts` are this thread's own counts for this state, on this thread.
-        let value = unsafe { self.core().cell.reenter(counts) }?;
+        let value = unsafe { core.cell.reenter(counts) }?;
         Some(Ref::counted(value, counts))
     }
 
@@ -338,8 +326,9 @@ impl<T: Send + Sync + 'static> State<T> {
     /// The owned read path: this thread's owned counts, no locks, no shared writes.
     #[inline(always)]
     fn owned_fast(&self) -> Option<Owned<T>> {
-        let id = self.fast_reader_id()?;
-        let value = readers::enter_owned(&self.core().cell, id)?;
+        let core = self.core();
+        let id = Self::fast_reader_id(core)?;
+        let value = readers::enter_owned(&core.cell, id)?;
         Some(self.owned_at(value))
     }
 
