@@ -114,27 +114,6 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         Self::from_info(StateInfo::named(name), start)
     }
 
-    /// Returns this (unrealized) local state with `stop` as its async stop function; `stop`
-    /// gets the value by value and its future may return `()` or `Result<(), E>`.
-    ///
-    /// ```
-    /// use lifecycle::AsyncState;
-    /// let numbers = AsyncState::new("numbers", || async { Ok::<_, std::io::Error>(vec![1, 2]) })
-    ///     .with_stop(|numbers: Vec<i32>| async move {
-    ///         println!("stopping {numbers:?}");
-    ///         Ok::<(), std::io::Error>(())
-    ///     });
-    /// # drop(numbers);
-    /// ```
-    #[must_use]
-    pub fn with_stop<F: IntoStopFuture>(
-        self,
-        stop: impl Fn(T) -> F + Send + Sync + 'static,
-    ) -> Self {
-        self.core().definition().stop = dyn_stop(stop);
-        self
-    }
-
     /// A local async state with the given identity (name, place, meta).
     pub fn from_info<E, F>(info: StateInfo, start: impl Fn() -> F + Send + Sync + 'static) -> Self
     where
@@ -154,6 +133,27 @@ impl<T: Send + Sync + 'static> AsyncState<T> {
         Self {
             core: Keep::Local(Arc::new(AsyncCore::with_definition(info, definition))),
         }
+    }
+
+    /// Returns this (unrealized) local state with `stop` as its async stop function; `stop`
+    /// gets the value by value and its future may return `()` or `Result<(), E>`.
+    ///
+    /// ```
+    /// use lifecycle::AsyncState;
+    /// let numbers = AsyncState::new("numbers", || async { Ok::<_, std::io::Error>(vec![1, 2]) })
+    ///     .with_stop(|numbers: Vec<i32>| async move {
+    ///         println!("stopping {numbers:?}");
+    ///         Ok::<(), std::io::Error>(())
+    ///     });
+    /// # drop(numbers);
+    /// ```
+    #[must_use]
+    pub fn with_stop<F: IntoStopFuture>(
+        self,
+        stop: impl Fn(T) -> F + Send + Sync + 'static,
+    ) -> Self {
+        self.core().definition().stop = dyn_stop(stop);
+        self
     }
 
     pub(crate) fn core(&self) -> &AsyncCore<T> {

@@ -100,6 +100,15 @@ impl<T: Send + Sync + 'static> State<T> {
         Self::from_parts(StateInfo::named(name), start, None::<fn(T)>)
     }
 
+    /// A local state described by `info` (its name, meta data, and whether
+    /// [`lifecycle::reload()`](crate::reload()) reloads it: [`StateInfo::reloadable`]).
+    pub fn from_info(
+        info: StateInfo,
+        start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        Self::from_parts(info, start, None::<fn(T)>)
+    }
+
     /// Returns this (unrealized) local state with `stop` as its stop function.
     ///
     /// ```
@@ -112,15 +121,6 @@ impl<T: Send + Sync + 'static> State<T> {
     pub fn with_stop<R: StopReturn>(self, stop: impl Fn(T) -> R + Send + Sync + 'static) -> Self {
         self.core().definition().stop = dyn_stop(stop);
         self
-    }
-
-    /// A local state described by `info` (its name, meta data, and whether
-    /// [`lifecycle::reload()`](crate::reload()) reloads it: [`StateInfo::reloadable`]).
-    pub fn from_info(
-        info: StateInfo,
-        start: impl Fn() -> Result<T, BoxError> + Send + Sync + 'static,
-    ) -> Self {
-        Self::from_parts(info, start, None::<fn(T)>)
     }
 
     /// A local state from its parts (used by `state!`).
