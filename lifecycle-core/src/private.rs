@@ -250,7 +250,7 @@ pub const fn declaration<T: Send + Sync + 'static>(core: &'static Core<T>) -> De
 pub const fn async_declaration<T: Send + Sync + 'static>(
     core: &'static AsyncCore<T>,
 ) -> Declaration {
-    Declaration::new_async(core)
+    Declaration::new(core)
 }
 
 /// Not public API, used by generated code: the core of a static state.

@@ -440,10 +440,3 @@ impl<T: Send + Sync + 'static> Driver for AsyncCore<T> {
         Box::pin(self.start_or_wait(|| handle.clone()))
     }
 }
-
-impl crate::declared::Declaration {
-    /// Registers a static async state's core (used by `#[defstate]` with `async { ... }`).
-    pub(crate) const fn new_async<T: Send + Sync + 'static>(core: &'static AsyncCore<T>) -> Self {
-        Self::new(core)
-    }
-}
