@@ -6,7 +6,7 @@
 //! Imports `kernel`, `declared`, `error`, `exec`, `info`, `thread` and `watch`; must not
 //! import `async_state`, `resource`, `shutdown`, `slot`, `diagnostics` or `private`.
 
-use super::definition::{Definition, StartFn, StopFn, UserStop};
+use super::definition::{Definition, StartFn, StopFn};
 use crate::declared::{Declaration, DeclaredState};
 use crate::error::{BoxError, Error};
 use crate::info::StateInfo;
@@ -34,16 +34,6 @@ impl<T> Core<T> {
         let start = StartFn::Static(start);
         let stop = StopFn::from_static(stop);
         Self::with_definition(info, Definition { start, stop })
-    }
-}
-
-impl<T, O> UserStop<T, O> {
-    /// A static state's stop function, if it has one (both flavours' `new_static`).
-    pub(crate) const fn from_static(stop: Option<fn(T) -> O>) -> Self {
-        match stop {
-            Some(stop) => UserStop::Static(stop),
-            None => UserStop::None,
-        }
     }
 }
 

@@ -77,6 +77,14 @@ impl<O> UserStart<O> {
 }
 
 impl<T, O> UserStop<T, O> {
+    /// A static state's stop function, if it has one (both flavours' `new_static`).
+    pub(crate) const fn from_static(stop: Option<fn(T) -> O>) -> Self {
+        match stop {
+            Some(stop) => UserStop::Static(stop),
+            None => UserStop::None,
+        }
+    }
+
     /// A closure, called through the jump table (see `code`).
     pub(crate) fn closure(stop: impl Fn(T) -> O + Send + Sync + 'static) -> Self {
         let key = code::key1(&stop);
